@@ -1,0 +1,46 @@
+"""The intercepted-call model shared by Lua and Python workflows.
+
+Error kinds, durations, call options, channels and the `WorkflowRuntime` protocol that the
+Temporal executor implements once for both authoring styles. This package imports neither
+Temporal nor Lua.
+
+Exception tree:
+
+    Exception
+    └── WflowError          kind, message, retryable, details
+"""
+
+from wflow.model._channel import Channel, SelectResult, select
+from wflow.model._duration import format_duration, parse_duration
+from wflow.model._errors import ErrorKind, WflowError, error_is, new_error, wrap_error
+from wflow.model._options import DEFAULT_START_TO_CLOSE, ActivityOptions, RetryPolicy
+from wflow.model._runtime import (
+    CallHandle,
+    WorkflowInfo,
+    WorkflowRuntime,
+    bind_runtime,
+    current_runtime,
+    in_workflow,
+)
+
+__all__ = [
+    "DEFAULT_START_TO_CLOSE",
+    "ActivityOptions",
+    "CallHandle",
+    "Channel",
+    "ErrorKind",
+    "RetryPolicy",
+    "SelectResult",
+    "WflowError",
+    "WorkflowInfo",
+    "WorkflowRuntime",
+    "bind_runtime",
+    "current_runtime",
+    "error_is",
+    "format_duration",
+    "in_workflow",
+    "new_error",
+    "parse_duration",
+    "select",
+    "wrap_error",
+]

@@ -1,0 +1,168 @@
+"""Options of intercepted calls, validated once for both languages."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from wflow.model._duration import parse_duration
+from wflow.model._errors import ErrorKind, WflowError
+
+__all__ = ["DEFAULT_START_TO_CLOSE", "ActivityOptions", "RetryPolicy"]
+
+DEFAULT_START_TO_CLOSE = timedelta(minutes=10)
+"""The start-to-close timeout of a function call when none is given (SPEC §2)."""
+
+DurationLike = str | int | float | timedelta
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How a failed call is retried.
+
+    Attributes:
+        initial_interval: Delay before the first retry.
+        backoff_coefficient: Factor applied to the delay after each retry.
+        maximum_interval: Upper bound of the delay.
+        maximum_attempts: Attempts in all, 0 meaning unlimited.
+        non_retryable_error_types: Error kinds (or other error type names) never retried.
+    """
+
+    initial_interval: timedelta | None = None
+    backoff_coefficient: float | None = None
+    maximum_interval: timedelta | None = None
+    maximum_attempts: int | None = None
+    non_retryable_error_types: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, number_unit: timedelta, where: str = "retry_policy"
+    ) -> RetryPolicy:
+        """Build a policy from a Lua table or dict, naming the bad key in errors."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in data:
+            if key not in known:
+                raise WflowError(
+                    f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(known))})",
+                    ErrorKind.INVALID,
+                )
+
+        def duration(key: str) -> timedelta | None:
+            raw = data.get(key)
+            return None if raw is None else parse_duration(raw, number_unit=number_unit)
+
+        attempts = data.get("maximum_attempts")
+        if attempts is not None and (not isinstance(attempts, int) or attempts < 0):
+            raise WflowError(
+                f"{where}.maximum_attempts: expected a whole number >= 0, got {attempts!r}",
+                ErrorKind.INVALID,
+            )
+        coefficient = data.get("backoff_coefficient")
+        if coefficient is not None and (
+            isinstance(coefficient, bool) or not isinstance(coefficient, (int, float))
+        ):
+            raise WflowError(
+                f"{where}.backoff_coefficient: expected a number, got {coefficient!r}",
+                ErrorKind.INVALID,
+            )
+        types = data.get("non_retryable_error_types") or ()
+        if isinstance(types, str) or not isinstance(types, Sequence):
+            raise WflowError(
+                f"{where}.non_retryable_error_types: expected a list of names", ErrorKind.INVALID
+            )
+        return cls(
+            initial_interval=duration("initial_interval"),
+            backoff_coefficient=None if coefficient is None else float(coefficient),
+            maximum_interval=duration("maximum_interval"),
+            maximum_attempts=attempts,
+            non_retryable_error_types=tuple(str(t) for t in types),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityOptions:
+    """Options of a function call (`funcs.new():with_options{...}` in Lua).
+
+    Attributes:
+        start_to_close_timeout: Limit of one attempt; 10 minutes by default.
+        schedule_to_close_timeout: Limit of all attempts together.
+        heartbeat_timeout: Longest silence between heartbeats.
+        task_queue: Task queue to run on; the calling workflow's by default.
+        retry_policy: Retry policy; Temporal's default when None.
+        context: Values passed to the function with the call (`with_context`).
+    """
+
+    start_to_close_timeout: timedelta | None = None
+    schedule_to_close_timeout: timedelta | None = None
+    heartbeat_timeout: timedelta | None = None
+    task_queue: str | None = None
+    retry_policy: RetryPolicy | None = None
+    context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    _KEYS = (
+        "start_to_close_timeout",
+        "schedule_to_close_timeout",
+        "heartbeat_timeout",
+        "task_queue",
+        "retry_policy",
+    )
+
+    def effective_start_to_close(self) -> timedelta | None:
+        """Start-to-close timeout to send: the default applies only without any other limit."""
+        if self.start_to_close_timeout is None and self.schedule_to_close_timeout is None:
+            return DEFAULT_START_TO_CLOSE
+        return self.start_to_close_timeout
+
+    def merged(
+        self, data: Mapping[str, Any], *, number_unit: timedelta = timedelta(seconds=1)
+    ) -> ActivityOptions:
+        """Return a copy with `data` applied.
+
+        Keys may be written with or without the `activity.` prefix (`activity.task_queue` as
+        in Lua's `with_options{}`, or `task_queue` as in Python keyword arguments).
+
+        Raises:
+            WflowError: `INVALID` naming the first unknown key or bad value.
+        """
+        changes: dict[str, Any] = {}
+        for raw_key, value in data.items():
+            key = raw_key.removeprefix("activity.") if isinstance(raw_key, str) else raw_key
+            if key not in self._KEYS:
+                allowed = ", ".join(f"activity.{k}" for k in self._KEYS)
+                raise WflowError(
+                    f"unknown call option {raw_key!r} (expected one of {allowed})",
+                    ErrorKind.INVALID,
+                )
+            if value is None:
+                changes[key] = None
+            elif key == "task_queue":
+                if not isinstance(value, str) or not value:
+                    raise WflowError(
+                        f"activity.task_queue: expected a non-empty string, got {value!r}",
+                        ErrorKind.INVALID,
+                    )
+                changes[key] = value
+            elif key == "retry_policy":
+                if isinstance(value, RetryPolicy):
+                    changes[key] = value
+                elif isinstance(value, Mapping):
+                    changes[key] = RetryPolicy.from_mapping(
+                        value, number_unit=number_unit, where="activity.retry_policy"
+                    )
+                else:
+                    raise WflowError(
+                        "activity.retry_policy: expected a table of retry settings",
+                        ErrorKind.INVALID,
+                    )
+            else:
+                try:
+                    changes[key] = parse_duration(value, number_unit=number_unit)
+                except WflowError as exc:
+                    raise WflowError(f"activity.{key}: {exc.message}", ErrorKind.INVALID) from None
+        return dataclasses.replace(self, **changes)
+
+    def with_context(self, values: Mapping[str, Any]) -> ActivityOptions:
+        """Return a copy whose call context is extended by `values`."""
+        return dataclasses.replace(self, context={**self.context, **values})

@@ -1,0 +1,148 @@
+"""The intercepted-call vocabulary: what a running workflow may ask of its executor.
+
+Python DSL workflows reach it through `current_runtime()`; Lua workflows through the
+coroutine driver in `lua_bridge`, which turns each yielded request into one of these calls.
+The Temporal executor implements it once for both.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from wflow.model._errors import ErrorKind, WflowError
+from wflow.model._options import ActivityOptions
+
+__all__ = [
+    "CallHandle",
+    "WorkflowInfo",
+    "WorkflowRuntime",
+    "bind_runtime",
+    "current_runtime",
+    "in_workflow",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkflowInfo:
+    """Facts about the running workflow (Lua: `workflow.info()`).
+
+    Attributes:
+        workflow_id: The workflow ID.
+        run_id: The run ID of this run.
+        workflow_type: The workflow type, which is the workflow entry ID.
+        task_queue: The task queue the workflow runs on.
+        namespace: The Temporal namespace.
+        attempt: The attempt number, starting at 1.
+        history_length: Events in the history so far (for deciding on continue-as-new).
+        entry_id: The registry entry that is running.
+    """
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    namespace: str
+    attempt: int
+    history_length: int
+    entry_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a plain dict (the Lua table form)."""
+        return dataclasses.asdict(self)
+
+
+class CallHandle(Protocol):
+    """A function call started without waiting (Lua: the future of `funcs.async`)."""
+
+    def done(self) -> bool:
+        """Return whether the call has finished (successfully or not)."""
+        ...
+
+    async def result(self) -> Any:
+        """Wait for the call and return its value; raise `WflowError` on failure."""
+        ...
+
+    def cancel(self) -> None:
+        """Request cancellation of the call."""
+        ...
+
+
+class WorkflowRuntime(Protocol):
+    """What a workflow's code may do that must be recorded and replayed.
+
+    Every method is deterministic on replay: values come from the workflow's history or from
+    its deterministic clock and randomness.
+    """
+
+    def info(self) -> WorkflowInfo:
+        """Return facts about the running workflow."""
+        ...
+
+    def now(self) -> datetime:
+        """Return the workflow clock, timezone-aware UTC."""
+        ...
+
+    def uuid4(self) -> uuid.UUID:
+        """Return a random UUID that replays identically."""
+        ...
+
+    def uuid7(self) -> uuid.UUID:
+        """Return a time-ordered UUID from the workflow clock and randomness."""
+        ...
+
+    def random_seed(self) -> int:
+        """Return a 64-bit seed drawn from the workflow's deterministic randomness."""
+        ...
+
+    async def sleep(self, duration: timedelta) -> None:
+        """Wait on a durable timer."""
+        ...
+
+    async def call(self, target: str, args: Sequence[Any], options: ActivityOptions) -> Any:
+        """Call a function entry and wait for its result.
+
+        Args:
+            target: The function entry ID, or a bare name in the workflow's namespace.
+            args: JSON-compatible arguments, one payload each.
+            options: Timeouts, retry policy, task queue, context.
+
+        Raises:
+            WflowError: The function failed, timed out or was canceled, with that kind.
+        """
+        ...
+
+    def start_call(self, target: str, args: Sequence[Any], options: ActivityOptions) -> CallHandle:
+        """Start a function call without waiting for it."""
+        ...
+
+
+_current: contextvars.ContextVar[WorkflowRuntime | None] = contextvars.ContextVar(
+    "wflow_runtime", default=None
+)
+
+
+def current_runtime() -> WorkflowRuntime:
+    """Return the runtime of the workflow whose code is running.
+
+    Raises:
+        WflowError: `INVALID` when called outside a workflow.
+    """
+    runtime = _current.get()
+    if runtime is None:
+        raise WflowError("this call is only available inside a running workflow", ErrorKind.INVALID)
+    return runtime
+
+
+def in_workflow() -> bool:
+    """Return whether workflow code is running in this context."""
+    return _current.get() is not None
+
+
+def bind_runtime(runtime: WorkflowRuntime | None) -> contextvars.Token[WorkflowRuntime | None]:
+    """Make `runtime` the current one for this task and the tasks it creates."""
+    return _current.set(runtime)
