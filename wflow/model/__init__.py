@@ -14,6 +14,7 @@ from wflow.model._channel import Channel, SelectResult, select
 from wflow.model._duration import format_duration, parse_duration
 from wflow.model._errors import ErrorKind, WflowError, error_is, new_error, wrap_error
 from wflow.model._options import DEFAULT_START_TO_CLOSE, ActivityOptions, RetryPolicy
+from wflow.model._program import FunctionContext, FunctionProgram, WorkflowProgram
 from wflow.model._runtime import (
     CallHandle,
     WorkflowInfo,
@@ -29,10 +30,13 @@ __all__ = [
     "CallHandle",
     "Channel",
     "ErrorKind",
+    "FunctionContext",
+    "FunctionProgram",
     "RetryPolicy",
     "SelectResult",
     "WflowError",
     "WorkflowInfo",
+    "WorkflowProgram",
     "WorkflowRuntime",
     "bind_runtime",
     "current_runtime",
