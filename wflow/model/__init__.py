@@ -23,6 +23,7 @@ from wflow.model._runtime import (
     current_runtime,
     in_workflow,
 )
+from wflow.model._sources import after_channel, result_channel
 
 __all__ = [
     "DEFAULT_START_TO_CLOSE",
@@ -38,6 +39,7 @@ __all__ = [
     "WorkflowInfo",
     "WorkflowProgram",
     "WorkflowRuntime",
+    "after_channel",
     "bind_runtime",
     "current_runtime",
     "error_is",
@@ -45,6 +47,7 @@ __all__ = [
     "in_workflow",
     "new_error",
     "parse_duration",
+    "result_channel",
     "select",
     "wrap_error",
 ]

@@ -1,1 +1,20 @@
-"""wflow package."""
+"""The Temporal executor: one runtime, workflow classes, activity, workers and sessions."""
+
+from wflow.temporal._client import DEFAULT_ADDRESS, connect_client, is_local_address
+from wflow.temporal._errors import to_application_error, to_wflow_error
+from wflow.temporal._runtime import TemporalRuntime
+from wflow.temporal._session import Session, describe_event
+from wflow.temporal._worker import build_workers, sandbox_runner
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "Session",
+    "TemporalRuntime",
+    "build_workers",
+    "connect_client",
+    "describe_event",
+    "is_local_address",
+    "sandbox_runner",
+    "to_application_error",
+    "to_wflow_error",
+]

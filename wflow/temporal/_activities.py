@@ -1,0 +1,66 @@
+"""The one activity that runs every function entry, whatever its language."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from temporalio import activity
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+
+from wflow._engines import function_program
+from wflow.model import ErrorKind, FunctionContext, FunctionProgram, WflowError
+from wflow.temporal._call_context import received_context
+from wflow.temporal._errors import to_application_error
+
+__all__ = ["function_activity"]
+
+_FUNCTION_KINDS = ("function.py", "function.lua")
+
+
+def function_activity(registry: Any) -> Callable[..., Any]:
+    """Return a dynamic activity serving every function entry of `registry`."""
+    programs: dict[str, FunctionProgram] = {}
+
+    def program_of(entry_id: str) -> FunctionProgram:
+        program = programs.get(entry_id)
+        if program is None:
+            try:
+                entry = registry.get(entry_id)
+            except WflowError as exc:
+                raise ApplicationError(
+                    exc.message, type=ErrorKind.NOT_FOUND.value, non_retryable=True
+                ) from None
+            if entry.kind not in _FUNCTION_KINDS:
+                raise ApplicationError(
+                    f"{entry_id} is a {entry.kind} entry, not a function",
+                    type=ErrorKind.INVALID.value,
+                    non_retryable=True,
+                )
+            program = function_program(entry, registry)
+            programs[entry_id] = program
+        return program
+
+    @activity.defn(dynamic=True)
+    async def wflow_function(raw_args: Sequence[RawValue]) -> Any:
+        info = activity.info()
+        program = program_of(info.activity_type)
+        converter = activity.payload_converter()
+        args = [converter.from_payload(raw.payload) for raw in raw_args]
+        context = FunctionContext(
+            entry_id=info.activity_type,
+            attempt=info.attempt,
+            workflow_id=info.workflow_id,
+            values=received_context(),
+        )
+        try:
+            if inspect.iscoroutinefunction(program.call):
+                return await program.call(args, context)
+            return await asyncio.to_thread(program.call, args, context)
+        except WflowError as exc:
+            raise to_application_error(exc) from None
+
+    return wflow_function

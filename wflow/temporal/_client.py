@@ -1,0 +1,97 @@
+"""Connecting to Temporal as a `temporal.client` entry describes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.service import TLSConfig
+
+from wflow.model import ErrorKind, WflowError, parse_duration
+
+__all__ = ["DEFAULT_ADDRESS", "connect_client", "is_local_address"]
+
+DEFAULT_ADDRESS = "127.0.0.1:7233"
+"""Where wflow looks for (and, if absent, starts) a server when a project names none."""
+
+
+def is_local_address(address: str) -> bool:
+    """Return whether `address` (host:port) names this machine."""
+    host = address.rsplit(":", 1)[0].strip("[]")
+    return host in ("127.0.0.1", "localhost", "::1", "0.0.0.0")
+
+
+def _describe(entry: Any) -> str:
+    return f" (temporal.client {entry.id})" if entry is not None else ""
+
+
+def _read(entry: Any, path_text: str, what: str) -> bytes:
+    path = Path(path_text)
+    if not path.is_absolute() and getattr(entry, "file", None) is not None:
+        path = Path(entry.file).parent / path
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise WflowError(
+            f"cannot read {what} {path}{_describe(entry)}: {exc.strerror}", ErrorKind.INVALID
+        ) from None
+
+
+def _api_key(entry: Any) -> str | None:
+    auth: Any = getattr(entry, "auth", None)
+    if auth is None or auth.type != "api_key":
+        return None
+    if auth.api_key:
+        return str(auth.api_key)
+    if auth.api_key_file:
+        return _read(entry, auth.api_key_file, "api_key_file").decode().strip()
+    value = os.environ.get(auth.api_key_env or "")
+    if not value:
+        raise WflowError(
+            f"environment variable {auth.api_key_env} is not set{_describe(entry)}",
+            ErrorKind.INVALID,
+        )
+    return value
+
+
+def _tls(entry: Any) -> TLSConfig | bool:
+    if entry is None:
+        return False
+    tls: Any = getattr(entry, "tls", None)
+    auth: Any = getattr(entry, "auth", None)
+    mtls = auth is not None and auth.type == "mtls"
+    if not mtls and not (tls is not None and tls.enabled):
+        # An API key is only ever sent over TLS.
+        return _api_key(entry) is not None
+    ca_file = tls.ca_file if tls is not None else None
+    return TLSConfig(
+        server_root_ca_cert=_read(entry, ca_file, "tls.ca_file") if ca_file else None,
+        domain=tls.server_name if tls is not None else None,
+        client_cert=_read(entry, auth.cert_file, "auth.cert_file") if mtls else None,
+        client_private_key=_read(entry, auth.key_file, "auth.key_file") if mtls else None,
+    )
+
+
+async def connect_client(entry: Any, *, address: str | None = None) -> Client:
+    """Connect as `entry` (a `temporal.client` entry, or None for the local default).
+
+    Raises:
+        WflowError: `UNAVAILABLE` naming the address and entry when no server answers.
+    """
+    target = address or (entry.address if entry is not None else DEFAULT_ADDRESS)
+    namespace = entry.namespace if entry is not None else "default"
+    timeout = parse_duration(getattr(entry, "connection_timeout", None) or "10s")
+    try:
+        return await asyncio.wait_for(
+            Client.connect(target, namespace=namespace, tls=_tls(entry), api_key=_api_key(entry)),
+            timeout.total_seconds(),
+        )
+    except (asyncio.TimeoutError, RuntimeError, OSError) as exc:
+        reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else str(exc).splitlines()[0]
+        raise WflowError(
+            f"no Temporal server answers at {target}{_describe(entry)}: {reason}",
+            ErrorKind.UNAVAILABLE,
+        ) from None

@@ -1,0 +1,189 @@
+"""A session: servers, clients and in-process workers for one project."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+
+from wflow.model import WflowError, format_duration
+from wflow.temporal._client import DEFAULT_ADDRESS, connect_client, is_local_address
+from wflow.temporal._errors import to_wflow_error
+from wflow.temporal._worker import build_workers
+
+__all__ = ["Session", "describe_event"]
+
+_WORKFLOW_KINDS = ("workflow.py", "workflow.lua")
+
+
+def describe_event(event: HistoryEvent) -> str | None:
+    """Return a one-line, human description of a history event worth showing, or None."""
+    kind = event.event_type
+    if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        return f"calling {event.activity_task_scheduled_event_attributes.activity_type.name}"
+    if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+        failure = event.activity_task_failed_event_attributes.failure
+        return f"call failed: {failure.message}"
+    if kind == EventType.EVENT_TYPE_TIMER_STARTED:
+        timeout = event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        return f"sleeping {format_duration(timeout)}"
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        return f"received {event.workflow_execution_signaled_event_attributes.signal_name}"
+    if kind == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        attrs = event.start_child_workflow_execution_initiated_event_attributes
+        return f"starting child {attrs.workflow_type.name}"
+    if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+        return (
+            f"workflow task failed: {event.workflow_task_failed_event_attributes.failure.message}"
+        )
+    return None
+
+
+class Session:
+    """Servers, clients and workers for one project, for the lifetime of an `async with`.
+
+    Args:
+        registry: The loaded project.
+        mode: `"auto"` connects to each `temporal.client` entry's address, starting the
+            embedded dev server when a local address has no server; `"time-skipping"` runs
+            everything on the time-skipping test server.
+        state_dir: Where the embedded server keeps its database; `PROJECT/.wflow` by default.
+        address: Overrides every client's address.
+        progress: Called with one line per step of workflows this session executes.
+        start_workers: Start the project's workers in this process.
+    """
+
+    def __init__(
+        self,
+        registry: Any,
+        *,
+        mode: Literal["auto", "time-skipping"] = "auto",
+        state_dir: Path | None = None,
+        address: str | None = None,
+        progress: Callable[[str], None] | None = None,
+        start_workers: bool = True,
+    ) -> None:
+        self.registry = registry
+        self._mode = mode
+        root = getattr(registry, "root", None)
+        self._state_dir = state_dir or (Path(root) / ".wflow" if root else Path(".wflow"))
+        self._address = address
+        self._progress = progress
+        self._start_workers = start_workers
+        self._stack = contextlib.AsyncExitStack()
+        self._clients: dict[str | None, Client] = {}
+        self.server_address: str | None = None
+        self.ui_url: str | None = None
+
+    async def __aenter__(self) -> Session:
+        try:
+            await self._connect()
+            if self._start_workers:
+                for worker in build_workers(self.registry, self._clients):
+                    await self._stack.enter_async_context(worker)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+    async def _connect(self) -> None:
+        from wflow.temporal._servers import ensure_local_server, start_time_skipping
+
+        if self._mode == "time-skipping":
+            env = await start_time_skipping()
+            self._stack.push_async_callback(env.shutdown)
+            self.server_address = "time-skipping test server"
+            for entry in [*self.registry.clients(), None]:
+                self._clients[entry.id if entry is not None else None] = env.client
+            return
+        entries = list(self.registry.clients()) or [None]
+        for entry in entries:
+            address = self._address or (entry.address if entry is not None else DEFAULT_ADDRESS)
+            namespace = entry.namespace if entry is not None else "default"
+            if is_local_address(address):
+                server = await ensure_local_server(self._state_dir, address, namespace)
+                if server is not None:
+                    self._stack.push_async_callback(server.stop)
+                    self.ui_url = self.ui_url or server.ui_url
+            client = await connect_client(entry, address=address)
+            self._clients[entry.id if entry is not None else None] = client
+            self.server_address = self.server_address or address
+        if None not in self._clients:
+            self._clients[None] = next(iter(self._clients.values()))
+
+    def client_for_workflow(self, entry_id: str) -> tuple[Client, str]:
+        """Return the client and task queue that start workflow `entry_id`."""
+        entry = self.registry.get(entry_id)
+        if entry.kind not in _WORKFLOW_KINDS:
+            raise WflowError(f"{entry_id} is a {entry.kind} entry, not a workflow", "INVALID")
+        worker = self.registry.worker_of(entry_id, "workflow")
+        client_entry = self.registry.client_of(worker)
+        client = self._clients[client_entry.id if client_entry is not None else None]
+        return client, self.registry.task_queue_of(worker)
+
+    async def start(
+        self, entry_id: str, args: Sequence[Any], *, workflow_id: str | None = None
+    ) -> WorkflowHandle[Any, Any]:
+        """Start workflow `entry_id` and return its handle."""
+        client, task_queue = self.client_for_workflow(entry_id)
+        return await client.start_workflow(
+            entry_id,
+            args=list(args),
+            id=workflow_id or f"{entry_id}-{uuid.uuid4().hex[:12]}",
+            task_queue=task_queue,
+        )
+
+    async def result(self, handle: WorkflowHandle[Any, Any]) -> Any:
+        """Wait for a workflow's result, reporting progress; raise `WflowError` on failure."""
+        follower = None
+        if self._progress is not None and self._mode != "time-skipping":
+            follower = asyncio.create_task(self._follow(handle))
+        try:
+            return await handle.result()
+        except WorkflowFailureError as exc:
+            raise to_wflow_error(exc.cause) from None
+        finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await follower
+
+    async def execute(
+        self, entry_id: str, args: Sequence[Any], *, workflow_id: str | None = None
+    ) -> Any:
+        """Start workflow `entry_id` and wait for its result.
+
+        Raises:
+            WflowError: The workflow failed, with the kind it failed with.
+        """
+        handle = await self.start(entry_id, args, workflow_id=workflow_id)
+        if self._progress is not None:
+            self._progress(f"started {entry_id} as {handle.id}")
+        return await self.result(handle)
+
+    async def run_workers_until(self, stop: asyncio.Event) -> None:
+        """Keep the workers running until `stop` is set."""
+        await stop.wait()
+
+    async def _follow(self, handle: WorkflowHandle[Any, Any]) -> None:
+        assert self._progress is not None
+        async for event in handle.fetch_history_events(wait_new_event=True):
+            line = describe_event(event)
+            if line is not None:
+                self._progress(line)
