@@ -1,0 +1,5 @@
+"""`python -m wflow.cli`: the same as the `wflow` command."""
+
+from wflow.cli import main
+
+main()
