@@ -1,1 +1,103 @@
-"""wflow package."""
+"""The registry and the YAML configuration schema (SPEC §3).
+
+A project is a folder of YAML definition files (conventionally `_index.yaml`) whose entries
+each have an ID `namespace:name` and a kind; Python decorators register entries into the same
+registry. `load_project` reads a project into a `Registry`; `validate_project` lists its
+problems without raising.
+
+Exception tree:
+
+    WflowError
+    └── ConfigError     kind INVALID; `problems`: one `Problem` (file, line, message) each
+"""
+
+from wflow.registry._decorated import (
+    DecoratedEntry,
+    decorated_entries,
+    decorated_entry_of,
+    isolated_decorations,
+    register_decorated,
+    unwrap_target,
+)
+from wflow.registry._env import interpolate_env
+from wflow.registry._jsonschema import DefinitionFile, definition_file_schema
+from wflow.registry._problems import ConfigError, Problem
+from wflow.registry._project import ExtraCheck, load_project, validate_project
+from wflow.registry._registry import FunctionEntry, Registry, Role, WorkflowEntry
+from wflow.registry._schema import (
+    ENTRY_TYPES,
+    KINDS,
+    AnyEntry,
+    Entry,
+    FunctionLuaEntry,
+    FunctionPyEntry,
+    LibraryLuaEntry,
+    LuaEntry,
+    LuaLimits,
+    LuaProgramEntry,
+    ProcessHostEntry,
+    ProcessLuaEntry,
+    ProcessServiceEntry,
+    PythonEntry,
+    Reference,
+    RestartPolicy,
+    ServiceLifecycle,
+    TemporalAuth,
+    TemporalClientEntry,
+    TemporalTLS,
+    TemporalWorkerEntry,
+    WorkerLifecycle,
+    WorkerOptions,
+    WorkflowLuaEntry,
+    WorkflowPyEntry,
+    parse_byte_size,
+    split_id,
+)
+
+__all__ = [
+    "ENTRY_TYPES",
+    "KINDS",
+    "AnyEntry",
+    "ConfigError",
+    "DecoratedEntry",
+    "DefinitionFile",
+    "Entry",
+    "ExtraCheck",
+    "FunctionEntry",
+    "FunctionLuaEntry",
+    "FunctionPyEntry",
+    "LibraryLuaEntry",
+    "LuaEntry",
+    "LuaLimits",
+    "LuaProgramEntry",
+    "Problem",
+    "ProcessHostEntry",
+    "ProcessLuaEntry",
+    "ProcessServiceEntry",
+    "PythonEntry",
+    "Reference",
+    "Registry",
+    "RestartPolicy",
+    "Role",
+    "ServiceLifecycle",
+    "TemporalAuth",
+    "TemporalClientEntry",
+    "TemporalTLS",
+    "TemporalWorkerEntry",
+    "WorkerLifecycle",
+    "WorkerOptions",
+    "WorkflowEntry",
+    "WorkflowLuaEntry",
+    "WorkflowPyEntry",
+    "decorated_entries",
+    "decorated_entry_of",
+    "definition_file_schema",
+    "interpolate_env",
+    "isolated_decorations",
+    "load_project",
+    "parse_byte_size",
+    "register_decorated",
+    "split_id",
+    "unwrap_target",
+    "validate_project",
+]

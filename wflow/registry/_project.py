@@ -1,0 +1,103 @@
+"""Loading a project: definition files, Python entries and decorators, into one registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from wflow.registry._decorated import decorated_entries, unwrap_target
+from wflow.registry._loader import discover_files, load_files
+from wflow.registry._problems import ConfigError, Problem, sort_problems
+from wflow.registry._python import ImportProblem, import_target, put_on_sys_path
+from wflow.registry._registry import Registry
+from wflow.registry._schema import Entry, PythonEntry
+
+__all__ = ["ExtraCheck", "load_project", "validate_project"]
+
+ExtraCheck = Callable[[Registry], list[Problem]]
+"""A check another part of wflow adds to validation (e.g. Lua syntax), given the registry."""
+
+
+def _same_function(entry: Entry, kind: str, fn: Callable[..., object]) -> bool:
+    if not isinstance(entry, PythonEntry) or entry.kind != kind:
+        return False
+    target = unwrap_target(fn)
+    if entry._target is not None:
+        return entry._target is target
+    module = getattr(target, "__module__", None)
+    return (module, getattr(target, "__qualname__", None)) == (entry.module, entry.method)
+
+
+def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registry, list[Problem]]:
+    target = Path(path).absolute()
+    if not target.exists():
+        registry, _ = Registry.collect([], root=None)
+        return registry, [Problem(target, None, "no such project folder or file")]
+    if target.is_file():
+        root, files = target.parent, [target]
+    else:
+        root, files = target, discover_files(target)
+    entries, problems = load_files(files)
+
+    put_on_sys_path(root)
+    for entry in entries:
+        if isinstance(entry, PythonEntry):
+            try:
+                import_target(entry, root)
+            except ImportProblem as error:
+                problems.append(error.problem)
+
+    by_id = {entry.id: entry for entry in entries}
+    for decorated in decorated_entries():
+        existing = by_id.get(decorated.entry_id)
+        if existing is not None and _same_function(existing, decorated.kind, decorated.fn):
+            continue
+        entries.append(decorated.to_entry())
+
+    registry, more = Registry.collect(entries, root=root)
+    problems += more
+    for check in extra_checks:
+        try:
+            problems += check(registry)
+        except Exception as error:  # a broken check must not hide the other problems
+            name = getattr(check, "__qualname__", repr(check))
+            problems.append(
+                Problem(None, None, f"check {name} failed: {type(error).__name__}: {error}")
+            )
+    return registry, sort_problems(problems)
+
+
+def load_project(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -> Registry:
+    """Load a project into a registry.
+
+    Reads every definition file below `path` (or the one file `path` names), imports the
+    Python entries (with the project folder on `sys.path`) and adds every decorated entry.
+
+    Args:
+        path: The project folder, or a single definition file.
+        extra_checks: More checks to run on the loaded registry.
+
+    Returns:
+        The registry.
+
+    Raises:
+        ConfigError: With every problem found, in file and line order.
+    """
+    registry, problems = _load(path, extra_checks)
+    if problems:
+        raise ConfigError(problems)
+    return registry
+
+
+def validate_project(path: str | Path, extra_checks: Sequence[ExtraCheck] = ()) -> list[Problem]:
+    """Check a project and return its problems (empty when valid); never raises for them.
+
+    Args:
+        path: The project folder, or a single definition file.
+        extra_checks: More checks to run on the loaded registry, e.g. Lua syntax checks;
+            each gets the registry (with every entry that loaded) and returns problems.
+
+    Returns:
+        Every problem found, in file and line order.
+    """
+    return _load(path, extra_checks)[1]

@@ -1,0 +1,106 @@
+"""Importing the Python callables of `workflow.py` / `function.py` entries."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from wflow.registry._decorated import decorated_entries, decorated_entry_of, unwrap_target
+from wflow.registry._problems import Problem
+from wflow.registry._schema import PythonEntry
+
+__all__ = ["ImportProblem", "import_target", "put_on_sys_path"]
+
+
+class ImportProblem(Exception):
+    """A Python entry's callable cannot be imported; carries the problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def put_on_sys_path(root: Path | None) -> None:
+    """Prepend the project folder to `sys.path` (once) so its modules import."""
+    if root is None:
+        return
+    folder = str(root)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
+def _describe_import_error(module: str, error: BaseException) -> str:
+    if isinstance(error, SyntaxError):
+        where = f"{error.filename}:{error.lineno}" if error.filename else "?"
+        return f"cannot import module '{module}': syntax error at {where}: {error.msg}"
+    if isinstance(error, ModuleNotFoundError) and error.name == module:
+        return f"cannot import module '{module}': no such module"
+    return f"cannot import module '{module}': {type(error).__name__}: {error}"
+
+
+def import_target(entry: PythonEntry, root: Path | None) -> Callable[..., Any]:
+    """Import the callable an entry names and check it against its decorator, if any.
+
+    Returns:
+        The user's function (a decorator's wrapper is unwrapped).
+
+    Raises:
+        ImportProblem: The module does not import, the attribute is missing or not callable,
+            or the function was decorated with a different entry ID or kind.
+    """
+    if entry._target is not None:
+        return entry._target
+    put_on_sys_path(root)
+    try:
+        module = importlib.import_module(entry.module)
+    except Exception as error:
+        raise ImportProblem(
+            Problem(
+                entry.file,
+                entry.field_line(("module",)),
+                _describe_import_error(entry.module, error),
+                entry.id,
+            )
+        ) from error
+    target: Any = module
+    reached = entry.module
+    for part in entry.method.split("."):
+        if not hasattr(target, part):
+            raise ImportProblem(
+                Problem(
+                    entry.file,
+                    entry.field_line(("method",)),
+                    f"module '{reached}' has no attribute '{part}'",
+                    entry.id,
+                )
+            )
+        target = getattr(target, part)
+        reached = f"{reached}.{part}"
+    if not callable(target):
+        raise ImportProblem(
+            Problem(
+                entry.file,
+                entry.field_line(("method",)),
+                f"'{entry.module}.{entry.method}' is not callable",
+                entry.id,
+            )
+        )
+    decorated_id = decorated_entry_of(target)
+    if decorated_id is not None:
+        kind = next((d.kind for d in decorated_entries() if d.entry_id == decorated_id), entry.kind)
+        if decorated_id != entry.id or kind != entry.kind:
+            raise ImportProblem(
+                Problem(
+                    entry.file,
+                    entry.field_line(("method",)),
+                    f"'{entry.module}.{entry.method}' is decorated as {kind} '{decorated_id}', "
+                    f"which does not match this {entry.kind} entry",
+                    entry.id,
+                )
+            )
+    function = unwrap_target(target)
+    entry._target = function
+    return function

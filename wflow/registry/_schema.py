@@ -1,0 +1,825 @@
+"""The entry models: one pydantic model per kind, discriminated on `kind` (SPEC §3)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import Self
+
+from wflow.model import ErrorKind, WflowError, format_duration, parse_duration
+from wflow.registry._yaml import line_of
+
+__all__ = [
+    "ENTRY_TYPES",
+    "ID_PATTERN",
+    "KINDS",
+    "NAME_PATTERN",
+    "AnyEntry",
+    "ByteSize",
+    "Duration",
+    "Entry",
+    "FunctionLuaEntry",
+    "FunctionPyEntry",
+    "LibraryLuaEntry",
+    "LuaEntry",
+    "LuaLimits",
+    "LuaProgramEntry",
+    "ProcessHostEntry",
+    "ProcessLuaEntry",
+    "ProcessServiceEntry",
+    "PythonEntry",
+    "Reference",
+    "RestartPolicy",
+    "ServiceLifecycle",
+    "TemporalAuth",
+    "TemporalClientEntry",
+    "TemporalTLS",
+    "TemporalWorkerEntry",
+    "WorkerLifecycle",
+    "WorkerOptions",
+    "WorkflowLuaEntry",
+    "WorkflowPyEntry",
+    "parse_byte_size",
+    "split_id",
+]
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
+NAME_PATTERN = rf"^{_IDENT}(?:\.{_IDENT})*$"
+"""What an entry name and a namespace look like: dotted identifiers (`app.workflows`)."""
+ID_PATTERN = rf"^{_IDENT}(?:\.{_IDENT})*:{_IDENT}(?:\.{_IDENT})*$"
+"""What an entry ID looks like: `namespace:name`."""
+
+_NAME_RE = re.compile(NAME_PATTERN)
+_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_LUA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FILE_URL = "file://"
+
+
+def split_id(entry_id: str) -> tuple[str, str]:
+    """Split `namespace:name` into its parts.
+
+    Raises:
+        WflowError: `INVALID` when `entry_id` is not a well-formed entry ID.
+    """
+    namespace, sep, name = entry_id.partition(":")
+    if not sep or not _NAME_RE.match(namespace) or not _NAME_RE.match(name):
+        raise WflowError(
+            f"invalid entry ID {entry_id!r}: expected 'namespace:name' "
+            "(letters, digits, '_', '-', dots between parts)",
+            ErrorKind.INVALID,
+        )
+    return namespace, name
+
+
+# --- value types --------------------------------------------------------------------------
+
+
+def _to_duration(value: Any) -> Any:
+    if isinstance(value, (str, int, float, timedelta)):
+        try:
+            return parse_duration(value)
+        except WflowError as error:
+            raise ValueError(error.message) from None
+    return value
+
+
+def _format_duration(value: timedelta) -> str:
+    return format_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_duration),
+    PlainSerializer(_format_duration, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)(.*)$|^0$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "examples": ["10s", "1h30m", "250ms"],
+        }
+    ),
+]
+"""A duration: a string like `"10s"` / `"1h30m"` or a number of seconds."""
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+
+
+def parse_byte_size(value: str | int) -> int:
+    """Parse a size in bytes: an integer or a string like `"64MiB"`, `"32MB"`, `"512KiB"`.
+
+    Raises:
+        ValueError: The value is not a positive size.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"invalid size {value!r}: expected bytes or a string like '64MiB'")
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE_RE.match(value)
+        if match is None:
+            raise ValueError(
+                f"invalid size {value!r}: expected a number of bytes or a number with a unit "
+                "(B, KB, MB, GB, KiB, MiB, GiB), e.g. '64MiB'"
+            )
+        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if size <= 0:
+        raise ValueError(f"invalid size {value!r}: must be greater than 0")
+    return size
+
+
+def _to_byte_size(value: Any) -> Any:
+    if isinstance(value, (str, int)):
+        return parse_byte_size(value)
+    return value
+
+
+ByteSize = Annotated[
+    int,
+    BeforeValidator(_to_byte_size),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([KkMmGgTt][Ii]?[Bb]|[Bb])?\s*$"},
+            ],
+            "examples": [67108864, "64MiB", "32MB"],
+        }
+    ),
+]
+"""A size in bytes: an integer or a string with a unit (`"64MiB"`, `"32MB"`)."""
+
+
+def _kind(kind: str) -> Any:
+    return Field(default=kind, description=f"The entry kind: {kind}.")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Reference(NamedTuple):
+    """A reference from an entry to another entry.
+
+    Attributes:
+        loc: Where the reference sits in the entry, as field names and list indexes.
+        ref: The reference as written: a full ID or a bare name.
+        kinds: The kinds the referenced entry may have.
+    """
+
+    loc: tuple[str | int, ...]
+    ref: str
+    kinds: tuple[str, ...]
+
+
+# --- the base entry -----------------------------------------------------------------------
+
+_ROLES = ("workflow", "activity")
+
+
+def _meta_worker(meta: Mapping[str, Any], role: str) -> tuple[tuple[str, ...], Any] | None:
+    """Find `meta.temporal.<role>.worker`, nested or as a flat dotted key."""
+    flat = f"temporal.{role}.worker"
+    if flat in meta:
+        return ("meta", flat), meta[flat]
+    temporal = meta.get("temporal")
+    if isinstance(temporal, Mapping):
+        section = temporal.get(role)
+        if isinstance(section, Mapping) and "worker" in section:
+            return ("meta", "temporal", role, "worker"), section["worker"]
+    return None
+
+
+class Entry(_Strict):
+    """Fields every entry has. Subclasses add the kind-specific fields at the entry's root.
+
+    After loading, an entry also knows where it came from: `namespace`, `id`, `file` and
+    `line` (set by the loader, or by `place` when built in code).
+    """
+
+    KIND: ClassVar[str] = ""
+
+    name: str = Field(
+        description="The entry's name; its ID is `namespace:name`.",
+        json_schema_extra={"pattern": NAME_PATTERN},
+    )
+    kind: str = Field(description="What the entry is.")
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Free-form metadata. `meta.temporal.workflow.worker` / "
+            "`meta.temporal.activity.worker` name the temporal.worker entry this entry runs on."
+        ),
+    )
+
+    _namespace: str = PrivateAttr(default="")
+    _file: Path | None = PrivateAttr(default=None)
+    _line: int | None = PrivateAttr(default=None)
+    _node: Any = PrivateAttr(default=None)
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _NAME_RE.match(value):
+            raise ValueError(
+                f"invalid name {value!r}: use letters, digits, '_' and '-', starting with a "
+                "letter or '_' (dots may separate parts)"
+            )
+        return value
+
+    @field_validator("meta")
+    @classmethod
+    def _check_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        temporal = value.get("temporal")
+        if temporal is not None and not isinstance(temporal, Mapping):
+            raise ValueError("meta.temporal must be a mapping")
+        for role in _ROLES:
+            if isinstance(temporal, Mapping):
+                section = temporal.get(role)
+                if section is not None and not isinstance(section, Mapping):
+                    raise ValueError(f"meta.temporal.{role} must be a mapping")
+            found = _meta_worker(value, role)
+            if found is not None and not isinstance(found[1], str):
+                raise ValueError(
+                    f"meta.temporal.{role}.worker must be a string (a temporal.worker entry ID), "
+                    f"got {found[1]!r}"
+                )
+        return value
+
+    # --- where the entry came from ---
+
+    def place(
+        self,
+        namespace: str,
+        *,
+        file: Path | None = None,
+        line: int | None = None,
+        base_dir: Path | None = None,
+    ) -> Self:
+        """Set the entry's namespace and origin; the loader does this for YAML entries.
+
+        Args:
+            namespace: The namespace of the entry's ID.
+            file: The file the entry is defined in.
+            line: The 1-based line of the entry in `file`.
+            base_dir: The folder relative paths resolve against when there is no `file`.
+
+        Returns:
+            The entry itself.
+        """
+        if not _NAME_RE.match(namespace):
+            raise WflowError(f"invalid namespace {namespace!r}", ErrorKind.INVALID)
+        self._namespace = namespace
+        self._file = file
+        self._line = line
+        if base_dir is not None:
+            self._base_dir = base_dir
+        return self
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of the entry's ID (empty until placed)."""
+        return self._namespace
+
+    @property
+    def id(self) -> str:
+        """The entry ID, `namespace:name`."""
+        if not self._namespace:
+            raise WflowError(
+                f"entry {self.name!r} has no namespace yet (call place())", ErrorKind.INVALID
+            )
+        return f"{self._namespace}:{self.name}"
+
+    @property
+    def file(self) -> Path | None:
+        """The file the entry is defined in, if any."""
+        return self._file
+
+    @property
+    def line(self) -> int | None:
+        """The 1-based line of the entry in `file`, if known."""
+        return self._line
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in this entry resolve against."""
+        if self._file is not None:
+            return self._file.parent
+        if self._base_dir is not None:
+            return self._base_dir
+        return Path(os.getcwd())
+
+    def field_line(self, loc: tuple[str | int, ...]) -> int | None:
+        """Return the line of the field at `loc` (or its closest parent), else the entry's line."""
+        if self._node is None:
+            return self._line
+        return line_of(self._node, loc, self._line)
+
+    # --- references ---
+
+    def worker_ref(self, role: Literal["workflow", "activity"]) -> str | None:
+        """The worker reference in `meta.temporal.<role>.worker`, as written, or None."""
+        found = _meta_worker(self.meta, role)
+        return None if found is None or not isinstance(found[1], str) else found[1]
+
+    def references(self) -> list[Reference]:
+        """Every reference this entry makes to other entries."""
+        refs: list[Reference] = []
+        for role in _ROLES:
+            found = _meta_worker(self.meta, role)
+            if found is not None and isinstance(found[1], str):
+                refs.append(Reference(found[0], found[1], ("temporal.worker",)))
+        return refs
+
+
+# --- Lua ------------------------------------------------------------------------------------
+
+
+class LuaLimits(_Strict):
+    """Resource limits of one Lua state."""
+
+    max_memory: ByteSize | None = Field(
+        default=None,
+        description="Memory the Lua state may allocate: bytes, or a string like '64MiB'.",
+    )
+    max_instructions: int | None = Field(
+        default=None,
+        gt=0,
+        description="Lua instructions allowed per uninterrupted slice of execution "
+        "(between two intercepted calls).",
+    )
+
+
+class LuaEntry(Entry):
+    """Fields of entries whose code is a Lua file."""
+
+    source: str = Field(
+        description="The Lua file, as `file://relative/path.lua` relative to this YAML file.",
+        json_schema_extra={"pattern": "^file://.+"},
+    )
+    modules: list[str] = Field(
+        default_factory=list, description="Modules the code may `require` (e.g. funcs, time)."
+    )
+    imports: dict[str, str] = Field(
+        default_factory=dict,
+        description="Local module name -> library.lua entry (full ID or bare name).",
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _check_source(cls, value: str) -> str:
+        if not value.startswith(_FILE_URL) or not value[len(_FILE_URL) :].strip():
+            raise ValueError(f"invalid source {value!r}: expected 'file://relative/path.lua'")
+        return value
+
+    @field_validator("imports")
+    @classmethod
+    def _check_imports(cls, value: dict[str, str]) -> dict[str, str]:
+        for local in value:
+            if not _LUA_NAME_RE.match(local):
+                raise ValueError(f"invalid import name {local!r}: must be a Lua identifier")
+        return value
+
+    def source_path(self) -> Path:
+        """The Lua file, resolved against the folder of the entry's YAML file."""
+        return self.base_dir / self.source[len(_FILE_URL) :]
+
+    def references(self) -> list[Reference]:
+        """Every reference this entry makes to other entries."""
+        refs = super().references()
+        for local, ref in self.imports.items():
+            refs.append(Reference(("imports", local), ref, ("library.lua",)))
+        return refs
+
+
+class LuaProgramEntry(LuaEntry):
+    """Fields of Lua entries that run: a method and limits."""
+
+    method: str = Field(
+        default="main",
+        description="The function to run; the file returns it or a table of functions.",
+    )
+    limits: LuaLimits | None = Field(default=None, description="Resource limits.")
+
+
+class WorkflowLuaEntry(LuaProgramEntry):
+    """A workflow written in Lua (`workflow.lua`)."""
+
+    KIND: ClassVar[str] = "workflow.lua"
+    kind: Literal["workflow.lua"] = _kind("workflow.lua")
+
+
+class FunctionLuaEntry(LuaProgramEntry):
+    """A function written in Lua (`function.lua`), called from workflows as an activity."""
+
+    KIND: ClassVar[str] = "function.lua"
+    kind: Literal["function.lua"] = _kind("function.lua")
+
+
+class LibraryLuaEntry(LuaEntry):
+    """A Lua module other entries import (`library.lua`)."""
+
+    KIND: ClassVar[str] = "library.lua"
+    kind: Literal["library.lua"] = _kind("library.lua")
+
+
+class ProcessLuaEntry(LuaProgramEntry):
+    """A supervised Lua process (`process.lua`); accepted, not executed yet."""
+
+    KIND: ClassVar[str] = "process.lua"
+    kind: Literal["process.lua"] = _kind("process.lua")
+
+
+# --- Python ---------------------------------------------------------------------------------
+
+
+class PythonEntry(Entry):
+    """Fields of entries whose code is a Python callable."""
+
+    module: str = Field(
+        description="Importable module name; the project folder is put on sys.path.",
+        json_schema_extra={"pattern": _MODULE_RE.pattern},
+    )
+    method: str = Field(
+        description="The callable's name in the module (dots reach into classes).",
+        json_schema_extra={"pattern": _MODULE_RE.pattern},
+    )
+
+    _target: Callable[..., Any] | None = PrivateAttr(default=None)
+    _decorated: bool = PrivateAttr(default=False)
+
+    @field_validator("module", "method")
+    @classmethod
+    def _check_dotted(cls, value: str) -> str:
+        if not _MODULE_RE.match(value):
+            raise ValueError(f"invalid Python name {value!r}")
+        return value
+
+    @property
+    def decorated(self) -> bool:
+        """Whether the entry was registered by a decorator rather than written in YAML."""
+        return self._decorated
+
+
+class WorkflowPyEntry(PythonEntry):
+    """A workflow written in Python (`workflow.py`)."""
+
+    KIND: ClassVar[str] = "workflow.py"
+    kind: Literal["workflow.py"] = _kind("workflow.py")
+    sandboxed: bool = Field(
+        default=True, description="Run the workflow in Temporal's import sandbox."
+    )
+
+
+class FunctionPyEntry(PythonEntry):
+    """A function written in Python (`function.py`), called from workflows as an activity."""
+
+    KIND: ClassVar[str] = "function.py"
+    kind: Literal["function.py"] = _kind("function.py")
+
+
+# --- Temporal ---------------------------------------------------------------------------------
+
+
+class TemporalAuth(_Strict):
+    """How a client authenticates."""
+
+    type: Literal["none", "api_key", "mtls"] = Field(default="none", description="Method.")
+    api_key: str | None = Field(default=None, description="The API key itself.")
+    api_key_file: str | None = Field(default=None, description="File holding the API key.")
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding the API key."
+    )
+    cert_file: str | None = Field(default=None, description="Client certificate (mTLS).")
+    key_file: str | None = Field(default=None, description="Client private key (mTLS).")
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> Self:
+        key_fields = [
+            name for name in ("api_key", "api_key_file", "api_key_env") if getattr(self, name)
+        ]
+        cert_fields = [name for name in ("cert_file", "key_file") if getattr(self, name)]
+        if self.type == "none":
+            if key_fields or cert_fields:
+                raise ValueError(
+                    f"auth type is 'none' but {', '.join(key_fields + cert_fields)} "
+                    "is set (set type: api_key or type: mtls)"
+                )
+        elif self.type == "api_key":
+            if len(key_fields) != 1:
+                found = ", ".join(key_fields) if key_fields else "none"
+                raise ValueError(
+                    "auth type 'api_key' needs exactly one of api_key, api_key_file, "
+                    f"api_key_env (found: {found})"
+                )
+            if cert_fields:
+                raise ValueError(f"auth type 'api_key' does not use {', '.join(cert_fields)}")
+        else:
+            missing = [name for name in ("cert_file", "key_file") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"auth type 'mtls' needs {' and '.join(missing)}")
+            if key_fields:
+                raise ValueError(f"auth type 'mtls' does not use {', '.join(key_fields)}")
+        return self
+
+
+class TemporalTLS(_Strict):
+    """TLS settings of a client connection."""
+
+    enabled: bool = Field(default=False, description="Connect with TLS.")
+    ca_file: str | None = Field(
+        default=None, description="CA certificate to verify the server with."
+    )
+    server_name: str | None = Field(default=None, description="Server name for SNI.")
+
+
+class TemporalClientEntry(Entry):
+    """A connection to a Temporal service (`temporal.client`).
+
+    The YAML field `namespace` (the Temporal namespace) is the attribute
+    `temporal_namespace`; `namespace` is the entry's own namespace, as on every entry.
+    """
+
+    KIND: ClassVar[str] = "temporal.client"
+    kind: Literal["temporal.client"] = _kind("temporal.client")
+    address: str = Field(default="127.0.0.1:7233", description="The frontend, host:port.")
+    temporal_namespace: str = Field(
+        default="default", alias="namespace", description="The Temporal namespace."
+    )
+    tq_prefix: str = Field(
+        default="", description="Prefix added to the task queue of every worker on this client."
+    )
+    connection_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        description="How long to try to connect.",
+        json_schema_extra={"default": "10s"},
+    )
+    auth: TemporalAuth = Field(default_factory=TemporalAuth, description="Authentication.")
+    tls: TemporalTLS = Field(default_factory=TemporalTLS, description="TLS.")
+    lifecycle: dict[str, Any] = Field(default_factory=dict, description="Lifecycle settings.")
+
+    @field_validator("address")
+    @classmethod
+    def _check_address(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"invalid address {value!r}: expected host:port")
+        return value
+
+    def resolve_path(self, path: str) -> Path:
+        """Resolve a file path of this entry (cert_file, ca_file, ...) against its folder."""
+        return self.base_dir / path
+
+    def api_key_value(self) -> str | None:
+        """The API key, read from `api_key`, `api_key_file` or `api_key_env`; None if unused.
+
+        Raises:
+            WflowError: `INVALID` when the file cannot be read or the variable is unset.
+        """
+        auth = self.auth
+        if auth.type != "api_key":
+            return None
+        if auth.api_key:
+            return auth.api_key
+        if auth.api_key_file:
+            path = self.resolve_path(auth.api_key_file)
+            try:
+                return path.read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise WflowError(
+                    f"{self.id}: cannot read api_key_file {path}: {error.strerror}",
+                    ErrorKind.INVALID,
+                ) from error
+        assert auth.api_key_env is not None
+        value = os.environ.get(auth.api_key_env)
+        if value is None:
+            raise WflowError(
+                f"{self.id}: environment variable {auth.api_key_env} (api_key_env) is not set",
+                ErrorKind.INVALID,
+            )
+        return value
+
+
+class WorkerLifecycle(_Strict):
+    """When a worker runs."""
+
+    auto_start: bool = Field(default=True, description="Start the worker with the project.")
+
+
+class WorkerOptions(_Strict):
+    """Tuning of a Temporal worker (Go SDK names, snake_case)."""
+
+    max_concurrent_activity_execution_size: int | None = Field(
+        default=None, gt=0, description="Activities run at the same time."
+    )
+    max_concurrent_local_activity_execution_size: int | None = Field(
+        default=None, gt=0, description="Local activities run at the same time."
+    )
+    max_concurrent_workflow_task_execution_size: int | None = Field(
+        default=None, gt=0, description="Workflow tasks run at the same time."
+    )
+    max_concurrent_activity_task_pollers: int | None = Field(
+        default=None, gt=0, description="Activity task pollers."
+    )
+    max_concurrent_workflow_task_pollers: int | None = Field(
+        default=None, gt=0, description="Workflow task pollers."
+    )
+    max_cached_workflows: int | None = Field(
+        default=None, ge=0, description="Workflows kept in the sticky cache."
+    )
+    worker_activities_per_second: float | None = Field(
+        default=None, gt=0, description="Activities this worker starts per second."
+    )
+    task_queue_activities_per_second: float | None = Field(
+        default=None, gt=0, description="Activities started per second on the whole task queue."
+    )
+    sticky_schedule_to_start_timeout: Duration | None = Field(
+        default=None, description="Sticky queue schedule-to-start timeout."
+    )
+    worker_stop_timeout: Duration | None = Field(
+        default=None, description="Grace period for running activities at shutdown."
+    )
+    max_heartbeat_throttle_interval: Duration | None = Field(
+        default=None, description="Longest interval between heartbeats sent to the server."
+    )
+    default_heartbeat_throttle_interval: Duration | None = Field(
+        default=None, description="Heartbeat interval when the activity has no timeout."
+    )
+    identity: str | None = Field(default=None, description="The worker's identity.")
+
+    _TEMPORALIO_NAMES: ClassVar[dict[str, str]] = {
+        "max_concurrent_activity_execution_size": "max_concurrent_activities",
+        "max_concurrent_local_activity_execution_size": "max_concurrent_local_activities",
+        "max_concurrent_workflow_task_execution_size": "max_concurrent_workflow_tasks",
+        "max_concurrent_activity_task_pollers": "max_concurrent_activity_task_polls",
+        "max_concurrent_workflow_task_pollers": "max_concurrent_workflow_task_polls",
+        "max_cached_workflows": "max_cached_workflows",
+        "worker_activities_per_second": "max_activities_per_second",
+        "task_queue_activities_per_second": "max_task_queue_activities_per_second",
+        "sticky_schedule_to_start_timeout": "sticky_queue_schedule_to_start_timeout",
+        "worker_stop_timeout": "graceful_shutdown_timeout",
+        "max_heartbeat_throttle_interval": "max_heartbeat_throttle_interval",
+        "default_heartbeat_throttle_interval": "default_heartbeat_throttle_interval",
+        "identity": "identity",
+    }
+
+    def to_temporalio_kwargs(self) -> dict[str, Any]:
+        """The options that are set, as keyword arguments of `temporalio.worker.Worker`."""
+        return {
+            self._TEMPORALIO_NAMES[name]: value
+            for name, value in self
+            if value is not None and name in self._TEMPORALIO_NAMES
+        }
+
+
+class TemporalWorkerEntry(Entry):
+    """A Temporal worker polling one task queue (`temporal.worker`)."""
+
+    KIND: ClassVar[str] = "temporal.worker"
+    kind: Literal["temporal.worker"] = _kind("temporal.worker")
+    client: str | None = Field(
+        default=None, description="The temporal.client entry to connect with (ID or bare name)."
+    )
+    task_queue: str = Field(min_length=1, description="The task queue to poll.")
+    lifecycle: WorkerLifecycle = Field(
+        default_factory=WorkerLifecycle, description="When the worker runs."
+    )
+    worker_options: WorkerOptions = Field(
+        default_factory=WorkerOptions, description="Worker tuning."
+    )
+
+    def references(self) -> list[Reference]:
+        """Every reference this entry makes to other entries."""
+        refs = super().references()
+        if self.client is not None:
+            refs.append(Reference(("client",), self.client, ("temporal.client",)))
+        return refs
+
+
+# --- supervised processes (accepted, not executed) -----------------------------------------
+
+
+class RestartPolicy(_Strict):
+    """How a supervised process is restarted after it fails."""
+
+    initial_delay: Duration | None = Field(default=None, description="Delay before the first.")
+    max_delay: Duration | None = Field(default=None, description="Upper bound of the delay.")
+    backoff_factor: float | None = Field(
+        default=None, gt=0, description="Factor applied to the delay after each restart."
+    )
+    jitter: float | None = Field(
+        default=None, ge=0, le=1, description="Random fraction added to each delay (0..1)."
+    )
+    max_attempts: int | None = Field(
+        default=None, ge=0, description="Restarts in all, 0 meaning unlimited."
+    )
+
+
+class ServiceLifecycle(_Strict):
+    """When a supervised process runs and how it restarts."""
+
+    auto_start: bool = Field(default=True, description="Start with the project.")
+    restart: RestartPolicy | None = Field(default=None, description="Restart policy.")
+    depends_on: list[str] = Field(default_factory=list, description="Entries started first.")
+
+
+class ProcessHostEntry(Entry):
+    """A host for supervised processes (`process.host`); accepted, not executed yet."""
+
+    KIND: ClassVar[str] = "process.host"
+    kind: Literal["process.host"] = _kind("process.host")
+    host: dict[str, Any] = Field(default_factory=dict, description="Host settings.")
+    lifecycle: ServiceLifecycle = Field(
+        default_factory=ServiceLifecycle, description="When the host runs."
+    )
+
+
+class ProcessServiceEntry(Entry):
+    """A supervised process (`process.service`); accepted, not executed yet."""
+
+    KIND: ClassVar[str] = "process.service"
+    kind: Literal["process.service"] = _kind("process.service")
+    process: str = Field(description="The process.lua entry to run (ID or bare name).")
+    host: str = Field(description="The process.host entry to run it on (ID or bare name).")
+    input: list[Any] = Field(default_factory=list, description="Arguments of the process.")
+    lifecycle: ServiceLifecycle = Field(
+        default_factory=ServiceLifecycle, description="When it runs and how it restarts."
+    )
+
+    def references(self) -> list[Reference]:
+        """Every reference this entry makes to other entries."""
+        refs = super().references()
+        refs.append(Reference(("process",), self.process, ("process.lua",)))
+        refs.append(Reference(("host",), self.host, ("process.host",)))
+        for index, dep in enumerate(self.lifecycle.depends_on):
+            refs.append(Reference(("lifecycle", "depends_on", index), dep, KINDS))
+        return refs
+
+
+# --- all kinds ------------------------------------------------------------------------------
+
+ENTRY_TYPES: dict[str, type[Entry]] = {
+    model.KIND: model
+    for model in (
+        WorkflowLuaEntry,
+        FunctionLuaEntry,
+        LibraryLuaEntry,
+        WorkflowPyEntry,
+        FunctionPyEntry,
+        TemporalClientEntry,
+        TemporalWorkerEntry,
+        ProcessLuaEntry,
+        ProcessHostEntry,
+        ProcessServiceEntry,
+    )
+}
+"""The model of each kind."""
+
+KINDS: tuple[str, ...] = tuple(ENTRY_TYPES)
+"""Every kind an entry may have."""
+
+AnyEntry = Annotated[
+    Union[  # noqa: UP007 - a discriminated union needs the typing form here
+        WorkflowLuaEntry,
+        FunctionLuaEntry,
+        LibraryLuaEntry,
+        WorkflowPyEntry,
+        FunctionPyEntry,
+        TemporalClientEntry,
+        TemporalWorkerEntry,
+        ProcessLuaEntry,
+        ProcessHostEntry,
+        ProcessServiceEntry,
+    ],
+    Field(discriminator="kind"),
+]
+"""Any entry, discriminated on `kind`."""
