@@ -471,3 +471,33 @@ def test_validate_project_runs_extra_checks() -> None:
     assert any("boom" in p.message for p in problems)
     with pytest.raises(ConfigError):
         load_project(SEED, extra_checks=[lua_check])
+
+
+def test_anchors_merge_keys_and_unquoted_version(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "defs/workers.yml",
+        """
+        version: 1.0
+        namespace: app
+        x-worker: &worker
+          kind: temporal.worker
+          task_queue: shared
+        entries:
+          - <<: *worker
+            name: a
+          - <<: *worker
+            name: b
+            task_queue: own
+        """,
+    )
+    registry = load_project(tmp_path)
+    assert registry.task_queue_of("app:a") == "shared"
+    assert registry.task_queue_of("app:b") == "own"
+    assert registry.get("app:b").line == 9
+
+
+def test_load_project_accepts_a_single_definition_file() -> None:
+    registry = load_project(SEED / "_index.yaml")
+    assert set(registry.entries) == {"app:temporal_client", "app:temporal_worker"}
+    assert registry.root == SEED

@@ -13,9 +13,16 @@ __all__ = ["DefinitionFile", "definition_file_schema"]
 
 
 class DefinitionFile(BaseModel):
-    """A wflow definition file (conventionally `_index.yaml`)."""
+    """A wflow definition file (conventionally `_index.yaml`).
 
-    model_config = ConfigDict(extra="forbid", title="wflow definition file")
+    Top-level fields starting with `x-` are ignored, e.g. to hold YAML anchors.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="wflow definition file",
+        json_schema_extra={"patternProperties": {"^x-": {}}},
+    )
 
     version: Literal["1.0"] = Field(description='The file format version; "1.0".')
     namespace: str = Field(

@@ -107,12 +107,13 @@ def _scalar(path: Path, document: Any, key: str, result: _FileResult) -> tuple[A
 def _load_document(path: Path, document: Any, result: _FileResult) -> None:
     problems = result.problems
     for key in document:
-        if key not in _TOP_LEVEL:
+        if key not in _TOP_LEVEL and not str(key).startswith("x-"):
             problems.append(
                 Problem(
                     path,
                     line_of(document, (key,), 1),
-                    f"unknown top-level field '{key}' (expected version, namespace, entries)",
+                    f"unknown top-level field '{key}' (expected version, namespace, entries; "
+                    "'x-' fields are free for YAML anchors)",
                 )
             )
 

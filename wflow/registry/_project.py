@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from wflow.registry._decorated import decorated_entries, unwrap_target
@@ -14,7 +14,7 @@ from wflow.registry._schema import Entry, PythonEntry
 
 __all__ = ["ExtraCheck", "load_project", "validate_project"]
 
-ExtraCheck = Callable[[Registry], list[Problem]]
+ExtraCheck = Callable[[Registry], Iterable[Problem]]
 """A check another part of wflow adds to validation (e.g. Lua syntax), given the registry."""
 
 
@@ -58,7 +58,7 @@ def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registr
     problems += more
     for check in extra_checks:
         try:
-            problems += check(registry)
+            problems.extend(check(registry))
         except Exception as error:  # a broken check must not hide the other problems
             name = getattr(check, "__qualname__", repr(check))
             problems.append(

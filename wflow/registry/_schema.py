@@ -565,9 +565,13 @@ class TemporalTLS(_Strict):
 class TemporalClientEntry(Entry):
     """A connection to a Temporal service (`temporal.client`).
 
-    The YAML field `namespace` (the Temporal namespace) is the attribute
-    `temporal_namespace`; `namespace` is the entry's own namespace, as on every entry.
+    In Python, the YAML field `namespace` (the Temporal namespace) is the attribute
+    `temporal_namespace`: `namespace` is the entry's own namespace, as on every entry.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={"description": "A connection to a Temporal service."}
+    )
 
     KIND: ClassVar[str] = "temporal.client"
     kind: Literal["temporal.client"] = _kind("temporal.client")
