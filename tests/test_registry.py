@@ -501,3 +501,30 @@ def test_load_project_accepts_a_single_definition_file() -> None:
     registry = load_project(SEED / "_index.yaml")
     assert set(registry.entries) == {"app:temporal_client", "app:temporal_worker"}
     assert registry.root == SEED
+
+
+def test_public_exports_exist() -> None:
+    for name in reg.__all__:
+        assert hasattr(reg, name), name
+    assert {"load_project", "validate_project", "Registry", "Problem", "ConfigError"} <= set(
+        reg.__all__
+    )
+    assert issubclass(ConfigError, WflowError)
+
+
+def test_module_exiting_at_import_is_a_problem_not_an_exit(tmp_path: Path) -> None:
+    module = _module_name()
+    write(tmp_path, f"{module}.py", "import sys\nsys.exit(3)\n")
+    write(
+        tmp_path,
+        "_index.yaml",
+        f"""
+        version: "1.0"
+        namespace: app
+        entries:
+          - {{name: f, kind: function.py, module: {module}, method: f}}
+        """,
+    )
+    problems = validate_project(tmp_path)
+    assert [p.line for p in problems] == [4]
+    assert problems[0].message == f"cannot import module '{module}': SystemExit: 3"

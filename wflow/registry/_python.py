@@ -56,7 +56,7 @@ def import_target(entry: PythonEntry, root: Path | None) -> Callable[..., Any]:
     put_on_sys_path(root)
     try:
         module = importlib.import_module(entry.module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a module calling sys.exit() is a problem too
         raise ImportProblem(
             Problem(
                 entry.file,
