@@ -43,7 +43,10 @@ def _type(schema: Any) -> str:
     if isinstance(kind, list):
         return " or ".join(_type({**schema, "type": item}) for item in kind)
     if kind == "array":
-        return f"list of {_type(schema.get('items'))}"
+        items = schema.get("items")
+        if isinstance(items, dict) and "discriminator" in items:
+            return "list of entries, each one of the [entry kinds](#entry-kinds)"
+        return f"list of {_type(items)}"
     if kind == "object":
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):

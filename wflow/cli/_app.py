@@ -16,7 +16,7 @@ import typer
 from wflow.model import ErrorKind, WflowError
 
 if TYPE_CHECKING:
-    from wflow.registry import Problem
+    from wflow.registry import ExtraCheck, Problem, Registry
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app", "main"]
 
@@ -96,24 +96,26 @@ def _errors() -> Iterator[None]:
         _report(error)
 
 
-def _load(project: Path) -> Any:
+def _load(project: Path) -> Registry:
     from wflow.registry import load_project
 
-    return load_project(project)
+    return load_project(project, extra_checks=_lua_checks())
 
 
-def _lua_checks() -> list[Callable[[Any], Iterable[Problem]]]:
+def _lua_checks() -> list[ExtraCheck]:
     """The Lua bridge's static checks of Lua entries, if the bridge is installed."""
     try:
         from lua_bridge import LuaEngine  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return []
-    engine = LuaEngine()
+    engine: Any = LuaEngine()
 
-    def check_lua_entries(registry: Any) -> Iterable[Problem]:
-        for entry in registry.entries():
+    def check_lua_entries(registry: Registry) -> Iterable[Problem]:
+        problems: list[Problem] = []
+        for entry in registry:
             if entry.kind in _LUA_KINDS:
-                yield from engine.check(entry, registry) or ()
+                problems.extend(engine.check(entry, registry) or ())
+        return problems
 
     return [check_lua_entries]
 
@@ -128,16 +130,13 @@ def _parse_args(texts: Iterable[str]) -> list[Any]:
     return values
 
 
-def _check_workflow_entry(registry: Any, entry_id: str) -> None:
+def _check_workflow_entry(registry: Registry, entry_id: str) -> None:
     """Exit with a usage error unless `entry_id` names a workflow of the project."""
     workflows = sorted(entry.id for entry in registry.workflows())
     known = ", ".join(workflows) if workflows else "none"
-    try:
-        entry = registry.get(entry_id)
-    except (WflowError, KeyError):
-        entry = None
-    if entry is None:
+    if entry_id not in registry:
         _fail(EXIT_USAGE, f"error: unknown entry {entry_id!r}; the project's workflows: {known}")
+    entry = registry.get(entry_id)
     if entry.kind not in _WORKFLOW_KINDS:
         _fail(
             EXIT_USAGE,
@@ -159,20 +158,19 @@ def validate(project: ProjectArg) -> None:
 
     Prints each problem as `path:line: message`. Exits 0 when there is none, 2 otherwise.
     """
-    from wflow.registry import validate_project
+    from wflow.registry import ConfigError
 
-    with _errors():
-        problems = validate_project(project, extra_checks=_lua_checks())
-    if problems:
-        for problem in problems:
-            typer.echo(str(problem))
-        count = len(problems)
-        _fail(EXIT_USAGE, f"error: {count} {'problem' if count == 1 else 'problems'} found")
-    with _errors():
+    try:
         registry = _load(project)
-    entries = list(registry.entries())
-    files = {entry.file for entry in entries if getattr(entry, "file", None) is not None}
-    typer.echo(f"ok: {len(entries)} entries in {len(files)} files")
+    except ConfigError as error:
+        for problem in error.problems:
+            typer.echo(str(problem))
+        count = len(error.problems)
+        _fail(EXIT_USAGE, f"error: {count} {'problem' if count == 1 else 'problems'} found")
+    except WflowError as error:
+        _report(error)
+    files = {entry.file for entry in registry if entry.file is not None}
+    typer.echo(f"ok: {len(registry)} entries in {len(files)} files")
 
 
 @app.command()
@@ -271,7 +269,7 @@ def run(
 
 
 async def _run(
-    registry: Any,
+    registry: Registry,
     entry_id: str,
     values: list[Any],
     *,
@@ -281,7 +279,7 @@ async def _run(
     workflow_id: str | None,
     progress: Callable[[str], None] | None,
 ) -> Any:
-    from wflow.temporal._session import Session
+    from wflow.temporal import Session
 
     async with Session(
         registry,
@@ -299,13 +297,13 @@ async def _run(
 
 
 async def _serve(
-    registry: Any,
+    registry: Registry,
     *,
     address: str | None,
     state_dir: Path | None,
     on_ready: Callable[[Any], None],
 ) -> None:
-    from wflow.temporal._session import Session
+    from wflow.temporal import Session
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
