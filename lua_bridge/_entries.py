@@ -1,0 +1,176 @@
+"""What the bridge needs from registry entries, and how an entry becomes Lua chunks.
+
+The registry (`wflow.registry`) is typed here only through small protocols, so the bridge
+does not depend on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from lua_bridge._errors import LuaScriptError
+
+__all__ = [
+    "FUNCTION_MODULES",
+    "WORKFLOW_MODULES",
+    "Chunk",
+    "LuaEntryLike",
+    "RegistryLike",
+    "collect_chunks",
+    "read_source",
+]
+
+WORKFLOW_MODULES = frozenset({"funcs", "time", "uuid", "json", "errors", "workflow", "channel"})
+"""Module names a `workflow.lua` (or a library it imports) may list in `modules`."""
+
+FUNCTION_MODULES = frozenset({"funcs", "time", "uuid", "json", "errors"})
+"""Module names a `function.lua` may list (`funcs.call` itself is workflow-only for now)."""
+
+
+class LuaEntryLike(Protocol):
+    """A `workflow.lua`, `function.lua` or `library.lua` registry entry."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def modules(self) -> Sequence[str]: ...
+
+    @property
+    def imports(self) -> Mapping[str, str]: ...
+
+    @property
+    def limits(self) -> Any: ...
+
+    @property
+    def file(self) -> Any: ...
+
+    @property
+    def line(self) -> int | None: ...
+
+    def source_path(self) -> Path: ...
+
+
+class RegistryLike(Protocol):
+    """The registry lookups the bridge uses to resolve `imports`."""
+
+    def get(self, entry_id: str) -> Any: ...
+
+    def resolve(self, ref: str, namespace: str) -> Any: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """One Lua source file as the runtime loads it.
+
+    Attributes:
+        key: The entry ID (the key `require` resolves imports to).
+        source: The Lua source text.
+        chunkname: `@` + the file path, so Lua messages read `path/order.lua:12: ...`.
+        modules: The entry's `modules` list.
+        imports: Local name -> key of the imported library chunk.
+        path: The source file.
+    """
+
+    key: str
+    source: str
+    chunkname: str
+    modules: tuple[str, ...]
+    imports: Mapping[str, str]
+    path: Path
+
+
+_SOURCE_CACHE: dict[Path, tuple[int, int, str]] = {}
+
+
+def read_source(path: Path) -> str:
+    """Read a Lua file, cached per process while its size and mtime stay the same.
+
+    Raises:
+        OSError: The file cannot be read.
+        UnicodeDecodeError: The file is not UTF-8.
+    """
+    resolved = path.resolve()
+    stat = os.stat(resolved)
+    cached = _SOURCE_CACHE.get(resolved)
+    if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
+        return cached[2]
+    text = resolved.read_text(encoding="utf-8")
+    _SOURCE_CACHE[resolved] = (stat.st_mtime_ns, stat.st_size, text)
+    return text
+
+
+def _lookup(registry: RegistryLike, ref: str, namespace: str) -> Any:
+    try:
+        found = registry.get(ref) if ":" in ref else registry.resolve(ref, namespace)
+    except Exception:  # the registry signals "missing" its own way
+        return None
+    return found
+
+
+def entry_chunk(entry: LuaEntryLike, imports: Mapping[str, str]) -> Chunk:
+    """Read one entry's source into a `Chunk`.
+
+    Raises:
+        LuaScriptError: The source cannot be read.
+    """
+    path = entry.source_path()
+    try:
+        source = read_source(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LuaScriptError(f"{entry.id}: cannot read Lua source {path}: {exc}") from None
+    return Chunk(
+        key=entry.id,
+        source=source,
+        chunkname="@" + str(path),
+        modules=tuple(entry.modules or ()),
+        imports=dict(imports),
+        path=path,
+    )
+
+
+def collect_chunks(entry: LuaEntryLike, registry: RegistryLike | None) -> dict[str, Chunk]:
+    """Read an entry and, transitively, the `library.lua` entries it imports.
+
+    Returns:
+        Chunks by key; the entry itself is under `entry.id`.
+
+    Raises:
+        LuaScriptError: A source cannot be read or an import does not resolve to a
+            `library.lua` entry.
+    """
+    chunks: dict[str, Chunk] = {}
+    pending: list[LuaEntryLike] = [entry]
+    while pending:
+        current = pending.pop()
+        if current.id in chunks:
+            continue
+        resolved: dict[str, str] = {}
+        for local_name, ref in dict(current.imports or {}).items():
+            if registry is None:
+                raise LuaScriptError(f"{current.id}: imports need a registry to resolve {ref!r}")
+            target = _lookup(registry, ref, current.namespace)
+            if target is None:
+                raise LuaScriptError(f"{current.id}: import {local_name!r}: unknown entry {ref!r}")
+            if getattr(target, "kind", None) != "library.lua":
+                raise LuaScriptError(
+                    f"{current.id}: import {local_name!r}: {target.id} is a "
+                    f"{getattr(target, 'kind', '?')} entry, not a library.lua"
+                )
+            resolved[local_name] = target.id
+            pending.append(target)
+        chunks[current.id] = entry_chunk(current, resolved)
+    return chunks

@@ -1,0 +1,262 @@
+"""One Lua run: the runtime, its host functions, and stepping root coroutines.
+
+A session is created per workflow run (or function call) and closed at its end. Closing drops
+every reference to the Lua state, so lupa closes it right away (the Lua registry holds the
+host callables, which would otherwise keep the runtime alive in a reference cycle that
+Python's garbage collector cannot see).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+import lupa.lua54 as lupa54
+
+from lua_bridge._entries import Chunk
+from lua_bridge._errors import LuaResourceError, LuaScriptError, LuaValueError
+from lua_bridge._limits import LuaLimits
+from lua_bridge._runtime import create_bridge
+from lua_bridge._values import LuaValues
+from wflow.model import ActivityOptions, ErrorKind, WflowError, WorkflowInfo, parse_duration
+
+__all__ = ["ClockLike", "LocalClock", "LuaSession"]
+
+_log = logging.getLogger("lua_bridge.print")
+_MS = timedelta(milliseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class ClockLike(Protocol):
+    """The synchronous, recorded sources a run reads: a `WorkflowRuntime`, or `LocalClock`."""
+
+    def info(self) -> WorkflowInfo: ...
+
+    def now(self) -> datetime: ...
+
+    def uuid4(self) -> uuid.UUID: ...
+
+    def uuid7(self) -> uuid.UUID: ...
+
+    def random_seed(self) -> int: ...
+
+
+def make_uuid7(unix_ms: int, random_bits: int) -> uuid.UUID:
+    """Build a version 7 UUID from a millisecond timestamp and 74 random bits."""
+    value = (unix_ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((random_bits >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= random_bits & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
+
+
+class LocalClock:
+    """Real time and randomness, for function calls (which are not replayed)."""
+
+    def info(self) -> WorkflowInfo:
+        raise WflowError("workflow.info() is only available in workflows", ErrorKind.INVALID)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def uuid4(self) -> uuid.UUID:
+        return uuid.uuid4()
+
+    def uuid7(self) -> uuid.UUID:
+        return make_uuid7(time.time_ns() // 1_000_000, secrets.randbits(74))
+
+    def random_seed(self) -> int:
+        return secrets.randbits(64)
+
+
+def _unix_ns(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def _ms_number(duration: timedelta) -> int | float:
+    ms = duration / _MS
+    return int(ms) if ms == int(ms) else ms
+
+
+class LuaSession:
+    """A sandboxed Lua runtime for one run, with the host functions every run has.
+
+    Args:
+        where: `"workflows"` or `"functions"`.
+        clock: Where time, UUIDs, randomness and workflow info come from.
+        chunks: The entry's chunk and its imported libraries.
+        limits: Memory and instruction limits.
+        extra_host: More host functions (the workflow driver's channel/timer/call ones).
+    """
+
+    def __init__(
+        self,
+        *,
+        where: str,
+        clock: ClockLike,
+        chunks: Mapping[str, Chunk],
+        limits: LuaLimits,
+        extra_host: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        self.where = where
+        self.clock = clock
+        self.limits = limits
+        self.options: list[ActivityOptions] = [ActivityOptions()]
+        self.host_failure: BaseException | None = None
+        self.sleep_disabled = False
+        host: dict[str, Callable[..., Any]] = {
+            "now_ns": self.now_ns,
+            "uuid4": lambda: str(self.clock.uuid4()),
+            "uuid7": lambda: str(self.clock.uuid7()),
+            "uuid5": self._uuid5,
+            "random_seed": self._random_seed,
+            "parse_ms": self._parse_ms,
+            "merge_options": self._merge_options,
+            "with_context": self._with_context,
+            "json_decode": self._json_decode,
+            "info": lambda: self.values.to_lua(self.clock.info().to_dict(), "info"),
+            "log": self._log,
+            "sleep": self._sleep,
+        }
+        host.update(extra_host or {})
+        guarded = {name: self._guard(name, fn) for name, fn in host.items()}
+        try:
+            bridge = create_bridge(where=where, host=guarded, chunks=chunks, limits=limits)
+        except lupa54.LuaMemoryError:
+            raise LuaResourceError(
+                "memory", limits.max_memory, "starting the Lua runtime"
+            ) from None
+        self.lua: Any = bridge.lua
+        self.b: Any = bridge.b
+        self.values = LuaValues(self.lua, self.b)
+        self._step = self.b.step
+        self._closed = False
+
+    # -- host functions -----------------------------------------------------------------
+
+    def _guard(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except BaseException as exc:
+                if self.host_failure is None:
+                    self.host_failure = exc
+                raise
+
+        guarded.__name__ = name
+        return guarded
+
+    def now_ns(self) -> int:
+        """Return the clock's time in Unix nanoseconds."""
+        return _unix_ns(self.clock.now())
+
+    def _random_seed(self) -> int:
+        seed = self.clock.random_seed() & ((1 << 64) - 1)
+        return seed - (1 << 64) if seed >= 1 << 63 else seed
+
+    def _uuid5(self, namespace: str, name: str) -> tuple[Any, ...]:
+        try:
+            return (str(uuid.uuid5(uuid.UUID(namespace), name)),)
+        except ValueError as exc:
+            return None, f"invalid namespace UUID {namespace!r}: {exc}"
+
+    def _parse_ms(self, value: Any) -> tuple[Any, ...]:
+        try:
+            return (_ms_number(parse_duration(value, number_unit=_MS)),)
+        except WflowError as exc:
+            return None, exc.message
+        except (ValueError, OverflowError, TypeError) as exc:
+            return None, f"invalid duration {value!r}: {exc}"
+
+    def _merge_options(self, base: int, text: str) -> tuple[Any, ...]:
+        try:
+            merged = self.options[base].merged(json.loads(text), number_unit=_MS)
+        except WflowError as exc:
+            return None, exc.message
+        self.options.append(merged)
+        return (len(self.options) - 1,)
+
+    def _with_context(self, base: int, text: str) -> tuple[Any, ...]:
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            return None, "expected a table with string keys"
+        self.options.append(self.options[base].with_context(values))
+        return (len(self.options) - 1,)
+
+    def _json_decode(self, text: str) -> tuple[Any, ...]:
+        try:
+            return True, self.values.to_lua(json.loads(text))
+        except (ValueError, RecursionError) as exc:
+            return False, str(exc) if isinstance(exc, LuaValueError) else f"invalid JSON: {exc}"
+
+    def _log(self, message: str) -> None:
+        _log.info("%s", message)
+
+    def _sleep(self, ms: float) -> None:
+        if self.sleep_disabled:
+            raise RuntimeError("time.sleep is not run while checking")
+        time.sleep(ms / 1000)
+
+    # -- running ------------------------------------------------------------------------
+
+    def start(self, key: str, method: str) -> int:
+        """Load the entry chunk `key` and return the id of the root coroutine that runs it.
+
+        Raises:
+            LuaScriptError: The chunk has a syntax error.
+        """
+        result = self.call_lua(self.b.start_entry, key, method)
+        if isinstance(result, tuple):
+            raise LuaScriptError(str(result[1]))
+        return int(result)
+
+    def step(self, tid: int, *args: Any) -> tuple[Any, ...]:
+        """Resume root coroutine `tid`; return Lua's report (`"yield"`, op, ... / `"done"`, ...).
+
+        Raises:
+            LuaResourceError: A limit was exceeded.
+            BaseException: A host function raised it during the slice.
+        """
+        out = self.call_lua(self._step, tid, *args)
+        if out[0] == "limit":
+            limit = self.limits.max_memory if out[1] == "memory" else self.limits.max_instructions
+            raise LuaResourceError(str(out[1]), limit)
+        return tuple(out)
+
+    def call_lua(self, fn: Any, *args: Any) -> Any:
+        """Call a bridge function, translating lupa's errors and re-raising host failures."""
+        if self._closed:
+            raise RuntimeError("the Lua session is closed")
+        try:
+            result = fn(*args)
+        except lupa54.LuaMemoryError:
+            raise LuaResourceError("memory", self.limits.max_memory) from None
+        except lupa54.LuaError as exc:
+            failure = self.host_failure
+            if failure is not None:
+                self.host_failure = None
+                raise failure from None
+            raise LuaScriptError(f"internal error in the Lua bridge: {exc}") from None
+        failure = self.host_failure
+        if failure is not None:
+            self.host_failure = None
+            raise failure
+        return result
+
+    def close(self) -> None:
+        """Release the Lua state now (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._step = None
+        self.values = None  # type: ignore[assignment]
+        self.b = None
+        self.lua = None

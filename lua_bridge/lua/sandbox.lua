@@ -1,0 +1,563 @@
+-- wflow lua_bridge: the sandbox core (trusted code, run once per LuaRuntime).
+--
+-- Receives the bridge table B (filled here and read back by Python) and `cfg`, a table of
+-- settings and Python host callbacks. Builds fresh environments for user chunks; user code
+-- never sees the real globals, `debug`, `io`, `package` or any Python object.
+
+local B, cfg = ...
+
+---------------------------------------------------------------------------------------------
+-- Captured primitives (user code cannot reach or replace these upvalues)
+---------------------------------------------------------------------------------------------
+local sethook, traceback = debug.sethook, debug.traceback
+local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local co_status, co_running, co_isyieldable = coroutine.status, coroutine.running, coroutine.isyieldable
+local co_close = coroutine.close
+local rawnext, rawget, rawset, rawequal, rawlen = next, rawget, rawset, rawequal, rawlen
+local type, error, pcall, xpcall, select = type, error, pcall, xpcall, select
+local setmetatable, getmetatable = setmetatable, getmetatable
+local tostring, tonumber, ipairs = tostring, tonumber, ipairs
+local real_load, real_print = load, print
+local mtype, floor, huge = math.type, math.floor, math.huge
+local sfmt, sbyte, ssub, sfind, sgsub, smatch = string.format, string.byte, string.sub,
+  string.find, string.gsub, string.match
+local tconcat, tsort, tpack, tunpack = table.concat, table.sort, table.pack, table.unpack
+local ulen = utf8.len
+local real_randomseed = math.randomseed
+local real_collectgarbage = collectgarbage
+
+local WHERE = cfg.where -- "workflows" or "functions"
+B.WHERE = WHERE
+
+-- Host functions are Python callables; wrap them so a Python exception never reaches user
+-- code as an object (the Python side records it and re-raises it after the slice).
+local host = {}
+do
+  local function host_result(name, ok, ...)
+    if not ok then error("internal error in the wflow Lua bridge (host." .. name .. ")", 3) end
+    return ...
+  end
+  for name, f in next, cfg.host do
+    host[name] = function(...) return host_result(name, pcall(f, ...)) end
+  end
+  cfg.host = host
+end
+
+-- Remove everything dangerous from the real globals too (defence in depth).
+for _, name in ipairs({ "debug", "io", "os", "package", "python", "dofile", "loadfile", "require",
+  "load", "collectgarbage" }) do
+  rawset(_G, name, nil)
+end
+string.dump = nil
+
+---------------------------------------------------------------------------------------------
+-- Instruction budget (per uninterrupted slice, shared by every coroutine of the run)
+---------------------------------------------------------------------------------------------
+local LIMIT = setmetatable({}, { __tostring = function() return "instruction limit exceeded" end })
+local MEMERR = "not enough memory"
+local budget_max = cfg.max_instructions or 0
+local hook_step = (budget_max > 0 and budget_max < 10000) and budget_max or 10000
+local budget_used = 0
+local exceeded = false
+
+local function hook()
+  budget_used = budget_used + hook_step
+  if exceeded or budget_used > budget_max then
+    exceeded = true
+    error(LIMIT, 0)
+  end
+end
+
+local function install_hook(co)
+  if budget_max > 0 then sethook(co, hook, "", hook_step) end
+  return co
+end
+
+local function is_resource_error(e)
+  return rawequal(e, LIMIT) or (type(e) == "string" and e == MEMERR)
+end
+
+B.LIMIT = LIMIT
+B.install_hook = install_hook
+B.is_resource_error = is_resource_error
+function B.reset_budget() budget_used = 0 end
+function B.exceeded() return exceeded end
+
+---------------------------------------------------------------------------------------------
+-- Text helpers
+---------------------------------------------------------------------------------------------
+-- Replace bytes that are not valid UTF-8 so the text can cross into Python.
+local function safe_text(s)
+  if ulen(s) then return s end
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local ok_len = ulen(s, i, i)
+    local c = sbyte(s, i)
+    local width = c < 0x80 and 1 or c < 0xE0 and 2 or c < 0xF0 and 3 or 4
+    if ok_len and i + width - 1 <= n and ulen(ssub(s, i, i + width - 1)) then
+      out[#out + 1] = ssub(s, i, i + width - 1)
+      i = i + width
+    else
+      out[#out + 1] = sfmt("\\x%02X", c)
+      i = i + 1
+    end
+  end
+  return tconcat(out)
+end
+B.safe_text = safe_text
+
+-- tostring without memory addresses: they differ between processes and would not replay.
+local object_ids = setmetatable({}, { __mode = "k" })
+local next_object_id = 0
+local function d_tostring(v)
+  local s = tostring(v)
+  local tv = type(v)
+  if tv == "table" or tv == "function" or tv == "thread" or tv == "userdata" then
+    local prefix = smatch(s, "^(.-): 0x%x+$")
+    if prefix then
+      local id = object_ids[v]
+      if not id then
+        next_object_id = next_object_id + 1
+        id = next_object_id
+        object_ids[v] = id
+      end
+      return prefix .. ": #" .. id
+    end
+  end
+  return s
+end
+B.tostring = d_tostring
+
+-- string.format without %p and without addresses for tables (%s uses tostring above).
+local function d_format(fmt, ...)
+  if type(fmt) == "string" and sfind(fmt, "%%[-+ #0]*%d*%.?%d*p") then
+    error("string.format: %p is not available in " .. WHERE .. " (addresses do not replay)", 2)
+  end
+  local n = select("#", ...)
+  local args = { ... }
+  for i = 1, n do
+    local a = args[i]
+    local ta = type(a)
+    if ta == "table" or ta == "function" or ta == "thread" or ta == "userdata" then
+      args[i] = d_tostring(a)
+    end
+  end
+  return sfmt(fmt, tunpack(args, 1, n))
+end
+string.format = d_format
+
+---------------------------------------------------------------------------------------------
+-- Deterministic iteration: numbers ascending, then strings bytewise, then false, true.
+---------------------------------------------------------------------------------------------
+local RANK = { number = 1, string = 2, boolean = 3 }
+
+local function bytes_lt(a, b)
+  local la, lb = #a, #b
+  local n = la < lb and la or lb
+  for i = 1, n do
+    local x, y = sbyte(a, i), sbyte(b, i)
+    if x ~= y then return x < y end
+  end
+  return la < lb
+end
+
+local function key_lt(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return RANK[ta] < RANK[tb] end
+  if ta == "number" then return a < b end
+  if ta == "string" then return bytes_lt(a, b) end
+  return (not a) and b
+end
+
+local function bad_key(who, k, level)
+  error(who .. ": cannot iterate over a table with a " .. type(k) .. " key in " .. WHERE ..
+    " (its order would not replay); use string, number or boolean keys", level + 1)
+end
+
+local function sorted_keys(t, who, level)
+  local keys, n = {}, 0
+  local k = rawnext(t)
+  while k ~= nil do
+    if not RANK[type(k)] then bad_key(who, k, level + 1) end
+    n = n + 1
+    keys[n] = k
+    k = rawnext(t, k)
+  end
+  tsort(keys, key_lt)
+  return keys, n
+end
+B.sorted_keys = sorted_keys
+
+local function d_pairs(t)
+  local mt = getmetatable(t)
+  local mp = type(mt) == "table" and rawget(mt, "__pairs") or nil
+  if mp then
+    local f, s, c = mp(t)
+    return f, s, c
+  end
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'pairs' (table expected, got " .. type(t) .. ")", 2)
+  end
+  local keys, n = sorted_keys(t, "pairs", 2)
+  local i = 0
+  return function(tt)
+    while i < n do
+      i = i + 1
+      local k = keys[i]
+      local v = rawget(tt, k)
+      if v ~= nil then return k, v end
+    end
+    return nil
+  end, t, nil
+end
+
+local next_cache = setmetatable({}, { __mode = "k" })
+local function d_next(t, k)
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'next' (table expected, got " .. type(t) .. ")", 2)
+  end
+  if k == nil then
+    -- The smallest key, in one pass (keeps `next(t) == nil` emptiness checks cheap).
+    local best = rawnext(t)
+    if best == nil then return nil end
+    if not RANK[type(best)] then bad_key("next", best, 2) end
+    local key = rawnext(t, best)
+    while key ~= nil do
+      if not RANK[type(key)] then bad_key("next", key, 2) end
+      if key_lt(key, best) then best = key end
+      key = rawnext(t, key)
+    end
+    next_cache[t] = nil
+    return best, rawget(t, best)
+  end
+  local c = next_cache[t]
+  local pos = c and c.index[k]
+  if not pos then
+    local keys, n = sorted_keys(t, "next", 2)
+    local index = {}
+    for i = 1, n do index[keys[i]] = i end
+    c = { keys = keys, n = n, index = index }
+    next_cache[t] = c
+    pos = index[k]
+    if not pos then error("invalid key to 'next'", 2) end
+  end
+  local keys = c.keys
+  for i = pos + 1, c.n do
+    local key = keys[i]
+    local v = rawget(t, key)
+    if v ~= nil then return key, v end
+  end
+  return nil
+end
+
+---------------------------------------------------------------------------------------------
+-- pcall/xpcall that cannot swallow resource-limit errors
+---------------------------------------------------------------------------------------------
+local function pcall_filter(ok, ...)
+  if not ok and is_resource_error((...)) then error((...), 0) end
+  return ok, ...
+end
+
+local function d_pcall(f, ...)
+  return pcall_filter(pcall(f, ...))
+end
+
+local function d_xpcall(f, handler, ...)
+  return pcall_filter(xpcall(f, function(e)
+    if is_resource_error(e) then return e end
+    return handler(e)
+  end, ...))
+end
+
+---------------------------------------------------------------------------------------------
+-- Coroutines: user coroutines pass the driver's yields through to the driver
+---------------------------------------------------------------------------------------------
+local DRV = setmetatable({}, { __name = "wflow.request" })
+local roots = setmetatable({}, { __mode = "k" })
+B.DRV = DRV
+
+local function pass(co, ok, ...)
+  if ok then
+    if rawequal((...), DRV) and co_status(co) == "suspended" then
+      -- A request to the driver from inside a user coroutine: hand it up, then resume the
+      -- user coroutine with the driver's answer.
+      return pass(co, co_resume(co, co_yield(...)))
+    end
+    return true, ...
+  end
+  if is_resource_error((...)) then error((...), 0) end
+  return false, ...
+end
+
+local function u_create(f)
+  if type(f) ~= "function" then
+    error("bad argument #1 to 'create' (function expected, got " .. type(f) .. ")", 2)
+  end
+  return install_hook(co_create(f))
+end
+
+local function u_resume(co, ...)
+  if roots[co] then error("cannot resume a coroutine owned by the workflow driver", 2) end
+  return pass(co, co_resume(co, ...))
+end
+
+local function wrap_result(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
+
+local function u_wrap(f)
+  local co = u_create(f)
+  return function(...) return wrap_result(u_resume(co, ...)) end
+end
+
+local function u_yield(...)
+  if roots[co_running()] then
+    error("coroutine.yield: not inside a coroutine (the main code of a " ..
+      ssub(WHERE, 1, -2) .. " cannot yield)", 2)
+  end
+  return co_yield(...)
+end
+
+local function u_isyieldable()
+  if roots[co_running()] then return false end
+  return co_isyieldable()
+end
+
+local user_coroutine = {
+  create = u_create,
+  resume = u_resume,
+  wrap = u_wrap,
+  yield = u_yield,
+  isyieldable = u_isyieldable,
+  status = co_status,
+  running = co_running,
+  close = function(co)
+    if roots[co] then error("cannot close a coroutine owned by the workflow driver", 2) end
+    return co_close(co)
+  end,
+}
+B.coroutine = user_coroutine
+
+-- A request from a module to the driver; returns what the driver resumes with.
+function B.request(...)
+  return co_yield(DRV, ...)
+end
+
+---------------------------------------------------------------------------------------------
+-- Driver side: root coroutines are stepped from Python by integer id
+---------------------------------------------------------------------------------------------
+local threads = {}
+local next_thread_id = 0
+
+function B.new_root(f)
+  local co = install_hook(co_create(f))
+  roots[co] = true
+  next_thread_id = next_thread_id + 1
+  threads[next_thread_id] = co
+  return next_thread_id
+end
+
+-- Run `f(...)` inside a budgeted coroutine (user code reached from trusted code, e.g. a
+-- __tostring metamethod); yields are refused.
+local function guarded(f, ...)
+  local co = install_hook(co_create(f))
+  roots[co] = true
+  local r = tpack(co_resume(co, ...))
+  if r[1] and co_status(co) ~= "dead" then return false, "cannot yield here" end
+  return tunpack(r, 1, r.n)
+end
+B.guarded = guarded
+
+local function error_text(e)
+  if type(e) == "string" then return e end
+  if type(e) == "table" or type(e) == "userdata" then
+    local mt = getmetatable(e)
+    if type(mt) == "table" and rawget(mt, "__tostring") then
+      local ok, s = guarded(tostring, e)
+      if ok and type(s) == "string" then return s end
+      return "(error object whose __tostring failed)"
+    end
+  end
+  return d_tostring(e)
+end
+B.error_text = error_text
+
+local finishers = {}
+B.finishers = finishers
+
+local function on_resume(tid, co, ok, ...)
+  if ok then
+    if co_status(co) == "dead" then
+      threads[tid] = nil
+      return finishers.done(...)
+    end
+    if rawequal((...), DRV) then return "yield", select(2, ...) end
+    return "error", "coroutine.yield: values yielded outside a coroutine"
+  end
+  local e = ...
+  if exceeded or rawequal(e, LIMIT) then
+    threads[tid] = nil
+    return "limit", "instructions"
+  end
+  if type(e) == "string" and e == MEMERR then
+    threads[tid] = nil
+    return "limit", "memory"
+  end
+  local text = safe_text(error_text(e))
+  local tb = safe_text(traceback(co, text))
+  threads[tid] = nil
+  return "error", text, tb
+end
+
+function B.step(tid, ...)
+  local co = threads[tid]
+  if not co then return "error", "internal: unknown coroutine " .. tostring(tid) end
+  budget_used = 0
+  return on_resume(tid, co, co_resume(co, ...))
+end
+
+function B.drop(tid)
+  threads[tid] = nil
+end
+
+---------------------------------------------------------------------------------------------
+-- Stubs for what is not available
+---------------------------------------------------------------------------------------------
+local function unavailable(name)
+  return function()
+    error(name .. " is not available in " .. WHERE, 2)
+  end
+end
+
+local function blocked_library(name)
+  return setmetatable({}, {
+    __index = function(_, k) error(name .. "." .. tostring(k) .. " is not available in " .. WHERE, 2) end,
+    __newindex = function(_, k) error(name .. "." .. tostring(k) .. " is not available in " .. WHERE, 2) end,
+    __call = function() error(name .. " is not available in " .. WHERE, 2) end,
+    __metatable = false,
+  })
+end
+B.unavailable = unavailable
+B.blocked_library = blocked_library
+
+---------------------------------------------------------------------------------------------
+-- Deterministic math.random (Lua 5.4's xoshiro256**, seeded from the host) and os
+---------------------------------------------------------------------------------------------
+real_randomseed(host.random_seed())
+local user_math = {}
+for k, v in rawnext, math do user_math[k] = v end
+user_math.randomseed = function(...)
+  if select("#", ...) == 0 then
+    real_randomseed(host.random_seed())
+  else
+    local a, b = ...
+    if b == nil then real_randomseed(a) else real_randomseed(a, b) end
+  end
+end
+
+local function d_setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("setmetatable: __gc metamethods are not available in " .. WHERE ..
+      " (garbage collection timing does not replay)", 2)
+  end
+  return setmetatable(t, mt)
+end
+
+local function d_collectgarbage(opt, ...)
+  if opt == "count" then return real_collectgarbage("count") end
+  error("collectgarbage(" .. (opt == nil and "" or sfmt("%q", tostring(opt))) ..
+    ") is not available in " .. WHERE .. " (only \"count\")", 2)
+end
+
+local function d_print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = d_tostring((select(i, ...))) end
+  host.log(safe_text(tconcat(parts, "\t")))
+end
+
+---------------------------------------------------------------------------------------------
+-- Environments
+---------------------------------------------------------------------------------------------
+local SAFE = {
+  _VERSION = _VERSION,
+  assert = assert,
+  error = error,
+  getmetatable = getmetatable,
+  ipairs = ipairs,
+  next = d_next,
+  pairs = d_pairs,
+  pcall = d_pcall,
+  print = d_print,
+  rawequal = rawequal,
+  rawget = rawget,
+  rawlen = rawlen,
+  rawset = rawset,
+  select = select,
+  setmetatable = d_setmetatable,
+  tonumber = tonumber,
+  tostring = d_tostring,
+  type = type,
+  xpcall = d_xpcall,
+  string = string,
+  table = table,
+  math = user_math,
+  utf8 = utf8,
+  coroutine = user_coroutine,
+  collectgarbage = d_collectgarbage,
+  warn = function() end,
+  io = blocked_library("io"),
+  debug = blocked_library("debug"),
+  package = blocked_library("package"),
+  python = blocked_library("python"),
+  dofile = unavailable("dofile"),
+  loadfile = unavailable("loadfile"),
+}
+B.SAFE = SAFE
+
+local function make_load(env)
+  return function(chunk, chunkname, mode, ...)
+    if mode ~= nil and mode ~= "t" then
+      error("load: binary chunks are not available in " .. WHERE .. " (mode must be \"t\")", 2)
+    end
+    if type(chunk) == "function" then
+      local parts = {}
+      while true do
+        local piece = chunk()
+        if piece == nil or piece == "" then break end
+        if type(piece) ~= "string" then error("load: reader function must return a string", 2) end
+        parts[#parts + 1] = piece
+      end
+      chunk = tconcat(parts)
+    elseif type(chunk) ~= "string" then
+      error("bad argument #1 to 'load' (string expected, got " .. type(chunk) .. ")", 2)
+    end
+    if sbyte(chunk, 1) == 27 then
+      return nil, "load: binary chunks are not available in " .. WHERE
+    end
+    local e = env
+    if select("#", ...) > 0 then e = ... end
+    return real_load(chunk, chunkname, "t", e)
+  end
+end
+
+-- A fresh environment for one chunk; `require` is supplied by the caller.
+function B.new_env(require_fn)
+  local env = {}
+  for k, v in rawnext, SAFE do env[k] = v end
+  env._G = env
+  env.load = make_load(env)
+  env.require = require_fn
+  return env
+end
+
+function B.load_chunk(source, chunkname, env)
+  return real_load(source, chunkname, "t", env)
+end
+
+B.co_yield = co_yield
+B.raw_format = sfmt
+B.rawnext = rawnext
+B.unpack = tunpack
+B.pack = tpack
