@@ -42,7 +42,7 @@ class LuaProblem:
         entry_id: The entry the problem belongs to.
     """
 
-    file: str
+    file: Path | None
     line: int | None
     message: str
     entry_id: str | None = None
@@ -63,7 +63,7 @@ def syntax_error(chunk: Chunk) -> str | None:
 def _positioned(text: str, entry_id: str, fallback: LuaProblem) -> LuaProblem:
     match = _POSITION.match(text.strip().splitlines()[0] if text.strip() else text)
     if match:
-        return LuaProblem(match["file"], int(match["line"]), match["message"], entry_id)
+        return LuaProblem(Path(match["file"]), int(match["line"]), match["message"], entry_id)
     return dataclasses.replace(fallback, message=text)
 
 
@@ -100,7 +100,7 @@ def check_entry(
     stops at the first intercepted call; runtime errors that may depend on the arguments are
     not reported.
     """
-    yaml_file = str(entry.file) if entry.file is not None else "<unknown>"
+    yaml_file = Path(entry.file) if entry.file is not None else None
     at_entry = LuaProblem(yaml_file, entry.line, "", entry.id)
     problems: list[LuaProblem] = []
     where = "functions" if entry.kind == "function.lua" else "workflows"

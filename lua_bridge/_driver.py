@@ -262,8 +262,9 @@ class WorkflowDriver:
     def _timer_stop(self, tid: int) -> bool:
         timer = self._timers[tid]
         active = timer.task is not None and not timer.task.done()
-        if timer.task is not None and active:
+        if timer.task is not None:
             timer.task.cancel()
+            timer.task = None
         return active
 
     def _timer_reset(self, tid: int, ms: float) -> bool:

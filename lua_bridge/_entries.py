@@ -69,7 +69,9 @@ class RegistryLike(Protocol):
 
     def get(self, entry_id: str) -> Any: ...
 
-    def resolve(self, ref: str, namespace: str) -> Any: ...
+    def resolve(self, ref: str, namespace: str) -> Any:
+        """Resolve a full ID or bare name to the entry, or to its ID (`wflow.registry`)."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,8 +117,10 @@ def read_source(path: Path) -> str:
 
 def _lookup(registry: RegistryLike, ref: str, namespace: str) -> Any:
     try:
-        found = registry.get(ref) if ":" in ref else registry.resolve(ref, namespace)
-    except Exception:  # the registry signals "missing" its own way
+        found = registry.resolve(ref, namespace)
+        if isinstance(found, str):  # wflow.registry resolves to the entry ID
+            found = registry.get(found)
+    except Exception:  # the registry signals "missing" its own way (WflowError NOT_FOUND)
         return None
     return found
 

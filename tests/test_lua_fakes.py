@@ -58,14 +58,35 @@ class FakeRegistry:
     def get(self, entry_id: str) -> FakeEntry:
         return self.entries[entry_id]
 
-    def resolve(self, ref: str, namespace: str) -> FakeEntry:
-        return self.entries[ref if ":" in ref else f"{namespace}:{ref}"]
+    def resolve(self, ref: str, namespace: str) -> str:
+        full = ref if ":" in ref else f"{namespace}:{ref}"
+        if full not in self.entries:
+            raise KeyError(full)
+        return full
 
 
 def lua_entry(tmp_path: Path, source: str, name: str = "wf", **kwargs: Any) -> FakeEntry:
     path = tmp_path / f"{name}.lua"
     path.write_text(source, encoding="utf-8")
     return FakeEntry(id=f"app:{name}", path=path, **kwargs)
+
+
+async def run_workflow(
+    tmp_path: Path,
+    source: str,
+    args: Sequence[Any] = (),
+    runtime: FakeRuntime | None = None,
+    **kwargs: Any,
+) -> Any:
+    from lua_bridge import LuaEngine
+
+    entry = lua_entry(tmp_path, source, **kwargs)
+    program = LuaEngine().workflow_program(entry, None)
+    return await program.run(runtime or FakeRuntime(), args)
+
+
+def run_sync(tmp_path: Path, source: str, args: Sequence[Any] = (), **kwargs: Any) -> Any:
+    return asyncio.run(run_workflow(tmp_path, source, args, **kwargs))
 
 
 class FakeHandle:
@@ -118,7 +139,10 @@ class FakeRuntime:
 
     def uuid7(self) -> uuid.UUID:
         self._uuids += 1
-        return uuid.UUID(int=(self.seed << 64) | self._uuids, version=7)
+        value = (self.seed << 64) | self._uuids
+        value = (value & ~(0xF << 76)) | (0x7 << 76)
+        value = (value & ~(0x3 << 62)) | (0x2 << 62)
+        return uuid.UUID(int=value)
 
     def random_seed(self) -> int:
         return self.seed

@@ -576,6 +576,11 @@ function B.finishers.done(v, e)
     local kind, message, retryable, details
     if is_error(e) then
       kind, message, retryable, details = e._kind, e._message, e._retryable, e._details
+    elseif type(e) == "table" and getmetatable(e) == nil and rawget(e, "message") ~= nil then
+      -- A plain table shaped like an error (e.g. an `error` field a function returned).
+      local made = new_error(rawget(e, "kind"), tostring(rawget(e, "message")), rawget(e, "retryable"),
+        rawget(e, "details"))
+      kind, message, retryable, details = made._kind, made._message, made._retryable, made._details
     else
       local made = new_error("UNKNOWN", B.error_text(e), nil, nil)
       kind, message, retryable = made._kind, made._message, made._retryable
