@@ -60,10 +60,17 @@ def syntax_error(chunk: Chunk) -> str | None:
     return None
 
 
-def _positioned(text: str, entry_id: str, fallback: LuaProblem) -> LuaProblem:
-    match = _POSITION.match(text.strip().splitlines()[0] if text.strip() else text)
+def _positioned(
+    text: str, entry_id: str, fallback: LuaProblem, chunks: dict[str, Chunk] | None = None
+) -> LuaProblem:
+    first = text.strip().splitlines()[0] if text.strip() else text
+    match = _POSITION.match(first)
     if match:
-        return LuaProblem(Path(match["file"]), int(match["line"]), match["message"], entry_id)
+        file = Path(match["file"])
+        for chunk in (chunks or {}).values():
+            if chunk.display == match["file"]:
+                file = chunk.path
+        return LuaProblem(file, int(match["line"]), match["message"], entry_id)
     return dataclasses.replace(fallback, message=text)
 
 
@@ -137,13 +144,13 @@ def check_entry(
         text = syntax_error(chunk)
         if text is not None:
             syntax_ok = False
-            problems.append(_positioned(text, entry.id, at_entry))
+            problems.append(_positioned(text, entry.id, at_entry, chunks))
     if not syntax_ok or entry.kind == "library.lua":
         return problems
 
     problem = _run_top_level(entry, chunks, limits, where)
     if problem is not None:
-        problems.append(_positioned(problem, entry.id, at_entry))
+        problems.append(_positioned(problem, entry.id, at_entry, chunks))
     return problems
 
 

@@ -81,7 +81,8 @@ class Chunk:
     Attributes:
         key: The entry ID (the key `require` resolves imports to).
         source: The Lua source text.
-        chunkname: `@` + the file path, so Lua messages read `path/order.lua:12: ...`.
+        chunkname: `@` + `display`, so Lua messages read `order.lua:12: ...`.
+        display: The source as the entry writes it, without `file://` (`order.lua`).
         modules: The entry's `modules` list.
         imports: Local name -> key of the imported library chunk.
         path: The source file.
@@ -90,6 +91,7 @@ class Chunk:
     key: str
     source: str
     chunkname: str
+    display: str
     modules: tuple[str, ...]
     imports: Mapping[str, str]
     path: Path
@@ -136,10 +138,12 @@ def entry_chunk(entry: LuaEntryLike, imports: Mapping[str, str]) -> Chunk:
         source = read_source(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise LuaScriptError(f"{entry.id}: cannot read Lua source {path}: {exc}") from None
+    display = str(getattr(entry, "source", "") or "").removeprefix("file://") or path.name
     return Chunk(
         key=entry.id,
         source=source,
-        chunkname="@" + str(path),
+        chunkname="@" + display,
+        display=display,
         modules=tuple(entry.modules or ()),
         imports=dict(imports),
         path=path,

@@ -86,7 +86,7 @@ def create_bridge(
             {
                 "source": chunk.source,
                 "chunkname": chunk.chunkname,
-                "display": chunk.path.name,
+                "display": chunk.display,
                 "modules": lua.table_from({name: True for name in chunk.modules}),
                 "imports": lua.table_from(dict(chunk.imports)),
             }
