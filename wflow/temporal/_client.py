@@ -82,7 +82,7 @@ async def connect_client(entry: Any, *, address: str | None = None) -> Client:
         WflowError: `UNAVAILABLE` naming the address and entry when no server answers.
     """
     target = address or (entry.address if entry is not None else DEFAULT_ADDRESS)
-    namespace = entry.namespace if entry is not None else "default"
+    namespace = entry.temporal_namespace if entry is not None else "default"
     timeout = parse_duration(getattr(entry, "connection_timeout", None) or "10s")
     try:
         return await asyncio.wait_for(

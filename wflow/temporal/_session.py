@@ -115,7 +115,7 @@ class Session:
         entries = list(self.registry.clients()) or [None]
         for entry in entries:
             address = self._address or (entry.address if entry is not None else DEFAULT_ADDRESS)
-            namespace = entry.namespace if entry is not None else "default"
+            namespace = entry.temporal_namespace if entry is not None else "default"
             if is_local_address(address):
                 server = await ensure_local_server(self._state_dir, address, namespace)
                 if server is not None:

@@ -28,7 +28,12 @@ _serial = itertools.count(1)
 async def run_workflow_entry(entry_id: str, registry: Any, args: Sequence[Any]) -> Any:
     """Run one workflow entry inside the current Temporal workflow."""
     entry = registry.get(entry_id)
-    program = workflow_program(entry, registry)
+    # The program's module is imported here, inside the run, on purpose: that gives each run
+    # a fresh copy under the sandbox's restrictions, so the sandbox's notice is not needed.
+    with workflow.unsafe.sandbox_import_notification_policy(
+        workflow.SandboxImportNotificationPolicy.SILENT
+    ):
+        program = workflow_program(entry, registry)
     runtime = TemporalRuntime(entry.id, entry.namespace, registry)
     try:
         return await program.run(runtime, list(args))
