@@ -483,6 +483,9 @@ local function require_failure(desc, name)
   if FORBIDDEN[name] then
     return "require: module '" .. name .. "' is not available in " .. WHERE
   end
+  if not IN_WORKFLOW and (name == "workflow" or name == "channel") then
+    return "require: module '" .. name .. "' is only available in workflows"
+  end
   if MODULES[name] then
     return "require: module '" .. name .. "' is not in this entry's modules list (allowed here: " ..
       allowed_text .. ")"
