@@ -9,8 +9,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import lupa.lua54 as lupa54
-
 from lua_bridge._entries import (
     FUNCTION_MODULES,
     WORKFLOW_MODULES,
@@ -21,6 +19,7 @@ from lua_bridge._entries import (
 )
 from lua_bridge._errors import LuaResourceError, LuaScriptError
 from lua_bridge._limits import LuaLimits
+from lua_bridge._runtime import compile_bytecode
 from lua_bridge._session import LuaSession
 from wflow.model import WorkflowInfo
 
@@ -50,13 +49,10 @@ class LuaProblem:
 
 def syntax_error(chunk: Chunk) -> str | None:
     """Return Lua's `file:line: message` for a syntax error in `chunk`, or None."""
-    lua = lupa54.LuaRuntime(register_eval=False, register_builtins=False)
     try:
-        lua.compile(chunk.source, name=chunk.chunkname, mode="t")
-    except lupa54.LuaSyntaxError as exc:
-        return str(exc).removeprefix("error loading code: ")
-    except lupa54.LuaError as exc:  # pragma: no cover - e.g. memory while compiling
-        return str(exc)
+        compile_bytecode(chunk.source, chunk.chunkname)
+    except LuaScriptError as exc:
+        return exc.message
     return None
 
 

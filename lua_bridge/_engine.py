@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from lua_bridge._check import LuaProblem, check_entry, syntax_error
+from lua_bridge._check import LuaProblem, check_entry
 from lua_bridge._driver import WorkflowDriver, run_function
 from lua_bridge._entries import Chunk, LuaEntryLike, RegistryLike, collect_chunks
-from lua_bridge._errors import LuaScriptError
 from lua_bridge._limits import LuaLimits
+from lua_bridge._runtime import compile_bytecode
 from wflow.model import FunctionContext, WorkflowRuntime
 
 __all__ = ["LuaEngine", "LuaFunctionProgram", "LuaWorkflowProgram"]
@@ -79,11 +80,11 @@ class LuaEngine:
 
     def _load(self, entry: LuaEntryLike, registry: RegistryLike | None) -> dict[str, Chunk]:
         chunks = collect_chunks(entry, registry)
-        for chunk in chunks.values():
-            problem = syntax_error(chunk)
-            if problem is not None:
-                raise LuaScriptError(problem)
-        return chunks
+        compiled: dict[str, Chunk] = {}
+        for key, chunk in chunks.items():
+            code = compile_bytecode(chunk.source, chunk.chunkname)
+            compiled[key] = dataclasses.replace(chunk, bytecode=code)
+        return compiled
 
     def workflow_program(
         self, entry: LuaEntryLike, registry: RegistryLike | None = None

@@ -86,6 +86,7 @@ class Chunk:
         modules: The entry's `modules` list.
         imports: Local name -> key of the imported library chunk.
         path: The source file.
+        bytecode: The compiled chunk (set once per process by the engine), or None.
     """
 
     key: str
@@ -95,6 +96,7 @@ class Chunk:
     modules: tuple[str, ...]
     imports: Mapping[str, str]
     path: Path
+    bytecode: bytes | None = None
 
 
 _SOURCE_CACHE: dict[Path, tuple[int, int, str]] = {}

@@ -356,3 +356,24 @@ def test_print_goes_to_logging(tmp_path: Path, caplog: pytest.LogCaptureFixture)
 
 async def test_source_with_textwrap(tmp_path: Path) -> None:
     assert await run_workflow(tmp_path, textwrap.dedent("  return 1")) == 1
+
+
+def test_attribute_filter_refuses_python_attributes() -> None:
+    from lua_bridge._runtime import create_bridge
+
+    bridge = create_bridge(
+        where="workflows",
+        host={"random_seed": lambda: 1, "now_ns": lambda: 0, "log": print},
+        chunks={},
+        limits=LuaLimits(),
+    )
+    probe = bridge.lua.eval(
+        "function(o) return pcall(function() return o.__class__ end), "
+        "pcall(function() return o['__init__'] end) end"
+    )
+    assert probe(object())[:2] == (False, False)
+
+
+async def test_time_add_negative(tmp_path: Path) -> None:
+    src = "local t = require('time').now() return {t:add(-1000):sub(t), t:add('1m'):sub(t)}"
+    assert await run_workflow(tmp_path, src) == [-1000, 60000]

@@ -501,7 +501,7 @@ local function load_library(key)
   if lib_loading[key] then error("require: circular import of '" .. key .. "'", 3) end
   local desc = ENTRIES[key]
   local env = B.new_env(make_require(desc))
-  local fn, err = B.load_chunk(desc.source, desc.chunkname, env)
+  local fn, err = B.load_chunk(desc, env)
   if not fn then error(err, 0) end
   lib_loading[key] = true
   value = fn(key)
@@ -564,7 +564,7 @@ end
 function B.start_entry(key, method, check_only)
   local desc = ENTRIES[key]
   local env = B.new_env(make_require(desc))
-  local fn, err = B.load_chunk(desc.source, desc.chunkname, env)
+  local fn, err = B.load_chunk(desc, env)
   if not fn then return nil, B.safe_text(err) end
   local name = desc.display or desc.chunkname
   return B.new_root(function(...)

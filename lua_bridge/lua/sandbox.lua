@@ -552,8 +552,11 @@ function B.new_env(require_fn)
   return env
 end
 
-function B.load_chunk(source, chunkname, env)
-  return real_load(source, chunkname, "t", env)
+-- Load a user chunk into `env`: its bytecode when the Python side compiled it already (our
+-- own compiler output; scripts themselves can never load binary chunks), else its text.
+function B.load_chunk(desc, env)
+  if desc.bytecode then return real_load(desc.bytecode, desc.chunkname, "b", env) end
+  return real_load(desc.source, desc.chunkname, "t", env)
 end
 
 B.co_yield = co_yield

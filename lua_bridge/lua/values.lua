@@ -202,7 +202,10 @@ function TimeMethods.format(t, fmt)
   return s
 end
 function TimeMethods.add(t, d)
-  return new_time(t._ns + math.floor(duration_ms(d, "time:add", 2) * 1000000 + 0.5))
+  -- Numbers may be negative here (milliseconds back in time); strings must be durations.
+  local ms = type(d) == "number" and d or duration_ms(d, "time:add", 2)
+  if ms ~= ms or ms == huge or ms == -huge then error("time:add: invalid duration", 2) end
+  return new_time(t._ns + math.floor(ms * 1000000 + 0.5))
 end
 function TimeMethods.sub(t, other)
   if not is_time(other) then error("time:sub: expected a time object", 2) end
