@@ -12,6 +12,37 @@ Exception tree:
     └── LuaResourceError     memory or instruction limit exceeded
 
 A workflow whose Lua code returns `nil, err` raises `wflow.model.WflowError` instead.
+
+Decisions (where SPEC leaves room):
+
+- **Entry shapes.** The file may return a function (the method), a table of functions
+  (`method` picks one, default `main`), or anything else: then its body *was* the program
+  (the seed's snippets), its return values are the result, and the args are its `...`.
+- **Durations** are milliseconds when numbers (`time.SECOND == 1000`) or strings (`"1h30m"`).
+  `t1:sub(t0)` returns milliseconds. Time objects are UTC and serialize as RFC 3339 strings.
+- **Conventions.** Operational failures return `nil, err`; wrong arguments (bad duration,
+  unknown call option, a value that is no JSON) raise a Lua error at the caller's line.
+- **Empty tables.** A table that came in as a JSON array goes out as an array, one that came
+  in as an object as an object (tracked in a weak side table, not a metatable); a fresh `{}`
+  goes out as an object `{}`. `json.array(t)` / `json.object(t)` mark a table explicitly.
+  `null` inside an input array becomes a hole that goes back out as `null` (trailing ones are
+  dropped); `null` object values disappear.
+- **Iteration order.** `pairs` and `next` visit keys sorted: numbers ascending, then strings
+  bytewise, then `false`, `true`; iterating a table with table/function keys is an error.
+  Object keys are written sorted too. `tostring` of tables/functions shows `table: #n` (no
+  address), `string.format("%p")` is refused, `__gc` metamethods are refused.
+- **Randomness and clock.** `math.random` is Lua 5.4's xoshiro256**, seeded from
+  `runtime.random_seed()`; `math.randomseed(x)` reseeds deterministically. `os.time`,
+  `os.date` (UTC), `os.clock` (workflow-clock seconds since the run started) read the
+  workflow clock.
+- **Limits.** 64 MiB of memory per run and 50 million VM instructions per uninterrupted slice
+  by default (entry `limits` override); neither can be caught by `pcall`. A long pattern
+  match inside one C call is not counted (only VM instructions are).
+- **Functions** (`function.lua`) run on real time: `time.sleep` really sleeps (blocking the
+  worker thread), `uuid`/`math.random` are random; `funcs.call`, `channel`, `workflow` are
+  workflow-only. Any failure other than `nil, err` is `WflowError(INTERNAL)` with the Lua
+  `file.lua:line:` message (resource limits: not retryable).
+- **print** goes to the `lua_bridge.print` logger (again on every replay).
 """
 
 from lua_bridge._check import LuaProblem

@@ -10,7 +10,7 @@ from lua_bridge._check import LuaProblem, check_entry
 from lua_bridge._driver import WorkflowDriver, run_function
 from lua_bridge._entries import Chunk, LuaEntryLike, RegistryLike, collect_chunks
 from lua_bridge._limits import LuaLimits
-from lua_bridge._runtime import compile_bytecode
+from lua_bridge._runtime import bridge_bytecode, compile_bytecode
 from wflow.model import FunctionContext, WorkflowRuntime
 
 __all__ = ["LuaEngine", "LuaFunctionProgram", "LuaWorkflowProgram"]
@@ -77,6 +77,8 @@ class LuaEngine:
 
     def __init__(self, default_limits: LuaLimits | None = None) -> None:
         self.default_limits = default_limits or LuaLimits()
+        # Read and compile the bridge's own Lua code now, outside any workflow sandbox.
+        bridge_bytecode()
 
     def _load(self, entry: LuaEntryLike, registry: RegistryLike | None) -> dict[str, Chunk]:
         chunks = collect_chunks(entry, registry)

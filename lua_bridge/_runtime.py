@@ -19,7 +19,7 @@ from lua_bridge._errors import LuaScriptError
 from lua_bridge._limits import LuaLimits
 from wflow.model import ErrorKind, WflowError
 
-__all__ = ["LUA_VERSION", "Bridge", "compile_bytecode", "create_bridge"]
+__all__ = ["LUA_VERSION", "Bridge", "bridge_bytecode", "compile_bytecode", "create_bridge"]
 
 LUA_VERSION = "Lua 5.4"
 """The one Lua version every worker runs (lupa's bundled `lua54`)."""
@@ -38,7 +38,8 @@ def _bridge_sources() -> tuple[tuple[str, str], ...]:
 
 
 @functools.cache
-def _bridge_bytecode() -> tuple[tuple[str, bytes], ...]:
+def bridge_bytecode() -> tuple[tuple[str, bytes], ...]:
+    """Return the bridge's Lua files compiled to bytecode (once per process)."""
     # Parsing the bridge costs ~4x more than loading its bytecode; do it once per process.
     return tuple(
         (name, compile_bytecode(source, f"=wflow/{name}")) for name, source in _bridge_sources()
@@ -129,6 +130,6 @@ def create_bridge(
         }
     )
     b = lua.table()
-    for name, code in _bridge_bytecode():
+    for name, code in bridge_bytecode():
         lua.compile(code, name=f"=wflow/{name}", mode="b")(b, cfg)
     return Bridge(lua, b)
