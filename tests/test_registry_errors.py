@@ -397,22 +397,45 @@ def test_yaml_entry_naming_a_function_decorated_with_another_id(tmp_path: Path) 
 
 
 def test_decorated_entry_with_a_dangling_worker_names_the_python_file(tmp_path: Path) -> None:
+    source = tmp_path / "charges_dangling.py"
+    source.write_text(
+        "import wflow\n"
+        "\n"
+        "@wflow.function('app:ping')\n"
+        "def ping() -> None:\n"
+        "    pass\n"
+        "\n"
+        "@wflow.function('app:charge', worker='wroker')\n"
+        "def charge() -> None:\n"
+        "    pass\n"
+    )
+    write(
+        tmp_path,
+        "_index.yaml",
+        HEADER
+        + "  - {name: worker, kind: temporal.worker, task_queue: q}\n"
+        + "  - {name: ping, kind: function.py, module: charges_dangling, method: ping}\n",
+    )
+    problem = only_problem(tmp_path)
+    assert problem.file == source
+    assert problem.line == 7  # the decorator line, where the worker is named
+    assert problem.message == (
+        "field 'meta.temporal.activity.worker': no entry 'app:wroker' (did you mean 'app:worker'?)"
+    )
+
+
+def test_decorated_entries_of_other_projects_stay_out(tmp_path: Path) -> None:
     write(
         tmp_path,
         "_index.yaml",
         HEADER + "  - {name: worker, kind: temporal.worker, task_queue: q}\n",
     )
 
-    def charge() -> None:
+    def elsewhere() -> None:
         pass
 
-    reg.register_decorated("function.py", "app:charge", charge, worker="wroker")
-    problem = only_problem(tmp_path)
-    assert problem.file == Path(__file__)
-    assert problem.line == charge.__code__.co_firstlineno
-    assert problem.message == (
-        "field 'meta.temporal.activity.worker': no entry 'app:wroker' (did you mean 'app:worker'?)"
-    )
+    reg.register_decorated("function.py", "app:elsewhere", elsewhere)
+    assert "app:elsewhere" not in reg.load_project(tmp_path)
 
 
 def test_all_problems_of_all_files_are_collected_in_order(tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from wflow.registry._decorated import decorated_entries, unwrap_target
 from wflow.registry._loader import discover_files, load_files
@@ -28,6 +30,16 @@ def _same_function(entry: Entry, kind: str, fn: Callable[..., object]) -> bool:
     return (module, getattr(target, "__qualname__", None)) == (entry.module, entry.method)
 
 
+def _defined_below(fn: Callable[..., Any], root: Path) -> bool:
+    # Decorations are process-global; a project takes only those its own code defines, so two
+    # projects loaded in one process (tests, tools) cannot see each other's entries.
+    try:
+        source = inspect.getsourcefile(fn)
+    except TypeError:
+        return False
+    return source is not None and Path(source).resolve().is_relative_to(root.resolve())
+
+
 def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registry, list[Problem]]:
     target = Path(path).absolute()
     if not target.exists():
@@ -49,6 +61,8 @@ def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registr
 
     by_id = {entry.id: entry for entry in entries}
     for decorated in decorated_entries():
+        if not _defined_below(decorated.fn, root):
+            continue
         existing = by_id.get(decorated.entry_id)
         if existing is not None and _same_function(existing, decorated.kind, decorated.fn):
             continue
@@ -71,7 +85,8 @@ def load_project(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -
     """Load a project into a registry.
 
     Reads every definition file below `path` (or the one file `path` names), imports the
-    Python entries (with the project folder on `sys.path`) and adds every decorated entry.
+    Python entries (with the project folder on `sys.path`) and adds the decorated entries
+    defined in source files below the project folder.
 
     Args:
         path: The project folder, or a single definition file.

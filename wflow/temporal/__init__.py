@@ -1,8 +1,9 @@
 """The Temporal executor: one runtime, workflow classes, activity, workers and sessions."""
 
-from wflow.temporal._client import DEFAULT_ADDRESS, connect_client, is_local_address
+from wflow.temporal._client import connect_client
 from wflow.temporal._errors import to_application_error, to_wflow_error
 from wflow.temporal._runtime import TemporalRuntime
+from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
 from wflow.temporal._session import Session, describe_event
 from wflow.temporal._worker import build_workers, sandbox_runner
 

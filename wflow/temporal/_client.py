@@ -11,17 +11,9 @@ from temporalio.client import Client
 from temporalio.service import TLSConfig
 
 from wflow.model import ErrorKind, WflowError, parse_duration
+from wflow.temporal._servers import DEFAULT_ADDRESS
 
-__all__ = ["DEFAULT_ADDRESS", "connect_client", "is_local_address"]
-
-DEFAULT_ADDRESS = "127.0.0.1:7233"
-"""Where wflow looks for (and, if absent, starts) a server when a project names none."""
-
-
-def is_local_address(address: str) -> bool:
-    """Return whether `address` (host:port) names this machine."""
-    host = address.rsplit(":", 1)[0].strip("[]")
-    return host in ("127.0.0.1", "localhost", "::1", "0.0.0.0")
+__all__ = ["connect_client"]
 
 
 def _describe(entry: Any) -> str:

@@ -15,8 +15,9 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from wflow.model import WflowError, format_duration
-from wflow.temporal._client import DEFAULT_ADDRESS, connect_client, is_local_address
+from wflow.temporal._client import connect_client
 from wflow.temporal._errors import to_wflow_error
+from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
 from wflow.temporal._worker import build_workers
 
 __all__ = ["Session", "describe_event"]
@@ -59,6 +60,8 @@ class Session:
         address: Overrides every client's address.
         progress: Called with one line per step of workflows this session executes.
         start_workers: Start the project's workers in this process.
+        client: Use this connected client for every `temporal.client` entry instead of
+            connecting (and starting no server); for tests and embedding.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class Session:
         address: str | None = None,
         progress: Callable[[str], None] | None = None,
         start_workers: bool = True,
+        client: Client | None = None,
     ) -> None:
         self.registry = registry
         self._mode = mode
@@ -80,6 +84,7 @@ class Session:
         self._start_workers = start_workers
         self._stack = contextlib.AsyncExitStack()
         self._clients: dict[str | None, Client] = {}
+        self._given_client = client
         self.server_address: str | None = None
         self.ui_url: str | None = None
 
@@ -105,6 +110,11 @@ class Session:
     async def _connect(self) -> None:
         from wflow.temporal._servers import ensure_local_server, start_time_skipping
 
+        if self._given_client is not None:
+            for entry in [*self.registry.clients(), None]:
+                self._clients[entry.id if entry is not None else None] = self._given_client
+            self.server_address = self._given_client.service_client.config.target_host
+            return
         if self._mode == "time-skipping":
             env = await start_time_skipping()
             self._stack.push_async_callback(env.shutdown)
