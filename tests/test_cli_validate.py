@@ -188,3 +188,40 @@ def test_run_invalid_project_prints_problems(project: Path) -> None:
     assert any(
         line.startswith(str(project / "broken.yaml") + ":4:") for line in result.stderr.splitlines()
     ), result.stderr
+
+
+def test_validate_checks_lua_sources(project: Path) -> None:
+    write(project / "bad.lua", "local x = \nreturn {main = function() end}\n")
+    write(project / "good.lua", "return {main = function(name) return 'hi ' .. name end}\n")
+    write(
+        project / "lua.yaml",
+        """
+        version: "1.0"
+        namespace: app.lua
+        entries:
+          - name: bad
+            kind: workflow.lua
+            source: file://bad.lua
+          - name: io_user
+            kind: workflow.lua
+            source: file://good.lua
+            modules: [funcs, io]
+          - name: good
+            kind: workflow.lua
+            source: file://good.lua
+            modules: [funcs, time]
+        """,
+    )
+    result = wflow("validate", str(project))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert any(
+        line.startswith(f"{project / 'bad.lua'}:2: app.lua:bad: ") and "near 'return'" in line
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith(f"{project / 'lua.yaml'}:") and "'io' is not available" in line
+        for line in lines
+    ), lines
+    assert len(lines) == 2, lines

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from temporalio.service import RPCError
 
 from wflow.model import ErrorKind, WflowError
 
@@ -27,7 +28,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 """Bad usage or configuration: typer's own usage errors, invalid projects, bad arguments."""
 
-_LUA_KINDS = ("workflow.lua", "function.lua")
+_LUA_KINDS = ("workflow.lua", "function.lua", "library.lua")
 _WORKFLOW_KINDS = ("workflow.lua", "workflow.py")
 
 app = typer.Typer(
@@ -64,6 +65,53 @@ StateDirOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+_options = {"verbose": False}
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show warnings and logs of Temporal's SDK and worker (hidden by default).",
+        ),
+    ] = False,
+) -> None:
+    """Durable workflows in Lua or decorated Python, on Temporal."""
+    _options["verbose"] = verbose
+
+
+def _configure_logging() -> None:
+    """Keep Temporal's own logs off the terminal unless `--verbose` was given.
+
+    Without it, failures are reported once, as wflow errors, instead of also as the SDK's
+    warnings with tracebacks.
+    """
+    import logging
+    import warnings
+
+    from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+
+    verbose = _options["verbose"]
+    level = "WARN" if verbose else "ERROR"
+    Runtime.set_default(
+        Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(filter=TelemetryFilter(core_level=level, other_level=level))
+            )
+        ),
+        error_if_already_set=False,
+    )
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"temporalio\.")
 
 
 def _err(line: str) -> None:
@@ -103,18 +151,30 @@ def _load(project: Path) -> Registry:
 
 
 def _lua_checks() -> list[ExtraCheck]:
-    """The Lua bridge's static checks of Lua entries, if the bridge is installed."""
+    """The Lua bridge's static checks of Lua entries, if the bridge is installed.
+
+    Syntax errors, unknown or disallowed modules, missing methods and the like, reported as
+    registry problems. Entries whose source file is missing are skipped: the registry reports
+    those already.
+    """
     try:
-        from lua_bridge import LuaEngine  # type: ignore[attr-defined,unused-ignore]
+        from lua_bridge import LuaEngine
     except ImportError:
         return []
-    engine: Any = LuaEngine()
+    from wflow.registry import LuaEntry, Problem
+
+    engine = LuaEngine()
 
     def check_lua_entries(registry: Registry) -> Iterable[Problem]:
         problems: list[Problem] = []
         for entry in registry:
-            if entry.kind in _LUA_KINDS:
-                problems.extend(engine.check(entry, registry) or ())
+            if entry.kind not in _LUA_KINDS:
+                continue
+            if isinstance(entry, LuaEntry) and not entry.source_path().is_file():
+                continue
+            for found in engine.check(entry, registry):  # type: ignore[arg-type]
+                message = found.message.removeprefix(f"{found.entry_id}: ")
+                problems.append(Problem(found.file, found.line, message, found.entry_id))
         return problems
 
     return [check_lua_entries]
@@ -241,6 +301,7 @@ def run(
     with _errors():
         registry = _load(project)
     _check_workflow_entry(registry, entry)
+    _configure_logging()
     progress = None if quiet else _err
     try:
         result = asyncio.run(
@@ -263,6 +324,8 @@ def run(
         _fail(EXIT_FAILED, *lines)
     except WflowError as error:
         _report(error)
+    except RPCError as error:
+        _fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except KeyboardInterrupt:
         _fail(130, "interrupted")
     typer.echo(_to_json(result))
@@ -334,6 +397,7 @@ async def _serve(
 def _serve_command(project: Path, address: str | None, state_dir: Path | None, dev: bool) -> None:
     with _errors():
         registry = _load(project)
+    _configure_logging()
 
     def on_ready(session: Any) -> None:
         _err(f"Temporal server: {session.server_address}")
@@ -348,6 +412,8 @@ def _serve_command(project: Path, address: str | None, state_dir: Path | None, d
         asyncio.run(_serve(registry, address=address, state_dir=state_dir, on_ready=on_ready))
     except WflowError as error:
         _report(error)
+    except RPCError as error:
+        _fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except (KeyboardInterrupt, asyncio.CancelledError):
         _fail(130, "interrupted")
     _err("stopped")

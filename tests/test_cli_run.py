@@ -1,0 +1,233 @@
+"""`wflow run`, `wflow worker` and `wflow dev` end to end, on real Temporal servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from wflow.temporal._servers import EmbeddedDevServer, server_answers
+
+GREETINGS = """
+import wflow
+from wflow import funcs, time
+
+
+def greet(name: str) -> str:
+    if name == "nobody":
+        raise wflow.WflowError("nobody to greet", wflow.ErrorKind.INVALID, details={"name": name})
+    return f"hello {name}"
+
+
+async def hello(name: str, nap: str | None = None) -> str:
+    if nap is not None:
+        await time.sleep(nap)
+    return await funcs.call("app:greet", name)
+"""
+
+
+def make_project(root: Path, address: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "_index.yaml").write_text(
+        textwrap.dedent(
+            f"""
+            version: "1.0"
+            namespace: app
+            entries:
+              - name: temporal_client
+                kind: temporal.client
+                address: "{address}"
+              - name: temporal_worker
+                kind: temporal.worker
+                client: app:temporal_client
+                task_queue: "greetings-{uuid.uuid4().hex[:8]}"
+              - name: greet
+                kind: function.py
+                module: greetings
+                method: greet
+              - name: hello
+                kind: workflow.py
+                module: greetings
+                method: hello
+            """
+        ).lstrip(),
+        encoding="utf-8",
+    )
+    (root / "greetings.py").write_text(GREETINGS.lstrip(), encoding="utf-8")
+    return root
+
+
+def wflow(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wflow.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+class Background:
+    """A `wflow` command running in the background, its stderr read line by line."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wflow.cli", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert self.process.stderr is not None
+        stream = self.process.stderr
+
+        def read() -> None:
+            for line in stream:
+                self.lines.put(line)
+
+        self.reader = threading.Thread(target=read, daemon=True)
+        self.reader.start()
+
+    def wait_for(self, text: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no {text!r} on stderr; got:\n{''.join(self.seen)}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout)
+        self._close()
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+        self._close()
+
+    def _close(self) -> None:
+        self.reader.join(10)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+
+
+@pytest.fixture
+def background() -> Iterator[Callable[..., Background]]:
+    started: list[Background] = []
+
+    def start(*args: str) -> Background:
+        started.append(Background(*args))
+        return started[-1]
+
+    yield start
+    for command in started:
+        command.kill()
+
+
+def test_run_time_skipping_prints_the_result(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "127.0.0.1:1")
+    result = wflow("run", str(project), "app:hello", '"bob"', '"24h"', "--time-skipping")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == "hello bob"
+    assert "started app:hello" in result.stderr
+
+
+def test_run_failed_workflow_exits_1_with_kind_and_message(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "127.0.0.1:1")
+    result = wflow("run", str(project), "app:hello", '"nobody"', "--time-skipping")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "error: workflow app:hello failed: INVALID: nobody to greet" in result.stderr
+    assert 'details: {"name": "nobody"}' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_on_a_running_server(dev_server: EmbeddedDevServer, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "127.0.0.1:1")
+    result = wflow("run", str(project), "app:hello", '"ann"', "--address", dev_server.address, "-q")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == "hello ann"
+    assert result.stderr == ""
+    assert not (project / ".wflow").exists()  # nothing was started
+
+
+def test_run_starts_and_stops_the_embedded_server(
+    tmp_path: Path, free_port: Callable[[], int]
+) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    project = make_project(tmp_path / "p", address)
+    result = wflow("run", str(project), "app:hello", '"eve"', '"1s"')
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == "hello eve"
+    assert (project / ".wflow" / "temporal.db").exists()
+    assert (project / ".wflow" / "server.log").exists()
+    assert not (project / ".wflow" / "server.pid").exists()
+
+
+async def test_run_to_an_unreachable_remote_address_fails_cleanly(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "10.255.255.1:7233")
+    result = wflow("run", str(project), "app:hello", '"x"', timeout=120)
+    assert result.returncode == 1
+    assert "no Temporal server answers at 10.255.255.1:7233" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_worker_runs_workflows_until_sigterm(
+    dev_server: EmbeddedDevServer, tmp_path: Path, background: Callable[..., Background]
+) -> None:
+    project = make_project(tmp_path / "p", dev_server.address)
+    worker = background("worker", str(project))
+    worker.wait_for("workers running")
+
+    task_queue = (project / "_index.yaml").read_text().split('task_queue: "')[1].split('"')[0]
+    client = await Client.connect(dev_server.address)
+    result = await client.execute_workflow(
+        "app:hello", args=["zoe"], id=f"cli-worker-{uuid.uuid4()}", task_queue=task_queue
+    )
+    assert result == "hello zoe"
+
+    assert worker.stop(signal.SIGTERM) == 0
+    assert any("stopped" in line for line in worker.seen), worker.seen
+
+
+async def test_dev_serves_ui_and_stops_both_on_ctrl_c(
+    tmp_path: Path, free_port: Callable[[], int], background: Callable[..., Background]
+) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    project = make_project(tmp_path / "p", address)
+    state = tmp_path / "state"
+    dev = background("dev", str(project), "--state-dir", str(state))
+    line = dev.wait_for("Web UI: ")
+    assert line.split("Web UI: ")[1].strip().startswith("http://127.0.0.1:")
+    dev.wait_for("workers running")
+    assert await server_answers(address)
+    pid = int((state / "server.pid").read_text())
+
+    assert dev.stop(signal.SIGINT) == 0
+    assert not await server_answers(address, timeout=1)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
