@@ -13,10 +13,20 @@ Exception tree:
 from wflow.model._channel import Channel, SelectResult, select
 from wflow.model._duration import format_duration, parse_duration
 from wflow.model._errors import ErrorKind, WflowError, error_is, new_error, wrap_error
-from wflow.model._options import DEFAULT_START_TO_CLOSE, ActivityOptions, RetryPolicy
+from wflow.model._messages import (
+    DEFAULT_MAILBOX_BOUND,
+    UPDATE_PID_PREFIX,
+    Event,
+    Mailbox,
+    Message,
+    format_pid,
+    parse_pid,
+)
+from wflow.model._options import DEFAULT_START_TO_CLOSE, ActivityOptions, RetryPolicy, SpawnOptions
 from wflow.model._program import FunctionContext, FunctionProgram, WorkflowProgram
 from wflow.model._runtime import (
     CallHandle,
+    ProcessClient,
     WorkflowInfo,
     WorkflowRuntime,
     bind_runtime,
@@ -26,15 +36,22 @@ from wflow.model._runtime import (
 from wflow.model._sources import after_channel, result_channel
 
 __all__ = [
+    "DEFAULT_MAILBOX_BOUND",
     "DEFAULT_START_TO_CLOSE",
+    "UPDATE_PID_PREFIX",
     "ActivityOptions",
     "CallHandle",
     "Channel",
     "ErrorKind",
+    "Event",
     "FunctionContext",
     "FunctionProgram",
+    "Mailbox",
+    "Message",
+    "ProcessClient",
     "RetryPolicy",
     "SelectResult",
+    "SpawnOptions",
     "WflowError",
     "WorkflowInfo",
     "WorkflowProgram",
@@ -44,9 +61,11 @@ __all__ = [
     "current_runtime",
     "error_is",
     "format_duration",
+    "format_pid",
     "in_workflow",
     "new_error",
     "parse_duration",
+    "parse_pid",
     "result_channel",
     "select",
     "wrap_error",

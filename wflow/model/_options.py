@@ -10,7 +10,7 @@ from typing import Any
 from wflow.model._duration import parse_duration
 from wflow.model._errors import ErrorKind, WflowError
 
-__all__ = ["DEFAULT_START_TO_CLOSE", "ActivityOptions", "RetryPolicy"]
+__all__ = ["DEFAULT_START_TO_CLOSE", "ActivityOptions", "RetryPolicy", "SpawnOptions"]
 
 DEFAULT_START_TO_CLOSE = timedelta(minutes=10)
 """The start-to-close timeout of a function call when none is given (SPEC §2)."""
@@ -166,3 +166,138 @@ class ActivityOptions:
     def with_context(self, values: Mapping[str, Any]) -> ActivityOptions:
         """Return a copy whose call context is extended by `values`."""
         return dataclasses.replace(self, context={**self.context, **values})
+
+
+_CONFLICT_POLICIES = ("fail", "use_existing", "terminate_existing")
+_REUSE_POLICIES = (
+    "allow_duplicate",
+    "allow_duplicate_failed_only",
+    "reject_duplicate",
+    "terminate_if_running",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpawnOptions:
+    """Options of starting a workflow (`process.with_options{...}` in Lua).
+
+    Attributes:
+        workflow_id: The workflow ID; random (or derived from `name`) when None.
+        name: A name that makes the workflow ID deterministic (`<entry ID>:<name>`); a second
+            spawn with the same name returns the running workflow's PID.
+        execution_timeout: Limit of the whole workflow, across retries and continue-as-new.
+        id_conflict_policy: `fail`, `use_existing` or `terminate_existing` when a workflow
+            with that ID is running.
+        id_reuse_policy: `allow_duplicate`, `allow_duplicate_failed_only`,
+            `reject_duplicate` or `terminate_if_running` for a closed one.
+        retry_policy: Retry policy of the whole workflow.
+        cron_schedule: A cron schedule.
+        memo: Non-indexed values attached to the workflow.
+        message: A `(topic, payload)` delivered with the start (signal-with-start).
+    """
+
+    workflow_id: str | None = None
+    name: str | None = None
+    execution_timeout: timedelta | None = None
+    id_conflict_policy: str | None = None
+    id_reuse_policy: str | None = None
+    retry_policy: RetryPolicy | None = None
+    cron_schedule: str | None = None
+    memo: Mapping[str, Any] | None = None
+    message: tuple[str, Any] | None = None
+
+    _KEYS = (
+        "id",
+        "execution_timeout",
+        "id_conflict_policy",
+        "id_reuse_policy",
+        "retry_policy",
+        "cron_schedule",
+        "memo",
+    )
+
+    def merged(
+        self, data: Mapping[str, Any], *, number_unit: timedelta = timedelta(seconds=1)
+    ) -> SpawnOptions:
+        """Return a copy with `data` applied (keys with or without the `workflow.` prefix).
+
+        Raises:
+            WflowError: `INVALID` naming the first unknown key or bad value.
+        """
+        changes: dict[str, Any] = {}
+        for raw_key, value in data.items():
+            key = raw_key.removeprefix("workflow.") if isinstance(raw_key, str) else raw_key
+            if key == "workflow_id":
+                key = "id"
+            if key not in self._KEYS:
+                allowed = ", ".join(f"workflow.{k}" for k in self._KEYS)
+                raise WflowError(
+                    f"unknown process option {raw_key!r} (expected one of {allowed})",
+                    ErrorKind.INVALID,
+                )
+            changes.update(_spawn_option(key, value, number_unit))
+        return dataclasses.replace(self, **changes)
+
+    def with_name(self, name: str) -> SpawnOptions:
+        """Return a copy with a deterministic workflow ID derived from `name`."""
+        if not isinstance(name, str) or not name:
+            raise WflowError("process name must be a non-empty string", ErrorKind.INVALID)
+        return dataclasses.replace(self, name=name)
+
+    def with_message(self, topic: str, payload: Any = None) -> SpawnOptions:
+        """Return a copy that delivers `(topic, payload)` with the start."""
+        if not isinstance(topic, str) or not topic:
+            raise WflowError("message topic must be a non-empty string", ErrorKind.INVALID)
+        return dataclasses.replace(self, message=(topic, payload))
+
+    def workflow_id_for(self, entry_id: str) -> str | None:
+        """Return the workflow ID these options fix for `entry_id`, or None for a random one."""
+        if self.workflow_id is not None:
+            return self.workflow_id
+        if self.name is not None:
+            return f"{entry_id}:{self.name}"
+        return None
+
+    def conflict_policy(self) -> str | None:
+        """Return the conflict policy, `use_existing` for named spawns unless set."""
+        if self.id_conflict_policy is None and self.name is not None:
+            return "use_existing"
+        return self.id_conflict_policy
+
+
+def _spawn_option(key: str, value: Any, number_unit: timedelta) -> dict[str, Any]:
+    where = f"workflow.{key}"
+    if value is None:
+        return {"workflow_id" if key == "id" else key: None}
+    if key == "id":
+        if not isinstance(value, str) or not value:
+            raise WflowError(f"{where}: expected a non-empty string", ErrorKind.INVALID)
+        return {"workflow_id": value}
+    if key == "execution_timeout":
+        try:
+            return {key: parse_duration(value, number_unit=number_unit)}
+        except WflowError as exc:
+            raise WflowError(f"{where}: {exc.message}", ErrorKind.INVALID) from None
+    if key in ("id_conflict_policy", "id_reuse_policy"):
+        allowed = _CONFLICT_POLICIES if key == "id_conflict_policy" else _REUSE_POLICIES
+        normalized = str(value).lower()
+        if normalized not in allowed:
+            raise WflowError(
+                f"{where}: {value!r} is not one of {', '.join(allowed)}", ErrorKind.INVALID
+            )
+        return {key: normalized}
+    if key == "retry_policy":
+        if isinstance(value, RetryPolicy):
+            return {key: value}
+        if not isinstance(value, Mapping):
+            raise WflowError(f"{where}: expected a table of retry settings", ErrorKind.INVALID)
+        return {key: RetryPolicy.from_mapping(value, number_unit=number_unit, where=where)}
+    if key == "cron_schedule":
+        if not isinstance(value, str) or (
+            len(value.split()) not in (5, 6, 7) and not value.startswith("@")
+        ):
+            raise WflowError(f"{where}: expected a cron expression", ErrorKind.INVALID)
+        return {key: value}
+    if not isinstance(value, Mapping):
+        raise WflowError(f"{where}: expected a table", ErrorKind.INVALID)
+    return {key: dict(value)}

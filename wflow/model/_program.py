@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from wflow.model._runtime import WorkflowRuntime
+from wflow.model._runtime import ProcessClient, WorkflowRuntime
 
 __all__ = ["FunctionContext", "FunctionProgram", "WorkflowProgram"]
 
@@ -42,12 +42,15 @@ class FunctionContext:
         attempt: The attempt number, starting at 1.
         workflow_id: The calling workflow's ID, or None when not called from a workflow.
         values: Values the caller attached with `with_context`.
+        processes: The process API (spawn, send, ...) for code running in this call, or
+            None where no Temporal client is at hand.
     """
 
     entry_id: str
     attempt: int = 1
     workflow_id: str | None = None
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    processes: ProcessClient | None = None
 
 
 class FunctionProgram(Protocol):

@@ -10,15 +10,17 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from wflow.model._errors import ErrorKind, WflowError
-from wflow.model._options import ActivityOptions
+from wflow.model._messages import Mailbox
+from wflow.model._options import ActivityOptions, SpawnOptions
 
 __all__ = [
     "CallHandle",
+    "ProcessClient",
     "WorkflowInfo",
     "WorkflowRuntime",
     "bind_runtime",
@@ -118,6 +120,103 @@ class WorkflowRuntime(Protocol):
 
     def start_call(self, target: str, args: Sequence[Any], options: ActivityOptions) -> CallHandle:
         """Start a function call without waiting for it."""
+        ...
+
+    # Processes: messages, children, versions, state.
+
+    def pid(self) -> str:
+        """Return this workflow's PID (`<worker entry ID>/<workflow ID>`)."""
+        ...
+
+    def mailbox(self) -> Mailbox:
+        """Return this run's mailbox (inbox, listen channels, events)."""
+        ...
+
+    async def send(self, pid: str, topic: str, payload: Any) -> None:
+        """Send a message to workflow `pid` (a Temporal signal named `topic`).
+
+        A `pid` of the form `update:<id>` answers an update instead: topics `ack`, `nak`
+        (payload: reason), `ok` (payload: result) and `error` (payload: message).
+
+        Raises:
+            WflowError: `NOT_FOUND` when no such workflow runs; `INVALID` for a bad PID.
+        """
+        ...
+
+    async def spawn(
+        self,
+        entry: str,
+        host: str | None,
+        args: Sequence[Any],
+        options: SpawnOptions,
+        *,
+        monitored: bool = False,
+    ) -> str:
+        """Start workflow `entry` as a child on worker `host` and return its PID.
+
+        A monitored child posts an `EXIT` event on `mailbox().events()` when it finishes.
+        """
+        ...
+
+    async def wait(self, pid: str) -> Any:
+        """Wait for child `pid` to finish and return its result; raise its `WflowError`."""
+        ...
+
+    async def cancel(self, pid: str) -> None:
+        """Request cancellation of workflow `pid`."""
+        ...
+
+    async def terminate(self, pid: str, reason: str | None = None) -> None:
+        """Terminate workflow `pid` at once."""
+        ...
+
+    def version(self, change_id: str, min_version: int, max_version: int) -> int:
+        """Return the version of a changed piece of code for this run.
+
+        New runs get `max_version`; runs started before the change replay with the version
+        they took (`min_version` if they predate every versioned change).
+        """
+        ...
+
+    def set_state(self, value: Any) -> None:
+        """Set what the `state` query returns."""
+        ...
+
+    def set_attrs(self, search: Mapping[str, Any] | None, memo: Mapping[str, Any] | None) -> None:
+        """Upsert search attributes and memo fields of this workflow."""
+        ...
+
+    def upgrade(self, args: Sequence[Any]) -> NoReturn:
+        """Continue as a new run with `args`, carrying unreceived messages over."""
+        ...
+
+
+class ProcessClient(Protocol):
+    """The process API outside workflows (CLI, Python programs, functions).
+
+    Methods block until the server answered; PIDs are those workflows report.
+    """
+
+    def spawn(
+        self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
+    ) -> str:
+        """Start workflow `entry` on worker `host` (None: the entry's worker); return its PID."""
+        ...
+
+    def send(self, pid: str, topic: str, payload: Any) -> None:
+        """Send a message; `RATE_LIMITED` when the receiver's mailbox is full."""
+        ...
+
+    def result(self, pid: str) -> Any:
+        """Wait for workflow `pid` and return its result; raise its `WflowError`."""
+        ...
+
+    def cancel(self, pid: str) -> None:
+        """Request cancellation of workflow `pid`."""
+        ...
+
+    def terminate(self, pid: str, reason: str | None = None) -> None:
+        """Terminate workflow `pid`."""
         ...
 
 
