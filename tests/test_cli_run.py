@@ -231,3 +231,19 @@ async def test_dev_serves_ui_and_stops_both_on_ctrl_c(
     assert not await server_answers(address, timeout=1)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_run_interrupted_stops_the_server_it_started(
+    tmp_path: Path, free_port: Callable[[], int], background: Callable[..., Background]
+) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    project = make_project(tmp_path / "p", address)
+    run = background("run", str(project), "app:hello", '"bob"', '"1h"')
+    run.wait_for("sleeping")
+    pid = int((project / ".wflow" / "server.pid").read_text())
+
+    assert run.stop(signal.SIGTERM) == 130
+    assert any("interrupted" in line for line in run.seen), run.seen
+    assert not await server_answers(address, timeout=1)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -327,7 +327,7 @@ def run(
     except RPCError as error:
         _fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except KeyboardInterrupt:
-        _fail(130, "interrupted")
+        _fail(130, "interrupted (the workflow itself was not cancelled)")
     typer.echo(_to_json(result))
 
 
@@ -344,19 +344,50 @@ async def _run(
 ) -> Any:
     from wflow.temporal import Session
 
-    async with Session(
-        registry,
-        mode="time-skipping" if time_skipping else "auto",
-        state_dir=state_dir,
-        address=address,
-        progress=progress,
-    ) as session:
-        if progress is not None:
-            progress(f"connected to {session.server_address}")
+    with _cancelled_by_signals() as interrupted:
         try:
-            return await session.execute(entry_id, values, workflow_id=workflow_id)
-        except WflowError as error:
-            raise _WorkflowFailed(error) from None
+            async with Session(
+                registry,
+                mode="time-skipping" if time_skipping else "auto",
+                state_dir=state_dir,
+                address=address,
+                progress=progress,
+            ) as session:
+                if progress is not None:
+                    progress(f"connected to {session.server_address}")
+                try:
+                    return await session.execute(entry_id, values, workflow_id=workflow_id)
+                except WflowError as error:
+                    raise _WorkflowFailed(error) from None
+        except asyncio.CancelledError:
+            if interrupted.is_set():
+                raise KeyboardInterrupt from None
+            raise
+
+
+@contextlib.contextmanager
+def _cancelled_by_signals() -> Iterator[asyncio.Event]:
+    """Cancel the current task on SIGINT or SIGTERM, so that `async with` blocks clean up.
+
+    Yields an event that is set when a signal arrived.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupted = asyncio.Event()
+
+    def on_signal() -> None:
+        interrupted.set()
+        if task is not None:
+            task.cancel()
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        yield interrupted
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def _serve(
