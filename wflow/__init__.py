@@ -16,17 +16,25 @@ Example:
     ```
 """
 
-from wflow.dsl import errors, funcs, time, uuid
+from wflow.dsl import channel, errors, funcs, process, time, uuid
 from wflow.dsl._decorators import function, workflow
-from wflow.model import ErrorKind, RetryPolicy, WflowError
+from wflow.model import ErrorKind, Event, Message, RetryPolicy, SpawnOptions, WflowError
+from wflow.temporal._connection import Connection, connect
 
 __all__ = [
+    "Connection",
     "ErrorKind",
+    "Event",
+    "Message",
     "RetryPolicy",
+    "SpawnOptions",
     "WflowError",
+    "channel",
+    "connect",
     "errors",
     "funcs",
     "function",
+    "process",
     "time",
     "uuid",
     "workflow",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+
+from wflow.model import DEFAULT_MAILBOX_BOUND, SpawnOptions, WorkflowInfo, current_runtime
 
 __all__ = ["entry_id_of", "function", "workflow"]
 
@@ -13,39 +15,93 @@ F = TypeVar("F", bound=Callable[..., Any])
 _ENTRY_ATTR = "__wflow_entry__"
 
 
-def workflow(
-    entry_id: str, *, sandboxed: bool = True, worker: str | None = None
-) -> Callable[[F], F]:
-    """Register an `async def` function as the workflow entry `entry_id`.
+class _WorkflowModule:
+    """`@wflow.workflow(...)` registers a workflow; its attributes mirror Lua's `workflow`."""
 
-    The function is returned unchanged, so it stays callable and typed.
+    def __call__(
+        self,
+        entry_id: str,
+        *,
+        sandboxed: bool = True,
+        worker: str | None = None,
+        mailbox_bound: int = DEFAULT_MAILBOX_BOUND,
+    ) -> Callable[[F], F]:
+        """Register an `async def` function as the workflow entry `entry_id`.
 
-    Args:
-        entry_id: The entry ID, `namespace:name`; also the Temporal workflow type.
-        sandboxed: Run in Temporal's Python sandbox (the default). Pass False for code that
-            is deterministic by other means and needs modules the sandbox refuses.
-        worker: The `temporal.worker` entry to run on; the project's only worker by default.
+        The function is returned unchanged, so it stays callable and typed.
 
-    Example:
-        ```python
-        @wflow.workflow("app.workflows:order_processor")
-        async def order_processor(order: dict) -> dict:
-            result = await funcs.call(charge_card, order)
-            await time.sleep("24h")
-            ...
-        ```
-    """
+        Args:
+            entry_id: The entry ID, `namespace:name`; also the Temporal workflow type.
+            sandboxed: Run in Temporal's Python sandbox (the default). Pass False for code
+                that is deterministic by other means and needs modules the sandbox refuses.
+            worker: The `temporal.worker` entry to run on; the project's only worker by
+                default.
+            mailbox_bound: Unreceived messages kept; past it, senders outside workflows get
+                `RATE_LIMITED` and nothing is sent.
 
-    def register(fn: F) -> F:
-        if not inspect.iscoroutinefunction(fn):
-            raise TypeError(f"@wflow.workflow({entry_id!r}) needs an async def function")
-        from wflow.registry import register_decorated
+        Example:
+            ```python
+            @wflow.workflow("app.workflows:order_processor")
+            async def order_processor(order: dict) -> dict:
+                result = await funcs.call(charge_card, order)
+                await time.sleep("24h")
+                ...
+            ```
+        """
 
-        register_decorated("workflow.py", entry_id, fn, sandboxed=sandboxed, worker=worker)
-        setattr(fn, _ENTRY_ATTR, entry_id)
-        return fn
+        def register(fn: F) -> F:
+            if not inspect.iscoroutinefunction(fn):
+                raise TypeError(f"@wflow.workflow({entry_id!r}) needs an async def function")
+            from wflow.registry import register_decorated
 
-    return register
+            register_decorated(
+                "workflow.py",
+                entry_id,
+                fn,
+                sandboxed=sandboxed,
+                worker=worker,
+                mailbox_bound=mailbox_bound,
+            )
+            setattr(fn, _ENTRY_ATTR, entry_id)
+            return fn
+
+        return register
+
+    @staticmethod
+    def info() -> WorkflowInfo:
+        """Return facts about the running workflow (IDs, type, queue, attempt, history length)."""
+        return current_runtime().info()
+
+    @staticmethod
+    def version(change_id: str, min_version: int, max_version: int) -> int:
+        """Return which version of a changed piece of code this run follows.
+
+        New runs get `max_version`; runs started before the change keep the version they
+        took when they passed this point (`min_version` if before any versioned change).
+        """
+        return current_runtime().version(change_id, min_version, max_version)
+
+    @staticmethod
+    def set_state(value: Any) -> None:
+        """Set what `wflow query PROJECT PID state` returns (JSON-compatible)."""
+        current_runtime().set_state(value)
+
+    @staticmethod
+    def attrs(
+        *, search: Mapping[str, Any] | None = None, memo: Mapping[str, Any] | None = None
+    ) -> None:
+        """Upsert search attributes and memo fields of this workflow."""
+        current_runtime().set_attrs(search, memo)
+
+    @staticmethod
+    async def exec(entry: str, *args: Any) -> Any:
+        """Run workflow `entry` as a child on its own worker and wait for its result."""
+        runtime = current_runtime()
+        return await runtime.wait(await runtime.spawn(entry, None, args, SpawnOptions()))
+
+
+workflow = _WorkflowModule()
+"""Decorator for workflow functions, and the workflow-side `workflow` module."""
 
 
 def function(entry_id: str, *, worker: str | None = None) -> Callable[[F], F]:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from wflow.model import WflowError
+from wflow.model import DEFAULT_MAILBOX_BOUND, WflowError
 from wflow.registry._problems import ConfigError, Problem
 from wflow.registry._schema import FunctionPyEntry, PythonEntry, WorkflowPyEntry, split_id
 
@@ -36,6 +36,7 @@ class DecoratedEntry:
         fn: The decorated function (as passed to `register_decorated`).
         sandboxed: Whether a workflow runs in Temporal's import sandbox.
         worker: The worker reference given to the decorator, if any.
+        mailbox_bound: For workflows: unreceived messages kept before senders are refused.
     """
 
     kind: PythonKind
@@ -43,6 +44,7 @@ class DecoratedEntry:
     fn: Callable[..., Any]
     sandboxed: bool = True
     worker: str | None = None
+    mailbox_bound: int = DEFAULT_MAILBOX_BOUND
 
     @property
     def origin(self) -> str:
@@ -66,7 +68,12 @@ class DecoratedEntry:
         entry: PythonEntry
         if self.kind == "workflow.py":
             entry = WorkflowPyEntry.model_construct(
-                name=name, module=module, method=method, sandboxed=self.sandboxed, meta=meta
+                name=name,
+                module=module,
+                method=method,
+                sandboxed=self.sandboxed,
+                mailbox_bound=self.mailbox_bound,
+                meta=meta,
             )
         else:
             entry = FunctionPyEntry.model_construct(
@@ -117,6 +124,7 @@ def register_decorated(
     *,
     sandboxed: bool = True,
     worker: str | None = None,
+    mailbox_bound: int = DEFAULT_MAILBOX_BOUND,
 ) -> None:
     """Register a decorated Python function as an entry (used by `@wflow.workflow` etc.).
 
@@ -130,12 +138,13 @@ def register_decorated(
         sandboxed: For workflows: run in Temporal's import sandbox.
         worker: The temporal.worker entry (ID or bare name in the entry's namespace) the entry
             runs on; None for the project's default worker.
+        mailbox_bound: For workflows: unreceived messages kept before senders are refused.
 
     Raises:
         ConfigError: The ID is malformed, or already registered for a different function or
             kind.
     """
-    new = DecoratedEntry(kind, entry_id, fn, sandboxed, worker)
+    new = DecoratedEntry(kind, entry_id, fn, sandboxed, worker, mailbox_bound)
     file, line = new.location()
     if kind not in ("workflow.py", "function.py"):
         raise ConfigError([Problem(file, line, f"invalid decorated kind {kind!r}", entry_id)])

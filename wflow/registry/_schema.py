@@ -22,7 +22,13 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from wflow.model import ErrorKind, WflowError, format_duration, parse_duration
+from wflow.model import (
+    DEFAULT_MAILBOX_BOUND,
+    ErrorKind,
+    WflowError,
+    format_duration,
+    parse_duration,
+)
 from wflow.registry._yaml import line_of
 
 __all__ = [
@@ -421,6 +427,17 @@ class LuaEntry(Entry):
         return refs
 
 
+def _mailbox_bound() -> Any:
+    return Field(
+        default=DEFAULT_MAILBOX_BOUND,
+        ge=1,
+        description=(
+            "Unreceived messages the workflow keeps; past it, senders outside workflows get "
+            "RATE_LIMITED and nothing is sent."
+        ),
+    )
+
+
 class LuaProgramEntry(LuaEntry):
     """Fields of Lua entries that run: a method and limits."""
 
@@ -436,6 +453,7 @@ class WorkflowLuaEntry(LuaProgramEntry):
 
     KIND: ClassVar[str] = "workflow.lua"
     kind: Literal["workflow.lua"] = _kind("workflow.lua")
+    mailbox_bound: int = _mailbox_bound()
 
 
 class FunctionLuaEntry(LuaProgramEntry):
@@ -498,6 +516,7 @@ class WorkflowPyEntry(PythonEntry):
     sandboxed: bool = Field(
         default=True, description="Run the workflow in Temporal's import sandbox."
     )
+    mailbox_bound: int = _mailbox_bound()
 
 
 class FunctionPyEntry(PythonEntry):

@@ -1,6 +1,7 @@
 """The Temporal executor: one runtime, workflow classes, activity, workers and sessions."""
 
 from wflow.temporal._client import connect_client
+from wflow.temporal._connection import BlockingConnection, Connection, WorkflowSummary, connect
 from wflow.temporal._errors import to_application_error, to_wflow_error
 from wflow.temporal._runtime import TemporalRuntime
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
@@ -9,9 +10,13 @@ from wflow.temporal._worker import build_workers, sandbox_runner
 
 __all__ = [
     "DEFAULT_ADDRESS",
+    "BlockingConnection",
+    "Connection",
     "Session",
     "TemporalRuntime",
+    "WorkflowSummary",
     "build_workers",
+    "connect",
     "connect_client",
     "describe_event",
     "is_local_address",

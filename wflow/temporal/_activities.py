@@ -13,8 +13,10 @@ from temporalio.exceptions import ApplicationError
 
 from wflow._engines import function_program
 from wflow.model import ErrorKind, FunctionContext, FunctionProgram, WflowError
-from wflow.temporal._call_context import received_context
+from wflow.temporal._connection import BlockingConnection, Connection
 from wflow.temporal._errors import to_application_error
+from wflow.temporal._headers import received_context
+from wflow.temporal._processes import INTERNAL_TERMINATE
 
 __all__ = ["function_activity"]
 
@@ -47,14 +49,19 @@ def function_activity(registry: Any) -> Callable[..., Any]:
     @activity.defn(dynamic=True)
     async def wflow_function(raw_args: Sequence[RawValue]) -> Any:
         info = activity.info()
-        program = program_of(info.activity_type)
         converter = activity.payload_converter()
         args = [converter.from_payload(raw.payload) for raw in raw_args]
+        connection = Connection(registry, {None: activity.client()})
+        if info.activity_type == INTERNAL_TERMINATE:
+            await connection.terminate(str(args[0]), args[1] if len(args) > 1 else None)
+            return None
+        program = program_of(info.activity_type)
         context = FunctionContext(
             entry_id=info.activity_type,
             attempt=info.attempt,
             workflow_id=info.workflow_id,
             values=received_context(),
+            processes=BlockingConnection(connection, asyncio.get_running_loop()),
         )
         try:
             if inspect.iscoroutinefunction(program.call):

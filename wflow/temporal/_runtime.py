@@ -4,38 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
-import temporalio.common
 import temporalio.exceptions
 from temporalio import workflow
 
-from wflow.model import ActivityOptions, ErrorKind, RetryPolicy, WflowError, WorkflowInfo
-from wflow.temporal._call_context import pending_context
+from wflow.model import (
+    ActivityOptions,
+    ErrorKind,
+    Mailbox,
+    SpawnOptions,
+    WflowError,
+    WorkflowInfo,
+)
 from wflow.temporal._errors import to_wflow_error
+from wflow.temporal._headers import outgoing_context
+from wflow.temporal._options import retry_policy
+from wflow.temporal._processes import RunProcesses
 
 __all__ = ["TemporalRuntime"]
 
 _FUNCTION_KINDS = ("function.py", "function.lua")
-
-
-def _retry_policy(policy: RetryPolicy | None) -> temporalio.common.RetryPolicy | None:
-    if policy is None:
-        return None
-    kwargs: dict[str, Any] = {}
-    if policy.initial_interval is not None:
-        kwargs["initial_interval"] = policy.initial_interval
-    if policy.backoff_coefficient is not None:
-        kwargs["backoff_coefficient"] = policy.backoff_coefficient
-    if policy.maximum_interval is not None:
-        kwargs["maximum_interval"] = policy.maximum_interval
-    if policy.maximum_attempts is not None:
-        kwargs["maximum_attempts"] = policy.maximum_attempts
-    if policy.non_retryable_error_types:
-        kwargs["non_retryable_error_types"] = list(policy.non_retryable_error_types)
-    return temporalio.common.RetryPolicy(**kwargs)
 
 
 class _ActivityHandle:
@@ -70,6 +61,7 @@ class TemporalRuntime:
         self._entry_id = entry_id
         self._namespace = namespace
         self._registry = registry
+        self.processes = RunProcesses(entry_id, namespace, registry)
 
     def info(self) -> WorkflowInfo:
         """Return facts about the running workflow."""
@@ -129,7 +121,7 @@ class TemporalRuntime:
         task_queue = options.task_queue or self._registry.task_queue_of(
             self._registry.worker_of(entry.id, "activity")
         )
-        token = pending_context.set(options.context or None)
+        token = outgoing_context.set(options.context or None)
         try:
             return workflow.start_activity(
                 entry.id,
@@ -138,10 +130,10 @@ class TemporalRuntime:
                 start_to_close_timeout=options.effective_start_to_close(),
                 schedule_to_close_timeout=options.schedule_to_close_timeout,
                 heartbeat_timeout=options.heartbeat_timeout,
-                retry_policy=_retry_policy(options.retry_policy),
+                retry_policy=retry_policy(options.retry_policy),
             )
         finally:
-            pending_context.reset(token)
+            outgoing_context.reset(token)
 
     async def call(self, target: str, args: Sequence[Any], options: ActivityOptions) -> Any:
         """Call a function entry as an activity and wait for it."""
@@ -152,3 +144,55 @@ class TemporalRuntime:
     ) -> _ActivityHandle:
         """Schedule a function entry as an activity."""
         return _ActivityHandle(self._schedule(target, args, options))
+
+    def pid(self) -> str:
+        """Return this workflow's PID."""
+        return self.processes.pid
+
+    def mailbox(self) -> Mailbox:
+        """Return this run's mailbox."""
+        return self.processes.mailbox
+
+    async def send(self, pid: str, topic: str, payload: Any) -> None:
+        """Signal workflow `pid`, or answer an update."""
+        await self.processes.send(pid, topic, payload)
+
+    async def spawn(
+        self,
+        entry: str,
+        host: str | None,
+        args: Sequence[Any],
+        options: SpawnOptions,
+        *,
+        monitored: bool = False,
+    ) -> str:
+        """Start a child workflow."""
+        return await self.processes.spawn(entry, host, args, options, monitored)
+
+    async def wait(self, pid: str) -> Any:
+        """Wait for a child workflow's result."""
+        return await self.processes.wait(pid)
+
+    async def cancel(self, pid: str) -> None:
+        """Request cancellation of a workflow."""
+        await self.processes.cancel(pid)
+
+    async def terminate(self, pid: str, reason: str | None = None) -> None:
+        """Terminate a workflow."""
+        await self.processes.terminate(pid, reason)
+
+    def version(self, change_id: str, min_version: int, max_version: int) -> int:
+        """Return the recorded version of a changed piece of code."""
+        return self.processes.version(change_id, min_version, max_version)
+
+    def set_state(self, value: Any) -> None:
+        """Set what the `state` query returns."""
+        self.processes.state = value
+
+    def set_attrs(self, search: Mapping[str, Any] | None, memo: Mapping[str, Any] | None) -> None:
+        """Upsert search attributes and memo."""
+        self.processes.set_attrs(search, memo)
+
+    def upgrade(self, args: Sequence[Any]) -> NoReturn:
+        """Continue as new, carrying unreceived messages."""
+        self.processes.upgrade(args)

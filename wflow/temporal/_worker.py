@@ -10,7 +10,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from wflow.temporal._activities import function_activity
-from wflow.temporal._call_context import CallContextInterceptor
+from wflow.temporal._headers import HeaderInterceptor
 from wflow.temporal._workflows import workflow_class
 
 __all__ = ["build_workers", "sandbox_runner"]
@@ -69,9 +69,10 @@ def build_workers(registry: Any, clients: Mapping[str | None, Client]) -> list[W
                 clients[client_entry.id if client_entry is not None else None],
                 task_queue=registry.task_queue_of(worker_entry),
                 workflows=workflows,
-                activities=[activity] if has_functions else [],
+                # Always: workflows terminate other workflows through it too.
+                activities=[activity],
                 workflow_runner=sandbox_runner(),
-                interceptors=[CallContextInterceptor()],
+                interceptors=[HeaderInterceptor()],
                 **extra,
             )
         )

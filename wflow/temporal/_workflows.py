@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RawValue
 
 from wflow._engines import workflow_program
 from wflow.model import WflowError
 from wflow.temporal._errors import to_application_error
+from wflow.temporal._headers import signal_sender
 from wflow.temporal._runtime import TemporalRuntime
 
 __all__ = ["run_workflow_entry", "workflow_class"]
@@ -25,20 +27,47 @@ __all__ = ["run_workflow_entry", "workflow_class"]
 _serial = itertools.count(1)
 
 
-async def run_workflow_entry(entry_id: str, registry: Any, args: Sequence[Any]) -> Any:
-    """Run one workflow entry inside the current Temporal workflow."""
-    entry = registry.get(entry_id)
+async def run_workflow_entry(runtime: TemporalRuntime, registry: Any, args: Sequence[Any]) -> Any:
+    """Run the runtime's workflow entry inside the current Temporal workflow."""
+    entry = registry.get(runtime.info().entry_id)
     # The program's module is imported here, inside the run, on purpose: that gives each run
     # a fresh copy under the sandbox's restrictions, so the sandbox's notice is not needed.
     with workflow.unsafe.sandbox_import_notification_policy(
         workflow.SandboxImportNotificationPolicy.SILENT
     ):
         program = workflow_program(entry, registry)
-    runtime = TemporalRuntime(entry.id, entry.namespace, registry)
     try:
         return await program.run(runtime, list(args))
     except WflowError as exc:
         raise to_application_error(exc) from None
+
+
+def _payload(raw: Sequence[RawValue]) -> Any:
+    # One argument is the payload; none is nil; several travel as an array (Lua's send(...)).
+    values = [workflow.payload_converter().from_payload(item.payload) for item in raw]
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+class _EntryWorkflow:
+    """What every generated workflow class shares: its runtime and message handlers."""
+
+    runtime: TemporalRuntime
+
+    @workflow.signal(dynamic=True)
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        self.runtime.processes.on_signal(name, _payload(args), signal_sender())
+
+    @workflow.update(dynamic=True)
+    async def on_update(self, name: str, args: Sequence[RawValue]) -> Any:
+        info = workflow.current_update_info()
+        assert info is not None
+        return await self.runtime.processes.on_update(name, _payload(args), info.id)
+
+    @workflow.query(dynamic=True)
+    def on_query(self, name: str, args: Sequence[RawValue]) -> Any:
+        return self.runtime.processes.on_query(name)
 
 
 def workflow_class(entry: Any, registry: Any) -> type:
@@ -47,11 +76,23 @@ def workflow_class(entry: Any, registry: Any) -> type:
     sandboxed = entry.kind == "workflow.py" and bool(getattr(entry, "sandboxed", True))
     name = f"Workflow{next(_serial)}_{re.sub(r'[^0-9A-Za-z_]', '_', entry_id)}"
 
-    async def run(self: Any, *args: Any) -> Any:
-        return await run_workflow_entry(entry_id, registry, args)
+    namespace_of_entry: str = entry.namespace
+
+    def __init__(self: _EntryWorkflow) -> None:
+        self.runtime = TemporalRuntime(entry_id, namespace_of_entry, registry)
+
+    async def run(self: _EntryWorkflow, *args: Any) -> Any:
+        return await run_workflow_entry(self.runtime, registry, args)
 
     run.__qualname__ = f"{name}.run"
-    namespace = {"run": workflow.run(run), "__module__": __name__, "__qualname__": name}
-    cls = workflow.defn(name=entry_id, sandboxed=sandboxed)(type(name, (), namespace))
+    namespace = {
+        "__init__": __init__,
+        "run": workflow.run(run),
+        "__module__": __name__,
+        "__qualname__": name,
+    }
+    cls = workflow.defn(name=entry_id, sandboxed=sandboxed)(
+        type(name, (_EntryWorkflow,), namespace)
+    )
     setattr(sys.modules[__name__], name, cls)
     return cls

@@ -1,0 +1,210 @@
+"""Messages, children and other workflows from a Python workflow (Lua: `process`).
+
+Example:
+    ```python
+    from wflow import process
+
+    msg = await process.inbox().receive()          # blocks until a message arrives
+    if msg.payload["approved"]: ...
+
+    async for msg in process.inbox():              # every message, in order
+        ...
+
+    pid = await process.spawn_monitored("app.workflows:child", None, {"n": 1})
+    event = await process.events().receive()       # Event("EXIT", pid, value=...)
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from wflow.model import (
+    Channel,
+    ErrorKind,
+    Message,
+    SpawnOptions,
+    WflowError,
+    current_runtime,
+)
+
+__all__ = [
+    "Inbox",
+    "Spawner",
+    "cancel",
+    "events",
+    "exec",
+    "handle_updates",
+    "inbox",
+    "listen",
+    "pid",
+    "send",
+    "spawn",
+    "spawn_monitored",
+    "terminate",
+    "upgrade",
+    "with_options",
+]
+
+
+class Inbox:
+    """A receiving end: `await receive()`, or `async for` over it."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+
+    async def receive(self) -> Any:
+        """Wait for the next item."""
+        value, ok = await self.channel.receive()
+        if not ok:
+            raise WflowError("the channel is closed", ErrorKind.CANCELED)
+        return value
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Any]:
+        while True:
+            value, ok = await self.channel.receive()
+            if not ok:
+                return
+            yield value
+
+
+def pid() -> str:
+    """Return this workflow's PID."""
+    return current_runtime().pid()
+
+
+def inbox() -> Inbox:
+    """Return the inbox: `Message`s whose topic no `listen` claims (updates included)."""
+    return Inbox(current_runtime().mailbox().inbox())
+
+
+def listen(topic: str) -> Inbox:
+    """Return the payloads of messages sent with `topic`."""
+    return Inbox(current_runtime().mailbox().listen(topic))
+
+
+def events() -> Inbox:
+    """Return `Event`s: `EXIT` of monitored children."""
+    return Inbox(current_runtime().mailbox().events())
+
+
+async def send(pid: str, topic: str, payload: Any = None) -> None:
+    """Send a message to workflow `pid` (or answer an update, see `handle_updates`)."""
+    await current_runtime().send(pid, topic, payload)
+
+
+class Spawner:
+    """Starts workflows with fixed options; immutable (Lua: `process.with_options{}`)."""
+
+    def __init__(self, options: SpawnOptions | None = None) -> None:
+        """Create a spawner with `options`."""
+        self.options = options or SpawnOptions()
+
+    def with_options(self, options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Spawner:
+        """Return a spawner with options changed (`id`, `execution_timeout`, ... )."""
+        merged = {**(options or {}), **kwargs}
+        return Spawner(self.options.merged(merged, number_unit=timedelta(seconds=1)))
+
+    def with_name(self, name: str) -> Spawner:
+        """Return a spawner whose workflow ID derives from `name` (second spawn: same PID)."""
+        return Spawner(self.options.with_name(name))
+
+    def with_message(self, topic: str, payload: Any = None) -> Spawner:
+        """Return a spawner that delivers `(topic, payload)` with the start."""
+        return Spawner(self.options.with_message(topic, payload))
+
+    async def spawn(self, entry: str, host: str | None = None, *args: Any) -> str:
+        """Start a child workflow and return its PID."""
+        return await current_runtime().spawn(entry, host, args, self.options)
+
+    async def spawn_monitored(self, entry: str, host: str | None = None, *args: Any) -> str:
+        """Start a child workflow whose end posts an `EXIT` event."""
+        return await current_runtime().spawn(entry, host, args, self.options, monitored=True)
+
+    async def exec(self, entry: str, host: str | None = None, *args: Any) -> Any:
+        """Start a child workflow and wait for its result."""
+        runtime = current_runtime()
+        return await runtime.wait(await runtime.spawn(entry, host, args, self.options))
+
+
+def with_options(options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Spawner:
+    """Return a spawner with options (see `Spawner.with_options`)."""
+    return Spawner().with_options(options, **kwargs)
+
+
+async def spawn(entry: str, host: str | None = None, *args: Any) -> str:
+    """Start a child workflow on worker `host` (None: the entry's worker); return its PID."""
+    return await Spawner().spawn(entry, host, *args)
+
+
+async def spawn_monitored(entry: str, host: str | None = None, *args: Any) -> str:
+    """Start a child workflow whose end posts an `EXIT` event on `events()`."""
+    return await Spawner().spawn_monitored(entry, host, *args)
+
+
+async def exec(entry: str, host: str | None = None, *args: Any) -> Any:
+    """Start a child workflow and wait for its result."""
+    return await Spawner().exec(entry, host, *args)
+
+
+async def cancel(pid: str) -> None:
+    """Request cancellation of workflow `pid`."""
+    await current_runtime().cancel(pid)
+
+
+async def terminate(pid: str, reason: str | None = None) -> None:
+    """Terminate workflow `pid`."""
+    await current_runtime().terminate(pid, reason)
+
+
+def upgrade(*args: Any) -> NoReturn:
+    """Continue as a new run with `args`; unreceived messages go along."""
+    current_runtime().upgrade(args)
+
+
+UpdateHandler = Callable[[Any], Awaitable[Any]]
+Validator = Callable[[Any], None]
+
+
+async def handle_updates(
+    handlers: Mapping[str, UpdateHandler],
+    *,
+    validators: Mapping[str, Validator] | None = None,
+    until: Callable[[], bool] = lambda: False,
+) -> None:
+    """Serve updates from the inbox with Python handlers until `until()` is true.
+
+    Each update message is answered with the same protocol Lua scripts use: a validator that
+    raises rejects it (`nak`), else it is accepted (`ack`) and the handler's return value is
+    the reply (`ok`), or its `WflowError` is (`error`). Non-update messages stay unanswered
+    and are skipped.
+    """
+    box = inbox()
+    while not until():
+        message: Message = await box.receive()
+        if not message.is_update:
+            continue
+        assert message.sender is not None
+        validator = (validators or {}).get(message.topic)
+        handler = handlers.get(message.topic)
+        if handler is None:
+            await send(message.sender, "nak", f"no handler for update {message.topic!r}")
+            continue
+        if validator is not None:
+            try:
+                validator(message.payload)
+            except Exception as exc:
+                await send(message.sender, "nak", str(exc))
+                continue
+        await send(message.sender, "ack")
+        try:
+            result = await handler(message.payload)
+        except WflowError as exc:
+            await send(message.sender, "error", exc)
+        else:
+            await send(message.sender, "ok", result)

@@ -1,0 +1,305 @@
+"""The process API outside workflows: spawn, send, result, cancel, update, query, list."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future as ConcurrentFuture
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_pid
+from wflow.temporal._client import connect_client
+from wflow.temporal._errors import to_wflow_error
+from wflow.temporal._options import conflict_policy, retry_policy, reuse_policy
+
+__all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
+
+_WORKFLOW_KINDS = ("workflow.py", "workflow.lua")
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkflowSummary:
+    """One line of `Connection.list()`.
+
+    Attributes:
+        pid: The workflow's PID.
+        entry: The workflow type (entry ID).
+        status: `RUNNING`, `COMPLETED`, `FAILED`, `CANCELED`, `TERMINATED`, ...
+        start_time: When it started.
+        close_time: When it closed, or None while running.
+    """
+
+    pid: str
+    entry: str
+    status: str
+    start_time: datetime | None
+    close_time: datetime | None
+
+
+def _rpc_error(pid: str, exc: RPCError) -> WflowError:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return WflowError(f"no workflow {pid}", ErrorKind.NOT_FOUND)
+    if exc.status == RPCStatusCode.ALREADY_EXISTS:
+        return WflowError(f"workflow {pid} already exists", ErrorKind.ALREADY_EXISTS)
+    return WflowError(f"{pid}: {exc.message}", ErrorKind.UNAVAILABLE)
+
+
+class Connection:
+    """A project's view of its Temporal cluster(s), for code outside workflows.
+
+    Create one with `wflow.connect(project)`; PIDs name the worker, so one connection serves
+    every `temporal.worker` of the project.
+
+    Args:
+        registry: The loaded project.
+        clients: Connected clients by `temporal.client` entry ID (None for a worker without).
+    """
+
+    def __init__(self, registry: Any, clients: Mapping[str | None, Client]) -> None:
+        self.registry = registry
+        self._clients = dict(clients)
+
+    def _client_of_worker(self, worker: Any) -> Client:
+        client_entry = self.registry.client_of(worker)
+        key = client_entry.id if client_entry is not None else None
+        client = self._clients.get(key) or self._clients.get(None)
+        if client is None:
+            raise WflowError(f"no connection for worker {worker.id}", ErrorKind.UNAVAILABLE)
+        return client
+
+    def _handle(self, pid: str) -> WorkflowHandle[Any, Any]:
+        worker_id, workflow_id = parse_pid(pid)
+        worker = self.registry.get(worker_id)
+        return self._client_of_worker(worker).get_workflow_handle(workflow_id)
+
+    async def spawn(
+        self,
+        entry: str,
+        host: str | None = None,
+        *args: Any,
+        options: SpawnOptions | None = None,
+    ) -> str:
+        """Start workflow `entry` on worker `host` (default: the entry's worker); return its PID.
+
+        Raises:
+            WflowError: `NOT_FOUND` for an unknown entry or worker, `ALREADY_EXISTS` when the
+                ID is taken and the conflict policy says fail.
+        """
+        options = options or SpawnOptions()
+        target = self.registry.get(entry)
+        if target.kind not in _WORKFLOW_KINDS:
+            raise WflowError(f"{entry} is a {target.kind} entry, not a workflow", "INVALID")
+        if host is None:
+            worker = self.registry.worker_of(target.id, "workflow")
+        else:
+            worker = self.registry.get(self.registry.resolve(host, target.namespace))
+            if worker.kind != "temporal.worker":
+                raise WflowError(f"host {host} is not a temporal.worker entry", "INVALID")
+        workflow_id = options.workflow_id_for(target.id) or f"{target.id}-{uuid.uuid4().hex[:12]}"
+        pid = format_pid(worker.id, workflow_id)
+        extra: dict[str, Any] = {}
+        if options.message is not None:
+            extra["start_signal"] = options.message[0]
+            extra["start_signal_args"] = [options.message[1]]
+        try:
+            await self._client_of_worker(worker).start_workflow(
+                target.id,
+                args=list(args),
+                id=workflow_id,
+                task_queue=self.registry.task_queue_of(worker),
+                execution_timeout=options.execution_timeout,
+                id_reuse_policy=reuse_policy(options.id_reuse_policy),
+                id_conflict_policy=conflict_policy(options.conflict_policy()),
+                retry_policy=retry_policy(options.retry_policy),
+                cron_schedule=options.cron_schedule or "",
+                memo=dict(options.memo) if options.memo else None,
+                **extra,
+            )
+        except WorkflowAlreadyStartedError:
+            raise WflowError(f"workflow {pid} is already running", "ALREADY_EXISTS") from None
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+        return pid
+
+    async def send(self, pid: str, topic: str, payload: Any = None) -> None:
+        """Send a message (a Temporal signal named `topic`).
+
+        The receiver's mailbox is asked first: when it holds its bound of unreceived
+        messages the send is refused, so nothing is accepted that would not be kept.
+
+        Raises:
+            WflowError: `RATE_LIMITED` when the mailbox is full; `NOT_FOUND` when no such
+                workflow runs.
+        """
+        handle = self._handle(pid)
+        try:
+            room = await asyncio.wait_for(handle.query("wflow.mailbox"), 10)
+        except (WorkflowQueryFailedError, asyncio.TimeoutError, RPCError) as exc:
+            if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
+                raise _rpc_error(pid, exc) from None
+            room = None  # no worker answers now: signals wait durably, so send anyway
+        if isinstance(room, dict) and room.get("pending", 0) >= room.get("bound", 1):
+            raise WflowError(
+                f"mailbox of {pid} is full ({room['pending']} unreceived messages, bound "
+                f"{room['bound']}); message {topic!r} was not sent",
+                ErrorKind.RATE_LIMITED,
+                details=room,
+            )
+        try:
+            await handle.signal(topic, payload)
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+
+    async def result(self, pid: str) -> Any:
+        """Wait for workflow `pid` and return its result; raise its `WflowError`."""
+        try:
+            return await self._handle(pid).result()
+        except WorkflowFailureError as exc:
+            raise to_wflow_error(exc.cause) from None
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+
+    async def cancel(self, pid: str) -> None:
+        """Request cancellation of workflow `pid`."""
+        try:
+            await self._handle(pid).cancel()
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+
+    async def terminate(self, pid: str, reason: str | None = None) -> None:
+        """Terminate workflow `pid` at once."""
+        try:
+            await self._handle(pid).terminate(reason=reason)
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+
+    async def update(self, pid: str, name: str, payload: Any = None) -> Any:
+        """Send update `name` and return the workflow's `ok` reply.
+
+        Raises:
+            WflowError: The workflow answered `nak` (kind `INVALID`, message `rejected: ...`)
+                or `error` (its kind and message).
+        """
+        try:
+            return await self._handle(pid).execute_update(name, payload)
+        except WorkflowUpdateFailedError as exc:
+            raise to_wflow_error(exc.cause) from None
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+
+    async def query(self, pid: str, name: str = "state") -> Any:
+        """Ask workflow `pid` a query (`state`, `pid`)."""
+        try:
+            return await self._handle(pid).query(name)
+        except WorkflowQueryFailedError as exc:
+            raise WflowError(f"query {name!r} on {pid}: {exc}", ErrorKind.NOT_FOUND) from None
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+
+    async def list(self, *, limit: int = 100) -> list[WorkflowSummary]:
+        """List the project's workflows, newest first, across its workers."""
+        types = {entry.id for entry in self.registry.workflows()}
+        by_queue = {self.registry.task_queue_of(w): w for w in self.registry.workers()}
+        found: list[WorkflowSummary] = []
+        seen: set[int] = set()
+        for client in self._clients.values():
+            if id(client) in seen:
+                continue
+            seen.add(id(client))
+            async for execution in client.list_workflows(limit=limit):
+                worker = by_queue.get(execution.task_queue)
+                if execution.workflow_type not in types or worker is None:
+                    continue
+                status = execution.status or WorkflowExecutionStatus.RUNNING
+                found.append(
+                    WorkflowSummary(
+                        pid=format_pid(worker.id, execution.id),
+                        entry=execution.workflow_type,
+                        status=status.name,
+                        start_time=execution.start_time,
+                        close_time=execution.close_time,
+                    )
+                )
+        found.sort(key=lambda s: s.start_time or datetime.min, reverse=True)
+        return found[:limit]
+
+
+async def connect(project: str | Path | Any, *, address: str | None = None) -> Connection:
+    """Connect to the cluster(s) a project's `temporal.client` entries name.
+
+    Args:
+        project: A project folder, a definition file, or a loaded registry.
+        address: Overrides every client's address.
+
+    Raises:
+        ConfigError: The project does not load.
+        WflowError: `UNAVAILABLE` when a server does not answer.
+    """
+    if isinstance(project, (str, Path)):
+        from wflow.registry import load_project
+
+        registry = load_project(project)
+    else:
+        registry = project
+    clients: dict[str | None, Client] = {}
+    for entry in registry.clients():
+        clients[entry.id] = await connect_client(entry, address=address)
+    if not clients or address is not None:
+        clients[None] = clients.get(None) or await connect_client(None, address=address)
+    return Connection(registry, clients)
+
+
+class BlockingConnection:
+    """`Connection` for code on worker threads (functions), which blocks instead of awaiting.
+
+    Args:
+        connection: The connection whose event loop runs in another thread.
+        loop: That loop.
+    """
+
+    def __init__(self, connection: Connection, loop: asyncio.AbstractEventLoop) -> None:
+        self._connection = connection
+        self._loop = loop
+
+    def _run(self, coroutine: Any) -> Any:
+        future: ConcurrentFuture[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result()
+
+    def spawn(
+        self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
+    ) -> str:
+        """Start a workflow; see `Connection.spawn`."""
+        pid: str = self._run(self._connection.spawn(entry, host, *args, options=options))
+        return pid
+
+    def send(self, pid: str, topic: str, payload: Any) -> None:
+        """Send a message; see `Connection.send`."""
+        self._run(self._connection.send(pid, topic, payload))
+
+    def result(self, pid: str) -> Any:
+        """Wait for a workflow's result; see `Connection.result`."""
+        return self._run(self._connection.result(pid))
+
+    def cancel(self, pid: str) -> None:
+        """Request cancellation; see `Connection.cancel`."""
+        self._run(self._connection.cancel(pid))
+
+    def terminate(self, pid: str, reason: str | None = None) -> None:
+        """Terminate; see `Connection.terminate`."""
+        self._run(self._connection.terminate(pid, reason))

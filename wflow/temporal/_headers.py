@@ -1,0 +1,147 @@
+"""What wflow carries in Temporal headers, so payloads stay exactly the user's values.
+
+* `wflow-context`: `with_context` values, from a workflow's call to the function.
+* `wflow-from`: the sending workflow's PID, on signals it sends.
+* `wflow-carried`: unreceived messages, from a run to its continue-as-new successor.
+
+The workflow code sets a context variable just before the Temporal call; the outbound
+interceptor, which runs synchronously inside that call, moves the value into the headers.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import temporalio.converter
+import temporalio.worker
+from temporalio.api.common.v1 import Payload
+
+__all__ = [
+    "HeaderInterceptor",
+    "carried_messages",
+    "outgoing_carried",
+    "outgoing_context",
+    "outgoing_sender",
+    "received_context",
+    "signal_sender",
+]
+
+_CONTEXT = "wflow-context"
+_FROM = "wflow-from"
+_CARRIED = "wflow-carried"
+
+outgoing_context: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "wflow_outgoing_context", default=None
+)
+outgoing_sender: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "wflow_outgoing_sender", default=None
+)
+outgoing_carried: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "wflow_outgoing_carried", default=None
+)
+_received_context: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "wflow_received_context", default=None
+)
+_signal_sender: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "wflow_signal_sender", default=None
+)
+_carried: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "wflow_carried", default=None
+)
+
+
+def _encode(value: Any) -> Payload:
+    return temporalio.converter.default().payload_converter.to_payloads([value])[0]
+
+
+def _decode(payload: Payload | None) -> Any:
+    if payload is None:
+        return None
+    return temporalio.converter.default().payload_converter.from_payloads([payload])[0]
+
+
+def _with(headers: Mapping[str, Payload], key: str, value: Any) -> Mapping[str, Payload]:
+    return headers if value is None else {**headers, key: _encode(value)}
+
+
+def received_context() -> Mapping[str, Any]:
+    """Return the context values sent with the activity running in this task."""
+    return _received_context.get() or {}
+
+
+def signal_sender() -> str | None:
+    """Return the PID of the workflow whose signal is being handled, if it sent one."""
+    return _signal_sender.get()
+
+
+def carried_messages() -> list[dict[str, Any]]:
+    """Return the messages the previous run carried over to this one."""
+    return _carried.get() or []
+
+
+class _Outbound(temporalio.worker.WorkflowOutboundInterceptor):
+    def start_activity(self, input: temporalio.worker.StartActivityInput) -> Any:
+        input.headers = _with(input.headers, _CONTEXT, outgoing_context.get() or None)
+        return super().start_activity(input)
+
+    async def signal_external_workflow(
+        self, input: temporalio.worker.SignalExternalWorkflowInput
+    ) -> None:
+        input.headers = _with(input.headers, _FROM, outgoing_sender.get())
+        await super().signal_external_workflow(input)
+
+    async def signal_child_workflow(
+        self, input: temporalio.worker.SignalChildWorkflowInput
+    ) -> None:
+        input.headers = _with(input.headers, _FROM, outgoing_sender.get())
+        await super().signal_child_workflow(input)
+
+    def continue_as_new(self, input: temporalio.worker.ContinueAsNewInput) -> NoReturn:
+        input.headers = _with(input.headers, _CARRIED, outgoing_carried.get() or None)
+        super().continue_as_new(input)
+
+
+class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
+    def init(self, outbound: temporalio.worker.WorkflowOutboundInterceptor) -> None:
+        super().init(_Outbound(outbound))
+
+    async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
+        carried = _decode(input.headers.get(_CARRIED))
+        if isinstance(carried, list):
+            _carried.set(carried)
+        return await super().execute_workflow(input)
+
+    async def handle_signal(self, input: temporalio.worker.HandleSignalInput) -> None:
+        token = _signal_sender.set(_decode(input.headers.get(_FROM)))
+        try:
+            await super().handle_signal(input)
+        finally:
+            _signal_sender.reset(token)
+
+
+class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
+    async def execute_activity(self, input: temporalio.worker.ExecuteActivityInput) -> Any:
+        values = _decode(input.headers.get(_CONTEXT))
+        token = _received_context.set(values if isinstance(values, dict) else None)
+        try:
+            return await super().execute_activity(input)
+        finally:
+            _received_context.reset(token)
+
+
+class HeaderInterceptor(temporalio.worker.Interceptor):
+    """Worker interceptor that writes and reads wflow's headers."""
+
+    def intercept_activity(
+        self, next: temporalio.worker.ActivityInboundInterceptor
+    ) -> temporalio.worker.ActivityInboundInterceptor:
+        """Read the call context header around each activity."""
+        return _ActivityInbound(super().intercept_activity(next))
+
+    def workflow_interceptor_class(
+        self, input: temporalio.worker.WorkflowInterceptorClassInput
+    ) -> type[temporalio.worker.WorkflowInboundInterceptor] | None:
+        """Write and read wflow's headers in workflows."""
+        return _WorkflowInbound

@@ -1,0 +1,282 @@
+"""The process half of a workflow run: mailbox, messages, children, updates, state.
+
+Kept apart from the call half (`_runtime.py`) because it owns per-run state that Temporal's
+signal, update and query handlers feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any, NoReturn
+
+import temporalio.common
+import temporalio.exceptions
+import temporalio.workflow
+from temporalio import workflow
+
+from wflow.model import (
+    UPDATE_PID_PREFIX,
+    Channel,
+    ErrorKind,
+    Event,
+    Mailbox,
+    Message,
+    SpawnOptions,
+    WflowError,
+    format_pid,
+    parse_pid,
+)
+from wflow.temporal._errors import to_wflow_error
+from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
+from wflow.temporal._options import retry_policy, reuse_policy
+
+__all__ = ["INTERNAL_TERMINATE", "RunProcesses", "UpdateReply"]
+
+INTERNAL_TERMINATE = "wflow.internal:terminate"
+"""Activity that terminates a workflow: workflows cannot, so a function does it for them."""
+
+_WORKFLOW_KINDS = ("workflow.py", "workflow.lua")
+
+
+class UpdateReply:
+    """The replies a workflow gives one update: `ack`/`nak`, then `ok`/`error`."""
+
+    def __init__(self) -> None:
+        self.channel = Channel(2)
+
+
+class RunProcesses:
+    """Per-run process state and the operations on it."""
+
+    def __init__(self, entry_id: str, namespace: str, registry: Any) -> None:
+        self._entry_id = entry_id
+        self._namespace = namespace
+        self._registry = registry
+        worker = registry.worker_of(entry_id, "workflow")
+        self.pid = format_pid(worker.id, workflow.info().workflow_id)
+        self.mailbox = Mailbox(registry.get(entry_id).mailbox_bound)
+        self.state: Any = None
+        self._children: dict[str, temporalio.workflow.ChildWorkflowHandle[Any, Any]] = {}
+        self._updates: dict[str, UpdateReply] = {}
+        self._watchers: set[asyncio.Task[None]] = set()
+        for carried in carried_messages():
+            self.mailbox.deliver(Message.from_dict(carried))
+
+    # Incoming: called by the workflow class's Temporal handlers.
+
+    def on_signal(self, topic: str, payload: Any, sender: str | None) -> None:
+        self.mailbox.deliver(Message(topic, payload, sender))
+
+    async def on_update(self, name: str, payload: Any, update_id: str) -> Any:
+        reply = UpdateReply()
+        self._updates[update_id] = reply
+        self.mailbox.deliver(Message(name, payload, f"{UPDATE_PID_PREFIX}{update_id}"))
+        try:
+            while True:
+                (topic, value), _ = await reply.channel.receive()
+                if topic == "ack":
+                    continue
+                if topic == "ok":
+                    return value
+                if topic == "nak":
+                    raise temporalio.exceptions.ApplicationError(
+                        f"rejected: {value}" if value is not None else "rejected",
+                        {"rejected": True, "reason": value},
+                        type=ErrorKind.INVALID.value,
+                        non_retryable=True,
+                    )
+                error = value if isinstance(value, WflowError) else None
+                raise temporalio.exceptions.ApplicationError(
+                    error.message if error else str(value),
+                    *(() if error is None or error.details is None else (error.details,)),
+                    type=(error.kind if error else ErrorKind.UNKNOWN).value,
+                    non_retryable=True,
+                )
+        finally:
+            del self._updates[update_id]
+
+    def on_query(self, name: str) -> Any:
+        if name == "pid":
+            return self.pid
+        if name == "state":
+            return self.state
+        if name == "wflow.mailbox":
+            return {"pending": self.mailbox.pending(), "bound": self.mailbox.bound}
+        raise temporalio.exceptions.ApplicationError(
+            f"unknown query {name!r} (known: pid, state)", type=ErrorKind.NOT_FOUND.value
+        )
+
+    # Outgoing: the model's process operations.
+
+    async def send(self, pid: str, topic: str, payload: Any) -> None:
+        if pid.startswith(UPDATE_PID_PREFIX):
+            self._reply(pid.removeprefix(UPDATE_PID_PREFIX), topic, payload)
+            return
+        _, workflow_id = parse_pid(pid)
+        token = outgoing_sender.set(self.pid)
+        try:
+            child = self._children.get(pid)
+            if child is not None:
+                await child.signal(topic, payload)
+            else:
+                await workflow.get_external_workflow_handle(workflow_id).signal(topic, payload)
+        except temporalio.exceptions.FailureError as exc:
+            raise WflowError(f"send to {pid}: {exc}", ErrorKind.NOT_FOUND) from None
+        finally:
+            outgoing_sender.reset(token)
+
+    def _reply(self, update_id: str, topic: str, payload: Any) -> None:
+        reply = self._updates.get(update_id)
+        if reply is None:
+            raise WflowError(f"no update {update_id} is waiting for a reply", ErrorKind.NOT_FOUND)
+        if topic not in ("ack", "nak", "ok", "error"):
+            raise WflowError(
+                f"an update is answered with ack, nak, ok or error, not {topic!r}",
+                ErrorKind.INVALID,
+            )
+        reply.channel.try_send((topic, payload))
+
+    def _workflow_entry(self, entry: str) -> Any:
+        entry_id = self._registry.resolve(entry, self._namespace)
+        found = self._registry.get(entry_id)
+        if found.kind not in _WORKFLOW_KINDS:
+            raise WflowError(f"{entry_id} is a {found.kind} entry, not a workflow", "INVALID")
+        return found
+
+    def _worker(self, host: str | None, entry: Any) -> Any:
+        if host is None:
+            return self._registry.worker_of(entry.id, "workflow")
+        worker = self._registry.get(self._registry.resolve(host, self._namespace))
+        if worker.kind != "temporal.worker":
+            raise WflowError(
+                f"host {host!r} is a {worker.kind} entry, not a temporal.worker", "INVALID"
+            )
+        return worker
+
+    async def spawn(
+        self,
+        entry: str,
+        host: str | None,
+        args: Sequence[Any],
+        options: SpawnOptions,
+        monitored: bool,
+    ) -> str:
+        target = self._workflow_entry(entry)
+        worker = self._worker(host, target)
+        workflow_id = (
+            options.workflow_id_for(target.id) or f"{target.id}-{workflow.uuid4().hex[:12]}"
+        )
+        pid = format_pid(worker.id, workflow_id)
+        try:
+            handle = await workflow.start_child_workflow(
+                target.id,
+                args=list(args),
+                id=workflow_id,
+                task_queue=self._registry.task_queue_of(worker),
+                execution_timeout=options.execution_timeout,
+                id_reuse_policy=reuse_policy(options.id_reuse_policy),
+                retry_policy=retry_policy(options.retry_policy),
+                cron_schedule=options.cron_schedule or "",
+                memo=dict(options.memo) if options.memo else None,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except temporalio.exceptions.WorkflowAlreadyStartedError:
+            if options.conflict_policy() == "use_existing":
+                return pid
+            raise WflowError(
+                f"workflow {workflow_id} is already running", "ALREADY_EXISTS"
+            ) from None
+        self._children[pid] = handle
+        if options.message is not None:
+            await self.send(pid, options.message[0], options.message[1])
+        if monitored:
+            task = asyncio.ensure_future(self._watch(pid, handle))
+            self._watchers.add(task)
+            task.add_done_callback(self._watchers.discard)
+        return pid
+
+    async def _watch(
+        self, pid: str, handle: temporalio.workflow.ChildWorkflowHandle[Any, Any]
+    ) -> None:
+        try:
+            value = await handle
+        except temporalio.exceptions.ChildWorkflowError as exc:
+            self.mailbox.post_event(Event("EXIT", pid, error=to_wflow_error(exc)))
+        else:
+            self.mailbox.post_event(Event("EXIT", pid, value=value))
+
+    async def wait(self, pid: str) -> Any:
+        handle = self._children.get(pid)
+        if handle is None:
+            raise WflowError(
+                f"{pid} is not a child of this workflow; only children can be awaited",
+                ErrorKind.INVALID,
+            )
+        try:
+            return await handle
+        except temporalio.exceptions.ChildWorkflowError as exc:
+            raise to_wflow_error(exc) from None
+
+    async def cancel(self, pid: str) -> None:
+        _, workflow_id = parse_pid(pid)
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).cancel()
+        except temporalio.exceptions.FailureError as exc:
+            raise WflowError(f"cancel {pid}: {exc}", ErrorKind.NOT_FOUND) from None
+
+    async def terminate(self, pid: str, reason: str | None) -> None:
+        parse_pid(pid)
+        try:
+            await workflow.execute_activity(
+                INTERNAL_TERMINATE,
+                args=[pid, reason],
+                start_to_close_timeout=timedelta(seconds=30),
+            )
+        except temporalio.exceptions.ActivityError as exc:
+            raise to_wflow_error(exc) from None
+
+    def version(self, change_id: str, min_version: int, max_version: int) -> int:
+        if min_version > max_version:
+            raise WflowError(
+                f"workflow.version({change_id!r}): min {min_version} > max {max_version}",
+                ErrorKind.INVALID,
+            )
+        # One patch marker per version; a run replays with the newest marker it recorded.
+        for candidate in range(max_version, min_version, -1):
+            if workflow.patched(f"{change_id}@{candidate}"):
+                return candidate
+        return min_version
+
+    def set_attrs(self, search: Mapping[str, Any] | None, memo: Mapping[str, Any] | None) -> None:
+        if memo:
+            workflow.upsert_memo(dict(memo))
+        if search:
+            updates = [_search_update(key, value) for key, value in search.items()]
+            workflow.upsert_search_attributes(updates)
+
+    def upgrade(self, args: Sequence[Any]) -> NoReturn:
+        carried = [message.to_dict() for message in self.mailbox.drain()]
+        token = outgoing_carried.set(carried)
+        try:
+            workflow.continue_as_new(args=list(args))
+        finally:
+            outgoing_carried.reset(token)
+
+
+def _search_update(key: str, value: Any) -> temporalio.common.SearchAttributeUpdate[Any]:
+    if isinstance(value, bool):
+        return temporalio.common.SearchAttributeKey.for_bool(key).value_set(value)
+    if isinstance(value, int):
+        return temporalio.common.SearchAttributeKey.for_int(key).value_set(value)
+    if isinstance(value, float):
+        return temporalio.common.SearchAttributeKey.for_float(key).value_set(value)
+    if isinstance(value, str):
+        return temporalio.common.SearchAttributeKey.for_keyword(key).value_set(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return temporalio.common.SearchAttributeKey.for_keyword_list(key).value_set(value)
+    raise WflowError(
+        f"search attribute {key!r}: expected a string, number, boolean or list of strings",
+        ErrorKind.INVALID,
+    )
