@@ -124,7 +124,8 @@ def check_entry(
         problems.append(dataclasses.replace(at_entry, message=message))
 
     try:
-        limits = LuaLimits.from_entry(entry.limits, default_limits)
+        # library.lua entries have no `limits` field.
+        limits = LuaLimits.from_entry(getattr(entry, "limits", None), default_limits)
     except ValueError as exc:
         problems.append(dataclasses.replace(at_entry, message=f"limits: {exc}"))
         limits = default_limits
