@@ -18,6 +18,8 @@ Decisions (where SPEC leaves room):
 - **Entry shapes.** The file may return a function (the method), a table of functions
   (`method` picks one, default `main`), or anything else: then its body *was* the program
   (the seed's snippets), its return values are the result, and the args are its `...`.
+  Arguments are never bound to globals: a seed snippet reading a global (`request`) gets it
+  from one added first line, `local request = ...` (see `examples/approval`).
 - **Durations** are milliseconds when numbers (`time.SECOND == 1000`) or strings (`"1h30m"`).
   `t1:sub(t0)` returns milliseconds. Time objects are UTC and serialize as RFC 3339 strings.
 - **Conventions.** Operational failures return `nil, err`; wrong arguments (bad duration,
@@ -43,6 +45,28 @@ Decisions (where SPEC leaves room):
   workflow-only. Any failure other than `nil, err` is `WflowError(INTERNAL)` with the Lua
   `file.lua:line:` message (resource limits: not retryable).
 - **print** goes to the `lua_bridge.print` logger (again on every replay).
+- **Exceptions from the runtime.** A `WflowError` raised by a `WorkflowRuntime` (or, in a
+  function, `ProcessClient`) method becomes `nil, err` in Lua. Any other exception, including
+  control-flow signals such as the continue-as-new that `process.upgrade` triggers,
+  propagates out of the run untouched; `pcall` in Lua cannot catch it.
+- **Messages** (`process.inbox():receive()`) are read-only objects. `msg:topic()`,
+  `msg:from()` and `msg:payload():data()` are methods; any other field reads the payload
+  data (`msg.approved`), so a method name wins over a payload field of the same name (read
+  that one with `msg:payload():data().topic`). A non-table payload has no fields.
+  `pairs(msg)` iterates the payload data. A message passed on (`funcs.call(t, msg)`) crosses
+  as `{topic =, from =, payload =}`.
+- **Mailbox channels** `process.inbox()`, `process.listen(topic)` (payloads) and
+  `process.events()` (`{kind = "EXIT" | "CANCEL", from = pid, result = {value =, error =}}`)
+  are the same receive-only channel object on every call; they work in `channel.select`.
+  A message that arrives before `listen(topic)` is called waits in the inbox.
+- **Payloads** of `process.send(pid, topic, ...)` and `:with_message(topic, ...)`: no value
+  is null, one value is itself, several are an array. `host` may be nil (the entry's own
+  worker). Spawner options (`process.with_options{...}`) use `wflow.model.SpawnOptions`;
+  numbers are milliseconds.
+- **Functions** reach `process.spawn/exec/send/cancel/terminate/with_options` through the
+  call's `FunctionContext.processes` (blocking); without one they raise "process API
+  unavailable here". `process.inbox/listen/events/pid/spawn_monitored/upgrade` are
+  workflow-only. `process.id()` is the entry ID in both.
 """
 
 from lua_bridge._check import LuaProblem

@@ -8,6 +8,15 @@ workflow's deterministic event loop; it uses no threads and no real time.
 
 `coroutine.spawn` and the helpers behind `time.after`, `time.timer` and `future:channel()` are
 extra asyncio tasks; all of them are cancelled when the run ends.
+
+Exceptions from the runtime: a `WflowError` becomes `nil, err` in Lua; any other exception
+(a bug, or a control-flow signal such as the runtime's continue-as-new from `upgrade`)
+propagates out of `run` untouched, and Lua code cannot catch it with `pcall`.
+
+Channels: the Lua side names channels by integer id. Channels the bridge creates
+(`channel.new`, `time.after`, `future:channel()`) carry stashed Lua values; the mailbox's
+channels (inbox, listen, events) carry Python values (`Message`, payloads, `Event`), turned
+into Lua values when received.
 """
 
 from __future__ import annotations
@@ -23,18 +32,24 @@ import lupa.lua54 as lupa54
 from lua_bridge._entries import Chunk
 from lua_bridge._errors import LuaResourceError, LuaScriptError
 from lua_bridge._limits import LuaLimits
-from lua_bridge._session import LocalClock, LuaSession
+from lua_bridge._session import LocalClock, LuaSession, payload_of
 from lua_bridge._values import error_from_fail
 from wflow.model import (
     CallHandle,
     Channel,
     ErrorKind,
+    Event,
+    FunctionContext,
+    Message,
+    ProcessClient,
     WflowError,
     WorkflowRuntime,
     select,
 )
 
 __all__ = ["WorkflowDriver", "run_function"]
+
+_PROCESS_OPS = frozenset({"psend", "pspawn", "pexec", "pcancel", "pterminate", "pupgrade"})
 
 
 class _Timer:
@@ -53,6 +68,10 @@ class WorkflowDriver:
         self._handles: dict[int, CallHandle] = {}
         self._outcomes: dict[int, tuple[bool, Any]] = {}
         self._channels: dict[int, Channel] = {}
+        # Channel id -> what its items are: "inbox" (Message), "listen" (payload), "events"
+        # (Event); absent for channels of stashed Lua values.
+        self._kinds: dict[int, str] = {}
+        self._adopted: dict[int, int] = {}
         self._timers: dict[int, _Timer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._failure: BaseException | None = None
@@ -75,6 +94,14 @@ class WorkflowDriver:
                 "timer_stop": self._timer_stop,
                 "timer_reset": self._timer_reset,
                 "spawn": self._spawn,
+                "p_pid": runtime.pid,
+                "p_id": lambda: runtime.info().entry_id,
+                "p_inbox": lambda: self._adopt(runtime.mailbox().inbox(), "inbox"),
+                "p_listen": lambda topic: self._adopt(runtime.mailbox().listen(topic), "listen"),
+                "p_events": lambda: self._adopt(runtime.mailbox().events(), "events"),
+                "p_version": self._version,
+                "p_set_state": self._set_state,
+                "p_set_attrs": self._set_attrs,
             },
         )
 
@@ -151,8 +178,9 @@ class WorkflowDriver:
             await self._runtime.sleep(timedelta(milliseconds=args[0]))
             return (True,)
         if op == "recv":
-            value, ok = await self._channels[int(args[0])].receive()
-            return (value, ok)
+            cid = int(args[0])
+            value, ok = await self._channels[cid].receive()
+            return (self._received(cid, value, ok), ok)
         if op == "send":
             try:
                 await self._channels[int(args[0])].send(args[1])
@@ -164,8 +192,105 @@ class WorkflowDriver:
             default = bool(args[0])
             channels = [self._channels[int(cid)] for cid in args[1:]]
             result = await select(channels, default=default)
-            return (result.index, result.value, result.ok)
+            if result.index < 0:
+                return (result.index, None, False)
+            cid = int(args[1 + result.index])
+            return (result.index, self._received(cid, result.value, result.ok), result.ok)
+        if op in _PROCESS_OPS:
+            return await self._process(op, args)
         raise LuaScriptError(f"internal error in the Lua bridge: unknown request {op!r}")
+
+    async def _process(self, op: str, args: Sequence[Any]) -> Sequence[Any]:
+        runtime = self._runtime
+        if op == "pupgrade":
+            runtime.upgrade(json.loads(args[0]))
+            raise LuaScriptError("process.upgrade: the runtime did not continue as new")
+        try:
+            if op == "psend":
+                pid, topic, payload = args
+                await runtime.send(pid, topic, payload_of(json.loads(payload)))
+                return (True,)
+            if op == "pspawn":
+                entry, host, args_json, options, monitored = args
+                pid = await runtime.spawn(
+                    entry,
+                    host,
+                    json.loads(args_json),
+                    self.session.spawn_options[int(options)],
+                    monitored=bool(monitored),
+                )
+                return (pid,)
+            if op == "pexec":
+                entry, host, args_json, options = args
+                pid = await runtime.spawn(
+                    entry, host, json.loads(args_json), self.session.spawn_options[int(options)]
+                )
+                value = await runtime.wait(pid)
+                return (self._to_lua(value, "result"),)
+            if op == "pcancel":
+                await runtime.cancel(args[0])
+                return (True,)
+            if op == "pterminate":
+                await runtime.terminate(args[0], args[1])
+                return (True,)
+        except WflowError as exc:
+            return (None, self._lua_error(exc))
+        raise LuaScriptError(f"internal error in the Lua bridge: unknown request {op!r}")
+
+    # -- mailbox channels ---------------------------------------------------------------
+
+    def _adopt(self, channel: Channel, kind: str) -> int:
+        cid = self._adopted.get(id(channel))
+        if cid is None:
+            cid = self._new_id()
+            self._channels[cid] = channel
+            self._kinds[cid] = kind
+            self._adopted[id(channel)] = cid
+        return cid
+
+    def _received(self, cid: int, value: Any, ok: bool) -> Any:
+        """Return the stash id of a received item as Lua sees it."""
+        kind = self._kinds.get(cid)
+        if kind is None or not ok:
+            return value
+        session = self.session
+        if kind == "inbox" and isinstance(value, Message):
+            data = self._to_lua(value.payload, "message.payload")
+            lua_value = session.call_lua(session.b.new_message, value.topic, value.sender, data)
+        elif kind == "events" and isinstance(value, Event):
+            result = self._to_lua(value.value, "event.value") if value.error is None else None
+            error = self._lua_error(value.error) if value.error is not None else None
+            lua_value = session.call_lua(
+                session.b.new_event, value.kind, value.sender, result, error
+            )
+        else:
+            lua_value = self._to_lua(value, "payload")
+        return session.call_lua(session.b.stash, lua_value)
+
+    # -- synchronous process host functions ----------------------------------------------
+
+    def _version(self, change_id: str, min_version: int, max_version: int) -> tuple[Any, ...]:
+        try:
+            return (self._runtime.version(change_id, int(min_version), int(max_version)),)
+        except WflowError as exc:
+            return None, self.session.values.error(exc)
+
+    def _set_state(self, text: str) -> tuple[Any, ...]:
+        try:
+            self._runtime.set_state(json.loads(text))
+        except WflowError as exc:
+            return None, self.session.values.error(exc)
+        return (True,)
+
+    def _set_attrs(self, search: str | None, memo: str | None) -> tuple[Any, ...]:
+        try:
+            self._runtime.set_attrs(
+                None if search is None else json.loads(search),
+                None if memo is None else json.loads(memo),
+            )
+        except WflowError as exc:
+            return None, self.session.values.error(exc)
+        return (True,)
 
     # -- tasks --------------------------------------------------------------------------
 
@@ -278,16 +403,105 @@ class WorkflowDriver:
         return True
 
 
+class _FunctionProcesses:
+    """The `process` host functions of a function call: the call's blocking `ProcessClient`.
+
+    A `WflowError` from the client becomes `nil, err`; other exceptions propagate.
+    """
+
+    def __init__(self, context: FunctionContext | None) -> None:
+        self.context = context
+        self.client: ProcessClient | None = None if context is None else context.processes
+        self.session: LuaSession | None = None
+
+    def host(self) -> dict[str, Any]:
+        return {
+            "pc_available": lambda: self.client is not None,
+            "p_id": lambda: None if self.context is None else self.context.entry_id,
+            "pc_spawn": self._spawn,
+            "pc_exec": self._exec,
+            "pc_send": self._send,
+            "pc_cancel": self._cancel,
+            "pc_terminate": self._terminate,
+        }
+
+    def _client(self) -> tuple[ProcessClient, LuaSession]:
+        if self.client is None or self.session is None:  # the Lua side checks pc_available
+            raise WflowError("process API unavailable here", ErrorKind.UNAVAILABLE)
+        return self.client, self.session
+
+    def _fail(self, exc: WflowError) -> tuple[Any, ...]:
+        _, session = self._client()
+        return None, session.values.error(exc)
+
+    def _spawn(self, entry: str, host: str | None, args: str, options: int) -> tuple[Any, ...]:
+        client, session = self._client()
+        try:
+            return (client.spawn(entry, host, json.loads(args), session.spawn_options[options]),)
+        except WflowError as exc:
+            return self._fail(exc)
+
+    def _exec(self, entry: str, host: str | None, args: str, options: int) -> tuple[Any, ...]:
+        client, session = self._client()
+        try:
+            pid = client.spawn(entry, host, json.loads(args), session.spawn_options[options])
+            value = client.result(pid)
+        except WflowError as exc:
+            return self._fail(exc)
+        return (session.values.to_lua(value, "result"),)
+
+    def _send(self, pid: str, topic: str, payload: str) -> tuple[Any, ...]:
+        client, _ = self._client()
+        try:
+            client.send(pid, topic, payload_of(json.loads(payload)))
+        except WflowError as exc:
+            return self._fail(exc)
+        return (True,)
+
+    def _cancel(self, pid: str) -> tuple[Any, ...]:
+        client, _ = self._client()
+        try:
+            client.cancel(pid)
+        except WflowError as exc:
+            return self._fail(exc)
+        return (True,)
+
+    def _terminate(self, pid: str, reason: str | None) -> tuple[Any, ...]:
+        client, _ = self._client()
+        try:
+            client.terminate(pid, reason)
+        except WflowError as exc:
+            return self._fail(exc)
+        return (True,)
+
+
 def run_function(
-    chunks: Mapping[str, Chunk], key: str, method: str, limits: LuaLimits, args: Sequence[Any]
+    chunks: Mapping[str, Chunk],
+    key: str,
+    method: str,
+    limits: LuaLimits,
+    args: Sequence[Any],
+    context: FunctionContext | None = None,
 ) -> Any:
     """Run a `function.lua` entry once, synchronously, on real time.
+
+    `process.spawn` / `send` / `exec` / `cancel` / `terminate` use `context.processes`
+    (blocking calls on this worker thread).
 
     Raises:
         WflowError: The function returned `nil, err` (its kind), or failed: an unhandled Lua
             error or a resource limit becomes `INTERNAL` with the Lua message.
+        Exception: Any non-`WflowError` exception a `ProcessClient` method raised.
     """
-    session = LuaSession(where="functions", clock=LocalClock(), chunks=chunks, limits=limits)
+    processes = _FunctionProcesses(context)
+    session = LuaSession(
+        where="functions",
+        clock=LocalClock(),
+        chunks=chunks,
+        limits=limits,
+        extra_host=processes.host(),
+    )
+    processes.session = session
     try:
         tid = session.start(key, method)
         lua_args = [session.values.to_lua(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]

@@ -64,7 +64,7 @@ class LuaFunctionProgram:
             WflowError: Its kind when the Lua code returned `nil, err`; `INTERNAL` (with
                 `file.lua:line:` in the message) for an unhandled error or exceeded limit.
         """
-        return run_function(self._chunks, self.entry_id, self.method, self.limits, args)
+        return run_function(self._chunks, self.entry_id, self.method, self.limits, args, context)
 
 
 class LuaEngine:

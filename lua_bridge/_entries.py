@@ -24,10 +24,15 @@ __all__ = [
     "read_source",
 ]
 
-WORKFLOW_MODULES = frozenset({"funcs", "time", "uuid", "json", "errors", "workflow", "channel"})
-"""Module names a `workflow.lua` (or a library it imports) may list in `modules`."""
+WORKFLOW_MODULES = frozenset(
+    {"funcs", "time", "uuid", "json", "errors", "workflow", "channel", "process"}
+)
+"""Module names a `workflow.lua` (or a library it imports) may list in `modules`.
 
-FUNCTION_MODULES = frozenset({"funcs", "time", "uuid", "json", "errors"})
+`errors`, `channel` and `process` are globals too and may be required without being listed.
+"""
+
+FUNCTION_MODULES = frozenset({"funcs", "time", "uuid", "json", "errors", "process"})
 """Module names a `function.lua` may list (`funcs.call` itself is workflow-only for now)."""
 
 

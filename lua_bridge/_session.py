@@ -24,9 +24,16 @@ from lua_bridge._errors import LuaResourceError, LuaScriptError, LuaValueError
 from lua_bridge._limits import LuaLimits
 from lua_bridge._runtime import create_bridge
 from lua_bridge._values import LuaValues
-from wflow.model import ActivityOptions, ErrorKind, WflowError, WorkflowInfo, parse_duration
+from wflow.model import (
+    ActivityOptions,
+    ErrorKind,
+    SpawnOptions,
+    WflowError,
+    WorkflowInfo,
+    parse_duration,
+)
 
-__all__ = ["ClockLike", "LocalClock", "LuaSession"]
+__all__ = ["ClockLike", "LocalClock", "LuaSession", "payload_of"]
 
 _log = logging.getLogger("lua_bridge.print")
 _MS = timedelta(milliseconds=1)
@@ -81,6 +88,18 @@ def _unix_ns(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
+def payload_of(values: list[Any]) -> Any:
+    """Return the payload of `process.send(pid, topic, ...)`'s varargs (already decoded).
+
+    No value is null, one value is itself, several are an array.
+    """
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return values
+
+
 def _ms_number(duration: timedelta) -> int | float:
     ms = duration / _MS
     return int(ms) if ms == int(ms) else ms
@@ -110,6 +129,7 @@ class LuaSession:
         self.clock = clock
         self.limits = limits
         self.options: list[ActivityOptions] = [ActivityOptions()]
+        self.spawn_options: list[SpawnOptions] = [SpawnOptions()]
         self.host_failure: BaseException | None = None
         self.sleep_disabled = False
         host: dict[str, Callable[..., Any]] = {
@@ -121,6 +141,9 @@ class LuaSession:
             "parse_ms": self._parse_ms,
             "merge_options": self._merge_options,
             "with_context": self._with_context,
+            "spawn_merge": self._spawn_merge,
+            "spawn_name": self._spawn_name,
+            "spawn_message": self._spawn_message,
             "json_decode": self._json_decode,
             "info": lambda: self.values.to_lua(self.clock.info().to_dict(), "info"),
             "log": self._log,
@@ -190,6 +213,31 @@ class LuaSession:
             return None, "expected a table with string keys"
         self.options.append(self.options[base].with_context(values))
         return (len(self.options) - 1,)
+
+    def _add_spawn_options(self, make: Callable[[], SpawnOptions]) -> tuple[Any, ...]:
+        try:
+            options = make()
+        except WflowError as exc:
+            return None, exc.message
+        self.spawn_options.append(options)
+        return (len(self.spawn_options) - 1,)
+
+    def _spawn_merge(self, base: int, text: str) -> tuple[Any, ...]:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            return None, 'expected a table with string keys like ["workflow.id"]'
+        return self._add_spawn_options(
+            lambda: self.spawn_options[base].merged(data, number_unit=_MS)
+        )
+
+    def _spawn_name(self, base: int, name: str) -> tuple[Any, ...]:
+        return self._add_spawn_options(lambda: self.spawn_options[base].with_name(name))
+
+    def _spawn_message(self, base: int, topic: str, payload_json: str) -> tuple[Any, ...]:
+        payload = payload_of(json.loads(payload_json))
+        return self._add_spawn_options(
+            lambda: self.spawn_options[base].with_message(topic, payload)
+        )
 
     def _json_decode(self, text: str) -> tuple[Any, ...]:
         try:

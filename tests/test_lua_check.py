@@ -61,7 +61,7 @@ def test_bad_modules(tmp_path: Path) -> None:
     assert messages == [
         "modules: 'io' is not available in workflows",
         "modules: unknown module 'nosuch' (available in workflows: channel, errors, funcs, json, "
-        "time, uuid, workflow)",
+        "process, time, uuid, workflow)",
     ]
     fn = lua_entry(tmp_path, "return 1", kind="function.lua", modules=["workflow"])
     assert [p.message for p in check(fn)] == ["modules: 'workflow' is only available in workflows"]

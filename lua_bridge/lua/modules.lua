@@ -121,6 +121,16 @@ end
 local ChanMethods = {}
 local ChanMT = { __index = ChanMethods, __name = "wflow.channel" }
 local function wrap_channel(id) return setmetatable({ _id = id }, ChanMT) end
+-- Channels the runtime fills (inbox, listen, events): one Lua object per channel, receive only.
+local adopted = {}
+local function adopt_channel(id, name)
+  local ch = adopted[id]
+  if ch == nil then
+    ch = setmetatable({ _id = id, _ro = name }, ChanMT)
+    adopted[id] = ch
+  end
+  return ch
+end
 local function is_channel(v) return type(v) == "table" and getmetatable(v) == ChanMT end
 B.wrap_channel = wrap_channel
 
@@ -137,6 +147,9 @@ end
 
 function ChanMethods.send(ch, v)
   if not is_channel(ch) then error("channel:send: use ch:send(value)", 2) end
+  if rawget(ch, "_ro") then
+    error("channel:send: " .. ch._ro .. " is receive-only; use process.send(pid, topic, payload)", 2)
+  end
   return request("send", ch._id, B.stash(v))
 end
 
@@ -148,6 +161,7 @@ end
 
 function ChanMethods.close(ch)
   if not is_channel(ch) then error("channel:close: use ch:close()", 2) end
+  if rawget(ch, "_ro") then error("channel:close: " .. ch._ro .. " cannot be closed", 2) end
   host.channel_close(ch._id)
   return true
 end
@@ -353,6 +367,8 @@ function funcs.new() return new_executor(0) end
 ---------------------------------------------------------------------------------------------
 local workflow = {}
 function workflow.info() return host.info() end
+-- (workflow.version, workflow.attrs, workflow.set_state, workflow.exec, workflow.history_length
+-- are defined with the process module below.)
 
 ---------------------------------------------------------------------------------------------
 -- coroutine.spawn (workflow only): a concurrent, deterministically scheduled coroutine
@@ -434,14 +450,282 @@ function os_lib.difftime(a, b)
 end
 
 ---------------------------------------------------------------------------------------------
--- process: later
+-- process: messages, spawning, children. In workflows every operation goes through the
+-- driver (recorded by the runtime); in functions spawn/send/exec/cancel/terminate call the
+-- call's blocking ProcessClient. Operational failures return `nil, err`.
 ---------------------------------------------------------------------------------------------
-local process = setmetatable({}, {
-  __index = function(_, k)
-    error("process." .. tostring(k) .. " is not implemented yet in the wflow Lua bridge", 2)
-  end,
-  __metatable = false,
-})
+local process = {}
+
+local function check_nonempty(v, who, what, hint, level)
+  if type(v) ~= "string" or v == "" then
+    error(who .. ": " .. what .. " must be " .. hint .. ", got " ..
+      (v == "" and "an empty string" or type(v)), level + 1)
+  end
+  if not ulen(v) then error(who .. ": " .. what .. " is not valid UTF-8", level + 1) end
+end
+
+local function check_pid(pid, who, level)
+  check_nonempty(pid, who, "pid", "a PID string", level + 1)
+end
+
+local function check_topic(topic, who, level)
+  check_nonempty(topic, who, "topic", "a non-empty string", level + 1)
+end
+
+local function check_spawn_target(entry, h, who, level)
+  check_nonempty(entry, who, "entry", "a workflow entry ID like \"app.workflows:order_processor\"",
+    level + 1)
+  if h ~= nil then
+    check_nonempty(h, who, "host",
+      "a temporal.worker entry ID like \"app:temporal_worker\" (or nil for the entry's worker)",
+      level + 1)
+  end
+end
+
+-- Encode the payload arguments: none -> null, one -> that value, several -> an array.
+local function encode_payload(who, level, n, ...)
+  local text, err = B.encode_list("payload", n, ...)
+  if not text then error(who .. ": " .. err, level + 1) end
+  return text
+end
+
+local function client_check(who, level)
+  if not IN_WORKFLOW and not host.pc_available() then
+    error(who .. ": process API unavailable here (this function call has no Temporal client)",
+      level + 1)
+  end
+end
+
+local ops
+if IN_WORKFLOW then
+  ops = {
+    send = function(pid, topic, payload) return request("psend", pid, topic, payload) end,
+    spawn = function(entry, h, args, opts, monitored)
+      return request("pspawn", entry, h, args, opts, monitored)
+    end,
+    exec = function(entry, h, args, opts) return request("pexec", entry, h, args, opts) end,
+    cancel = function(pid) return request("pcancel", pid) end,
+    terminate = function(pid, reason) return request("pterminate", pid, reason) end,
+  }
+else
+  ops = {
+    send = function(pid, topic, payload) return host.pc_send(pid, topic, payload) end,
+    spawn = function(entry, h, args, opts) return host.pc_spawn(entry, h, args, opts) end,
+    exec = function(entry, h, args, opts) return host.pc_exec(entry, h, args, opts) end,
+    cancel = function(pid) return host.pc_cancel(pid) end,
+    terminate = function(pid, reason) return host.pc_terminate(pid, reason) end,
+  }
+end
+
+-- level: where errors point, relative to the function calling these helpers.
+local function do_spawn(opts, who, monitored, level, entry, h, ...)
+  if monitored then only_in_workflows(who, level + 1) end
+  check_spawn_target(entry, h, who, level + 1)
+  local args, err = B.encode_list("args", select("#", ...), ...)
+  if not args then error(who .. ": " .. err, level + 1) end
+  client_check(who, level + 1)
+  return ops.spawn(entry, h, args, opts, monitored)
+end
+
+local function do_exec(opts, who, level, entry, h, ...)
+  check_spawn_target(entry, h, who, level + 1)
+  local args, err = B.encode_list("args", select("#", ...), ...)
+  if not args then error(who .. ": " .. err, level + 1) end
+  client_check(who, level + 1)
+  return ops.exec(entry, h, args, opts)
+end
+
+function process.spawn(entry, h, ...)
+  local pid, err = do_spawn(0, "process.spawn", false, 2, entry, h, ...)
+  return pid, err
+end
+
+function process.spawn_monitored(entry, h, ...)
+  local pid, err = do_spawn(0, "process.spawn_monitored", true, 2, entry, h, ...)
+  return pid, err
+end
+
+function process.exec(entry, h, ...)
+  local value, err = do_exec(0, "process.exec", 2, entry, h, ...)
+  return value, err
+end
+
+function process.send(pid, topic, ...)
+  check_pid(pid, "process.send", 2)
+  check_topic(topic, "process.send", 2)
+  local payload = encode_payload("process.send", 2, select("#", ...), ...)
+  client_check("process.send", 2)
+  local ok, err = ops.send(pid, topic, payload)
+  return ok, err
+end
+
+function process.cancel(pid)
+  check_pid(pid, "process.cancel", 2)
+  client_check("process.cancel", 2)
+  local ok, err = ops.cancel(pid)
+  return ok, err
+end
+
+function process.terminate(pid, reason)
+  check_pid(pid, "process.terminate", 2)
+  if reason ~= nil and type(reason) ~= "string" then
+    error("process.terminate: reason must be a string or nil, got " .. type(reason), 2)
+  end
+  client_check("process.terminate", 2)
+  local ok, err = ops.terminate(pid, reason)
+  return ok, err
+end
+
+function process.pid()
+  only_in_workflows("process.pid", 2)
+  return host.p_pid()
+end
+
+function process.id()
+  return host.p_id()
+end
+
+function process.inbox()
+  only_in_workflows("process.inbox", 2)
+  return adopt_channel(host.p_inbox(), "process.inbox()")
+end
+
+function process.listen(topic)
+  only_in_workflows("process.listen", 2)
+  check_topic(topic, "process.listen", 2)
+  return adopt_channel(host.p_listen(topic), "process.listen(\"" .. topic .. "\")")
+end
+
+function process.events()
+  only_in_workflows("process.events", 2)
+  return adopt_channel(host.p_events(), "process.events()")
+end
+
+function process.upgrade(...)
+  only_in_workflows("process.upgrade", 2)
+  local args, err = B.encode_list("args", select("#", ...), ...)
+  if not args then error("process.upgrade: " .. err, 2) end
+  request("pupgrade", args)
+  error("process.upgrade: the runtime did not continue as new", 2)
+end
+
+-- Spawners: immutable option sets (`process.with_options{...}`), kept on the Python side.
+local SpawnerMethods = {}
+local SpawnerMT = { __index = SpawnerMethods, __name = "wflow.spawner", __newindex = function()
+  error("process spawners are immutable; use :with_options{...}, :with_name(name) or " ..
+    ":with_message(topic, payload)", 2)
+end }
+local function new_spawner(opts) return setmetatable({ _opts = opts }, SpawnerMT) end
+local function spawner_opts(sp, who)
+  if type(sp) ~= "table" or getmetatable(sp) ~= SpawnerMT then
+    error(who .. ": call it with ':' on a spawner (process.with_options{...}:" ..
+      string.match(who, "[%w_]+$") .. "(...))", 3)
+  end
+  return rawget(sp, "_opts")
+end
+
+local function merge_spawn_options(base, t, who, level)
+  if type(t) ~= "table" then error(who .. ": expected a table of options", level + 1) end
+  local text, err = B.encode(t, "options")
+  if not text then error(who .. ": " .. err, level + 1) end
+  local id, merr = host.spawn_merge(base, text)
+  if id == nil then error(who .. ": " .. merr, level + 1) end
+  return new_spawner(id)
+end
+
+function process.with_options(t)
+  local spawner = merge_spawn_options(0, t, "process.with_options", 2)
+  return spawner
+end
+
+function SpawnerMethods.with_options(sp, t)
+  local base = spawner_opts(sp, "spawner:with_options")
+  local spawner = merge_spawn_options(base, t, "spawner:with_options", 2)
+  return spawner
+end
+
+function SpawnerMethods.with_name(sp, name)
+  local base = spawner_opts(sp, "spawner:with_name")
+  check_nonempty(name, "spawner:with_name", "name", "a non-empty string", 2)
+  local id, err = host.spawn_name(base, name)
+  if id == nil then error("spawner:with_name: " .. err, 2) end
+  return new_spawner(id)
+end
+
+function SpawnerMethods.with_message(sp, topic, ...)
+  local base = spawner_opts(sp, "spawner:with_message")
+  check_topic(topic, "spawner:with_message", 2)
+  local payload = encode_payload("spawner:with_message", 2, select("#", ...), ...)
+  local id, err = host.spawn_message(base, topic, payload)
+  if id == nil then error("spawner:with_message: " .. err, 2) end
+  return new_spawner(id)
+end
+
+function SpawnerMethods.spawn(sp, entry, h, ...)
+  local pid, err = do_spawn(spawner_opts(sp, "spawner:spawn"), "spawner:spawn", false, 2,
+    entry, h, ...)
+  return pid, err
+end
+
+function SpawnerMethods.spawn_monitored(sp, entry, h, ...)
+  local pid, err = do_spawn(spawner_opts(sp, "spawner:spawn_monitored"),
+    "spawner:spawn_monitored", true, 2, entry, h, ...)
+  return pid, err
+end
+
+function SpawnerMethods.exec(sp, entry, h, ...)
+  local value, err = do_exec(spawner_opts(sp, "spawner:exec"), "spawner:exec", 2, entry, h, ...)
+  return value, err
+end
+
+---------------------------------------------------------------------------------------------
+-- workflow: versions, attributes, state, child workflows (workflow only)
+---------------------------------------------------------------------------------------------
+function workflow.version(change_id, min_version, max_version)
+  check_nonempty(change_id, "workflow.version", "change_id", "a non-empty string", 2)
+  if math.type(min_version) ~= "integer" or math.type(max_version) ~= "integer" then
+    error("workflow.version: min and max must be whole numbers", 2)
+  end
+  if min_version > max_version then
+    error("workflow.version: min (" .. min_version .. ") is greater than max (" ..
+      max_version .. ")", 2)
+  end
+  local v, err = host.p_version(change_id, min_version, max_version)
+  return v, err
+end
+
+function workflow.attrs(t)
+  if type(t) ~= "table" then error("workflow.attrs: expected a table {search = {...}, memo = {...}}", 2) end
+  local parts = {}
+  for k, v in B.rawnext, t do
+    if k ~= "search" and k ~= "memo" then
+      error("workflow.attrs: unknown key '" .. B.safe_text(tostring(k)) ..
+        "' (expected search and/or memo)", 2)
+    end
+    if type(v) ~= "table" then error("workflow.attrs: " .. k .. " must be a table", 2) end
+    local text, err = B.encode(v, k)
+    if not text then error("workflow.attrs: " .. err, 2) end
+    parts[k] = text
+  end
+  local ok, err = host.p_set_attrs(parts.search, parts.memo)
+  return ok, err
+end
+
+function workflow.set_state(v)
+  local text, err = B.encode(v, "state")
+  if not text then error("workflow.set_state: " .. err, 2) end
+  local ok, serr = host.p_set_state(text)
+  return ok, serr
+end
+
+function workflow.exec(entry, ...)
+  local value, err = do_exec(0, "workflow.exec", 2, entry, nil, ...)
+  return value, err
+end
+
+function workflow.history_length()
+  return host.info().history_length
+end
 
 ---------------------------------------------------------------------------------------------
 -- Globals and modules
@@ -452,7 +736,8 @@ SAFE.errors = errors
 SAFE.process = process
 if IN_WORKFLOW then SAFE.channel = channel end
 
-local MODULES = { errors = errors, json = json, time = time, uuid = uuid, funcs = funcs }
+local MODULES = { errors = errors, json = json, time = time, uuid = uuid, funcs = funcs,
+  process = process }
 if IN_WORKFLOW then
   MODULES.workflow = workflow
   MODULES.channel = channel
@@ -461,7 +746,7 @@ end
 local STDLIB = { string = SAFE.string, table = SAFE.table, math = SAFE.math, utf8 = SAFE.utf8,
   coroutine = SAFE.coroutine, os = os_lib }
 -- Always requirable: they are globals anyway.
-local ALWAYS = { errors = true, channel = true }
+local ALWAYS = { errors = true, channel = true, process = true }
 local FORBIDDEN = { io = true, debug = true, package = true, ffi = true, jit = true, python = true,
   socket = true, lfs = true }
 

@@ -30,11 +30,17 @@ local WHERE = cfg.where -- "workflows" or "functions"
 B.WHERE = WHERE
 
 -- Host functions are Python callables; wrap them so a Python exception never reaches user
--- code as an object (the Python side records it and re-raises it after the slice).
+-- code as an object (the Python side records it and re-raises it after the slice). The Lua
+-- error raised instead is HOSTFAIL, which `pcall` cannot catch: a Python exception such as a
+-- runtime's continue-as-new signal always unwinds the whole run.
+local HOSTFAIL = setmetatable({}, { __tostring = function()
+  return "internal error in the wflow Lua bridge (a host function failed)"
+end })
+B.HOSTFAIL = HOSTFAIL
 local host = {}
 do
   local function host_result(name, ok, ...)
-    if not ok then error("internal error in the wflow Lua bridge (host." .. name .. ")", 3) end
+    if not ok then error(HOSTFAIL, 0) end
     return ...
   end
   for name, f in next, cfg.host do
@@ -73,8 +79,9 @@ local function install_hook(co)
   return co
 end
 
+-- Errors user code cannot catch: resource limits and failed host functions.
 local function is_resource_error(e)
-  return rawequal(e, LIMIT) or (type(e) == "string" and e == MEMERR)
+  return rawequal(e, LIMIT) or rawequal(e, HOSTFAIL) or (type(e) == "string" and e == MEMERR)
 end
 
 B.LIMIT = LIMIT
