@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from wflow.registry import isolated_decorations
 from wflow.temporal._servers import EmbeddedDevServer, start_time_skipping
 
 
@@ -18,6 +19,17 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@pytest.fixture(autouse=True)
+def _isolated_decorations() -> Iterator[None]:
+    """Entries a test registers with `@wflow.workflow` / `@wflow.function` end with the test.
+
+    The decorated-entry table is process-wide; without this, a module a test imports (say an
+    example's `orders_app`) keeps its entry IDs registered for every later test.
+    """
+    with isolated_decorations():
+        yield
 
 
 @pytest.fixture
