@@ -207,8 +207,11 @@ class WorkflowDriver:
             raise LuaScriptError("process.upgrade: the runtime did not continue as new")
         try:
             if op == "psend":
-                pid, topic, payload = args
-                await runtime.send(pid, topic, payload_of(json.loads(payload)))
+                pid, topic, payload_json, as_error = args
+                payload = payload_of(json.loads(payload_json))
+                if as_error and isinstance(payload, dict):
+                    payload = WflowError.from_dict(payload)
+                await runtime.send(pid, topic, payload)
                 return (True,)
             if op == "pspawn":
                 entry, host, args_json, options, monitored = args

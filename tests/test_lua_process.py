@@ -295,16 +295,20 @@ async def test_update_reply_protocol(tmp_path: Path) -> None:
     # One accepted and done, one rejected, one accepted that then fails.
     runtime.deliver("set_qty", {"qty": 3}, "update:u1")
     runtime.deliver("set_qty", {"qty": -1}, "update:u2")
-    runtime.deliver("set_qty", {"qty": 99}, "update:u3")
+    runtime.deliver("set_qty", {"qty": 20}, "update:u3")
+    runtime.deliver("set_qty", {"qty": 99}, "update:u4")
     src = """
     local inbox = process.inbox()
-    for _ = 1, 3 do
+    for _ = 1, 4 do
       local msg = inbox:receive()
       if msg.qty < 0 then
         process.send(msg:from(), "nak", "qty must be >= 0")
       else
         process.send(msg:from(), "ack")
-        if msg.qty > 10 then
+        if msg.qty > 50 then
+          local err = errors.new{kind = errors.CONFLICT, message = "way too many"}
+          process.send(msg:from(), "error", err)
+        elseif msg.qty > 10 then
           process.send(msg:from(), "error", "too many")
         else
           process.send(msg:from(), "ok", funcs.call("app:apply", msg:payload():data()))
@@ -313,11 +317,15 @@ async def test_update_reply_protocol(tmp_path: Path) -> None:
     end
     """
     await run_workflow(tmp_path, src, runtime=runtime)
+    u4 = runtime.replies.pop("u4")
     assert runtime.replies == {
         "u1": [("ack", None), ("ok", {"applied": 3})],
         "u2": [("nak", "qty must be >= 0")],
         "u3": [("ack", None), ("error", "too many")],
     }
+    # An error object keeps its kind (it reaches the runtime as a WflowError).
+    assert u4[0] == ("ack", None)
+    assert repr(u4[1][1]) == repr(WflowError("way too many", ErrorKind.CONFLICT))
 
 
 # --- children -------------------------------------------------------------------------------

@@ -499,7 +499,9 @@ end
 local ops
 if IN_WORKFLOW then
   ops = {
-    send = function(pid, topic, payload) return request("psend", pid, topic, payload) end,
+    send = function(pid, topic, payload, as_error)
+      return request("psend", pid, topic, payload, as_error)
+    end,
     spawn = function(entry, h, args, opts, monitored)
       return request("pspawn", entry, h, args, opts, monitored)
     end,
@@ -555,7 +557,10 @@ function process.send(pid, topic, ...)
   check_topic(topic, "process.send", 2)
   local payload = encode_payload("process.send", 2, select("#", ...), ...)
   client_check("process.send", 2)
-  local ok, err = ops.send(pid, topic, payload)
+  -- An error object answering an update (`"error"`) crosses as that error, keeping its kind.
+  local as_error = topic == "error" and select("#", ...) == 1 and is_error((...)) and
+    string.sub(pid, 1, 7) == "update:"
+  local ok, err = ops.send(pid, topic, payload, as_error)
   return ok, err
 end
 
