@@ -145,6 +145,12 @@ class Mailbox:
         """Put `event` on the events channel."""
         self._events.try_send(event)
 
+    def restore(self, messages: list[Message]) -> None:
+        """Put `messages` (carried from an earlier run) ahead of everything received since."""
+        later = self.drain()
+        for message in [*messages, *later]:
+            self.deliver(message)
+
     def drain(self) -> list[Message]:
         """Remove and return every unreceived message, inbox first, in arrival order per channel."""
         taken: list[Message] = []

@@ -156,6 +156,7 @@ def register_decorated(
         old = _table.get(entry_id)
         if old is None:
             _table[entry_id] = new
+            _mark(fn, new)
             return
     if old.origin == new.origin and old.kind == new.kind:
         return
@@ -172,6 +173,26 @@ def register_decorated(
             )
         ]
     )
+
+
+_MARK = "__wflow_decorated__"
+
+
+def _mark(fn: Callable[..., Any], entry: DecoratedEntry) -> None:
+    # The function remembers its own registration, so a project finds it in the module even
+    # after the table was reset (tests) or when the module was imported before.
+    with contextlib.suppress(AttributeError, TypeError):  # builtins refuse attributes
+        setattr(fn, _MARK, entry)
+
+
+def decorated_in_module(module: Any) -> list[DecoratedEntry]:
+    """The decorated entries defined as attributes of `module`, in attribute order."""
+    found: list[DecoratedEntry] = []
+    for value in vars(module).values():
+        entry = getattr(value, _MARK, None)
+        if isinstance(entry, DecoratedEntry) and entry.fn is value:
+            found.append(entry)
+    return found
 
 
 def decorated_entries() -> list[DecoratedEntry]:

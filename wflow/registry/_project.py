@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from wflow.registry._decorated import decorated_entries, unwrap_target
+from wflow.registry._decorated import decorated_entries, decorated_in_module, unwrap_target
 from wflow.registry._loader import discover_files, load_files
 from wflow.registry._problems import ConfigError, Problem, sort_problems
 from wflow.registry._python import ImportProblem, import_target, put_on_sys_path
@@ -60,9 +61,12 @@ def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registr
                 problems.append(error.problem)
 
     by_id = {entry.id: entry for entry in entries}
-    for decorated in decorated_entries():
-        if not _defined_below(decorated.fn, root):
-            continue
+    candidates = {d.entry_id: d for d in decorated_entries() if _defined_below(d.fn, root)}
+    for module_name in sorted({e.module for e in entries if isinstance(e, PythonEntry)}):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            candidates.update({d.entry_id: d for d in decorated_in_module(module)})
+    for decorated in candidates.values():
         existing = by_id.get(decorated.entry_id)
         if existing is not None and _same_function(existing, decorated.kind, decorated.fn):
             continue

@@ -61,8 +61,16 @@ class RunProcesses:
         self._children: dict[str, temporalio.workflow.ChildWorkflowHandle[Any, Any]] = {}
         self._updates: dict[str, UpdateReply] = {}
         self._watchers: set[asyncio.Task[None]] = set()
-        for carried in carried_messages():
-            self.mailbox.deliver(Message.from_dict(carried))
+
+    def restore_carried(self) -> None:
+        """Put the messages the previous run carried over ahead of newer ones.
+
+        Called when the run starts: the header that carries them is read only then, after
+        the instance (and maybe signal handlers) already ran.
+        """
+        carried = [Message.from_dict(item) for item in carried_messages()]
+        if carried:
+            self.mailbox.restore(carried)
 
     # Incoming: called by the workflow class's Temporal handlers.
 

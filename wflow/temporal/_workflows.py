@@ -29,6 +29,7 @@ _serial = itertools.count(1)
 
 async def run_workflow_entry(runtime: TemporalRuntime, registry: Any, args: Sequence[Any]) -> Any:
     """Run the runtime's workflow entry inside the current Temporal workflow."""
+    runtime.processes.restore_carried()
     entry = registry.get(runtime.info().entry_id)
     # The program's module is imported here, inside the run, on purpose: that gives each run
     # a fresh copy under the sandbox's restrictions, so the sandbox's notice is not needed.
