@@ -94,13 +94,6 @@ async def test_updates_accepted_rejected_failed_and_state_query(
     assert await session.result(handle) == 10
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="executor bug: RunProcesses.__init__ reads carried_messages() when Temporal "
-    "instantiates the workflow object, before the execute_workflow interceptor sets it, so "
-    "the messages carried over continue-as-new are dropped (and one arriving in the "
-    "activation of the switch, after the drain, can be lost too)",
-)
 async def test_continue_as_new_carries_every_message(
     session: Session, connection: Connection
 ) -> None:
