@@ -8,20 +8,22 @@ import contextlib
 import importlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.ledger import calls
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import load_project
 from wflow.temporal import Session
+from wflow.temporal._servers import start_time_skipping
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -167,22 +169,38 @@ async def test_saga_compensates_in_order(
         assert events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
 
 
+@pytest_asyncio.fixture
+async def private_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own.
+
+    The test server never skips time again once a workflow was terminated while its workflow
+    task kept failing (it keeps counting the task as outstanding), so such a test must not
+    share the session's server.
+    """
+    env = await start_time_skipping()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
 async def test_unhandled_lua_error_fails_the_workflow_task_with_file_and_line(
-    time_skipping_env: WorkflowEnvironment, shop: Any, ledger: Path
+    private_time_skipping_env: WorkflowEnvironment, shop: Any, ledger: Path
 ) -> None:
     # charge_card refuses the card, the seed's script ignores the error and indexes nil.
     shop.set_scenario(card="4000000000000069")
-    async with Session(load_project(EXAMPLE), client=time_skipping_env.client) as session:
+    client = private_time_skipping_env.client
+    async with Session(load_project(EXAMPLE), client=client) as session:
         handle = await session.start("app.workflows:order_processor", [])
-        # Waiting for the result lets the server skip the 24h; the error comes after it.
+        # The error comes after the 24h sleep; waiting for the result lets the server skip it.
         waiting = asyncio.ensure_future(handle.result())
         try:
             message = await first_task_failure(handle)
             description = await handle.describe()
         finally:
             await handle.terminate("test over")
-            waiting.cancel()
-            with contextlib.suppress(BaseException):
+            # Not cancelled: that could leave the server's time-skipping lock unbalanced.
+            with contextlib.suppress(WorkflowFailureError):
                 await waiting
     assert message.startswith("order_processor.lua:5: attempt to index a nil value"), message
     assert "result" in message
