@@ -14,7 +14,6 @@ from wflow.model import (
     WorkflowRuntime,
     bind_runtime,
 )
-from wflow.model._runtime import _current
 
 __all__ = ["PythonEngine", "current_function_context"]
 
@@ -46,11 +45,10 @@ class _PythonWorkflowProgram:
         self._fn = fn
 
     async def run(self, runtime: WorkflowRuntime, args: Sequence[Any]) -> Any:
-        token = bind_runtime(runtime)
-        try:
-            return await self._fn(*args)
-        finally:
-            _current.reset(token)
+        # Set, never reset: the value lives in the workflow's own task context, and a reset
+        # from a coroutine closed elsewhere (worker shutdown, cache eviction) would raise.
+        bind_runtime(runtime)
+        return await self._fn(*args)
 
 
 class _PythonFunctionProgram:
