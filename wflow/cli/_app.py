@@ -67,7 +67,7 @@ StateDirOpt = Annotated[
 ]
 
 
-_options = {"verbose": False}
+_options = {"verbose": False, "hard_exit": False}
 
 
 @app.callback()
@@ -475,4 +475,36 @@ def main(argv: list[str] | None = None) -> None:
     Args:
         argv: Arguments without the program name; `sys.argv[1:]` by default.
     """
-    app(args=sys.argv[1:] if argv is None else argv, prog_name="wflow")
+    try:
+        app(args=sys.argv[1:] if argv is None else argv, prog_name="wflow")
+    except SystemExit as exit_:
+        if not _options["hard_exit"]:
+            raise
+        _exit_now(exit_.code)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Exit without interpreter finalization, which a Temporal client's threads can crash.
+
+    The SDK's Rust threads may still hold Python thread states when the interpreter finalizes
+    and then abort the process (`PyGILState_Release: thread state ... must be current`,
+    temporalio/sdk-python#300), turning a finished command into exit code -6. Output is
+    flushed first.
+    """
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    if code is None:
+        status = EXIT_OK
+    elif isinstance(code, int):
+        status = code
+    else:
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"{code}\n")
+            sys.stderr.flush()
+        status = EXIT_FAILED
+    os._exit(status)

@@ -1,0 +1,416 @@
+"""Process commands: `spawn`, `send`, `result`, `ls`, `cancel`, `terminate`, `update`, `query`.
+
+Each connects to the project's configured Temporal cluster (or `--address`) as a client; none
+starts a server or workers. PIDs are `<worker entry ID>/<workflow ID>`, as `spawn` prints them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from temporalio.service import RPCError
+
+from wflow.cli._app import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    AddressOpt,
+    ProjectArg,
+    _cancelled_by_signals,
+    _check_workflow_entry,
+    _configure_logging,
+    _errors,
+    _fail,
+    _load,
+    _options,
+    _to_json,
+    app,
+)
+from wflow.model import ErrorKind, SpawnOptions, WflowError
+
+if TYPE_CHECKING:
+    from wflow.registry import Registry
+    from wflow.temporal import Connection
+
+__all__: list[str] = []
+
+T = TypeVar("T")
+
+# JSON arguments may look like options (`-2`); unknown options are taken as arguments then.
+_JSON_ARGS = {"ignore_unknown_options": True}
+
+PidArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="PID",
+        help="Workflow PID as `spawn` prints it: `<worker entry ID>/<workflow ID>`.",
+        show_default=False,
+    ),
+]
+
+
+def _parse_json(name: str, text: str) -> Any:
+    """Parse `text` as JSON or exit 2 naming the argument `name`."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(EXIT_USAGE, f"error: {name} is not valid JSON ({exc}): {text!r}")
+
+
+def _check_pid(registry: Registry, pid: str) -> None:
+    """Exit 2 unless `pid` is well-formed and names one of the project's workers."""
+    from wflow.model import parse_pid
+
+    try:
+        worker_id, _ = parse_pid(pid)
+    except WflowError as error:
+        _fail(EXIT_USAGE, f"error: {error.message}")
+    workers = sorted(worker.id for worker in registry.workers())
+    if worker_id not in workers:
+        known = ", ".join(workers) if workers else "none"
+        _fail(
+            EXIT_USAGE,
+            f"error: invalid PID {pid!r}: {worker_id} is not a temporal.worker of the project "
+            f"(its workers: {known})",
+        )
+
+
+def _addresses(registry: Registry, address: str | None) -> list[str]:
+    from wflow.temporal._servers import DEFAULT_ADDRESS
+
+    if address is not None:
+        return [address]
+    return [client.address for client in registry.clients()] or [DEFAULT_ADDRESS]
+
+
+def _unreachable(
+    project: Path, registry: Registry, address: str | None, error: WflowError
+) -> NoReturn:
+    from wflow.temporal._servers import is_local_address
+
+    lines = [f"error: {error.message}"]
+    try:
+        local = any(is_local_address(a) for a in _addresses(registry, address))
+    except WflowError:
+        local = False
+    if local:
+        lines.append(
+            f"hint: no server runs there; start one with `wflow dev {project}` "
+            f"(or connect workers with `wflow worker {project}`)"
+        )
+    _fail(EXIT_FAILED, *lines)
+
+
+def _operate(
+    project: Path,
+    address: str | None,
+    operation: Callable[[Connection], Awaitable[T]],
+    *,
+    check: Callable[[Registry], None] | None = None,
+    failed: Callable[[WflowError], NoReturn] | None = None,
+) -> T:
+    """Load `project`, connect, run `operation` and return its value; exit on errors.
+
+    Configuration problems exit 2 (as do `check`'s). A server that does not answer exits 1
+    with a hint. A `WflowError` of the operation goes to `failed`, else exits 1 as
+    `error: KIND: message`.
+    """
+    with _errors():
+        registry = _load(project)
+    if check is not None:
+        check(registry)
+    _configure_logging()
+    _options["hard_exit"] = True  # see _exit_now
+
+    async def main() -> T:
+        from wflow.temporal import connect
+
+        with _cancelled_by_signals() as interrupted:
+            try:
+                try:
+                    connection = await connect(registry, address=address)
+                except WflowError as error:
+                    if error.kind is ErrorKind.UNAVAILABLE:
+                        _unreachable(project, registry, address, error)
+                    raise
+                try:
+                    return await operation(connection)
+                except WflowError as error:
+                    if failed is not None:
+                        failed(error)
+                    _fail(EXIT_FAILED, f"error: {error}")
+            except asyncio.CancelledError:
+                if interrupted.is_set():
+                    raise KeyboardInterrupt from None
+                raise
+
+    try:
+        return asyncio.run(main())
+    except WflowError as error:  # connecting: bad TLS files, unset API key variables, ...
+        usage = error.kind in (ErrorKind.INVALID, ErrorKind.NOT_FOUND)
+        _fail(EXIT_USAGE if usage else EXIT_FAILED, f"error: {error}")
+    except RPCError as error:
+        _fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
+    except KeyboardInterrupt:
+        _fail(130, "interrupted")
+
+
+def _print(value: Any) -> None:
+    typer.echo(_to_json(value))
+
+
+@app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)
+def spawn(
+    project: ProjectArg,
+    entry: Annotated[
+        str, typer.Argument(metavar="ENTRY", help="Workflow entry ID, e.g. app.workflows:main.")
+    ],
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="ARG_JSON", help="Arguments, each one JSON value.", show_default=False
+        ),
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            help="temporal.worker entry to run on (default: the entry's worker).",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Deterministic workflow ID `<ENTRY>:<NAME>`; spawning it again while it runs "
+            "prints the same PID.",
+            show_default=False,
+        ),
+    ] = None,
+    workflow_id: Annotated[
+        str | None,
+        typer.Option("--id", help="The workflow ID (default: random).", show_default=False),
+    ] = None,
+    message: Annotated[
+        str | None,
+        typer.Option(
+            "--message",
+            metavar="TOPIC=JSON",
+            help="Deliver this message with the start (signal-with-start); `TOPIC` alone sends "
+            "null.",
+            show_default=False,
+        ),
+    ] = None,
+    address: AddressOpt = None,
+) -> None:
+    """Start workflow ENTRY on the configured cluster and print its PID.
+
+    Needs workers to run it (`wflow worker PROJECT` or `wflow dev PROJECT`); does not wait.
+    """
+    values = [_parse_json(f"ARG_JSON {n}", text) for n, text in enumerate(args or [], start=1)]
+    if name is not None and workflow_id is not None:
+        _fail(EXIT_USAGE, "error: give --name or --id, not both")
+    options = SpawnOptions()
+    try:
+        if name is not None:
+            options = options.with_name(name)
+        if workflow_id is not None:
+            options = options.merged({"workflow.id": workflow_id})
+        if message is not None:
+            topic, sep, payload_text = message.partition("=")
+            payload = _parse_json("--message payload", payload_text) if sep else None
+            # Signal-with-start: the server refuses the default `fail` conflict policy for it;
+            # a running workflow with that ID gets the message instead.
+            options = options.with_message(topic, payload).merged(
+                {"workflow.id_conflict_policy": "use_existing"}
+            )
+    except WflowError as error:
+        _fail(EXIT_USAGE, f"error: {error.message}")
+
+    def check(registry: Registry) -> None:
+        _check_workflow_entry(registry, entry)
+        if host is None:
+            return
+        target = registry.get(entry)
+        try:
+            worker = registry.get(registry.resolve(host, target.namespace))
+        except WflowError as error:
+            _fail(EXIT_USAGE, f"error: --host: {error.message}")
+        if worker.kind != "temporal.worker":
+            _fail(EXIT_USAGE, f"error: --host: {worker.id} is a {worker.kind} entry, not a worker")
+
+    async def start(connection: Connection) -> str:
+        return await connection.spawn(entry, host, *values, options=options)
+
+    typer.echo(_operate(project, address, start, check=check))
+
+
+@app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)
+def send(
+    project: ProjectArg,
+    pid: PidArg,
+    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="The message's topic.")],
+    payload: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PAYLOAD_JSON", help="The payload (default null).", show_default=False
+        ),
+    ] = None,
+    address: AddressOpt = None,
+) -> None:
+    """Send a message to workflow PID; prints nothing.
+
+    Exits 1 with `RATE_LIMITED` when the workflow's mailbox is full (nothing is sent).
+    """
+    value = None if payload is None else _parse_json("PAYLOAD_JSON", payload)
+
+    async def deliver(connection: Connection) -> None:
+        await connection.send(pid, topic, value)
+
+    _operate(project, address, deliver, check=lambda registry: _check_pid(registry, pid))
+
+
+@app.command(rich_help_panel="Processes")
+def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
+    """Wait for workflow PID to close and print its result as JSON.
+
+    Exits 1 with the error's kind and message when it failed, was canceled or terminated.
+    """
+
+    def failed(error: WflowError) -> NoReturn:
+        if error.kind is ErrorKind.NOT_FOUND and error.message == f"no workflow {pid}":
+            _fail(EXIT_FAILED, f"error: {error}")  # not the workflow's own failure
+        lines = [f"error: workflow {pid} failed: {error}"]
+        if error.details is not None:
+            lines.append(f"details: {_to_json(error.details)}")
+        _fail(EXIT_FAILED, *lines)
+
+    async def wait(connection: Connection) -> Any:
+        return await connection.result(pid)
+
+    value = _operate(
+        project, address, wait, check=lambda registry: _check_pid(registry, pid), failed=failed
+    )
+    _print(value)
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@app.command("ls", rich_help_panel="Processes")
+def list_workflows(
+    project: ProjectArg,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line instead of a table.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="At most this many workflows.")
+    ] = 100,
+    address: AddressOpt = None,
+) -> None:
+    """List the project's workflows, newest first: PID, ENTRY, STATUS, STARTED (UTC)."""
+
+    async def fetch(connection: Connection) -> list[Any]:
+        return await connection.list(limit=limit)
+
+    summaries = _operate(project, address, fetch)
+    if as_json:
+        for summary in summaries:
+            _print(
+                {
+                    "pid": summary.pid,
+                    "entry": summary.entry,
+                    "status": summary.status,
+                    "start_time": _timestamp(summary.start_time),
+                    "close_time": _timestamp(summary.close_time),
+                }
+            )
+        return
+    rows = [("PID", "ENTRY", "STATUS", "STARTED")]
+    rows += [(s.pid, s.entry, s.status, _timestamp(s.start_time) or "-") for s in summaries]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[3]]))
+
+
+@app.command(rich_help_panel="Processes")
+def cancel(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
+    """Request cancellation of workflow PID (it may clean up); prints nothing."""
+
+    async def request(connection: Connection) -> None:
+        await connection.cancel(pid)
+
+    _operate(project, address, request, check=lambda registry: _check_pid(registry, pid))
+
+
+@app.command(rich_help_panel="Processes")
+def terminate(
+    project: ProjectArg,
+    pid: PidArg,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Recorded with the termination.")
+    ] = None,
+    address: AddressOpt = None,
+) -> None:
+    """Terminate workflow PID at once (no clean-up); prints nothing."""
+
+    async def stop(connection: Connection) -> None:
+        await connection.terminate(pid, reason)
+
+    _operate(project, address, stop, check=lambda registry: _check_pid(registry, pid))
+
+
+@app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)
+def update(
+    project: ProjectArg,
+    pid: PidArg,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The update's name.")],
+    payload: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PAYLOAD_JSON", help="The payload (default null).", show_default=False
+        ),
+    ] = None,
+    address: AddressOpt = None,
+) -> None:
+    """Send update NAME to workflow PID, wait for the reply and print it as JSON.
+
+    A rejected update (`nak`) exits 1 as `error: INVALID: rejected: ...`; one that failed
+    (`error`) exits 1 with its kind and message.
+    """
+    value = None if payload is None else _parse_json("PAYLOAD_JSON", payload)
+
+    async def ask(connection: Connection) -> Any:
+        return await connection.update(pid, name, value)
+
+    _print(_operate(project, address, ask, check=lambda registry: _check_pid(registry, pid)))
+
+
+@app.command(rich_help_panel="Processes")
+def query(
+    project: ProjectArg,
+    pid: PidArg,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The query: `state` or `pid`.")
+    ] = "state",
+    address: AddressOpt = None,
+) -> None:
+    """Ask workflow PID a query (default `state`) and print the answer as JSON.
+
+    Needs a worker of the workflow to be running.
+    """
+
+    async def ask(connection: Connection) -> Any:
+        return await connection.query(pid, name)
+
+    _print(_operate(project, address, ask, check=lambda registry: _check_pid(registry, pid)))
