@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -57,3 +59,21 @@ async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         yield server
     finally:
         await server.stop()
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # temporalio's core threads can outlive interpreter shutdown and abort it
+    # ("PyGILState_Release ... finalizing", temporalio/sdk-python#300), turning a green run
+    # into exit code -6. Everything is reported by now: leave with pytest's own status.
+    if _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])

@@ -114,9 +114,12 @@ class Connection:
         workflow_id = options.workflow_id_for(target.id) or f"{target.id}-{uuid.uuid4().hex[:12]}"
         pid = format_pid(worker.id, workflow_id)
         extra: dict[str, Any] = {}
+        policy = options.conflict_policy()
         if options.message is not None:
             extra["start_signal"] = options.message[0]
             extra["start_signal_args"] = [options.message[1]]
+            # Signal-with-start cannot fail on a running ID: the message goes to that run.
+            policy = policy or "use_existing"
         try:
             await self._client_of_worker(worker).start_workflow(
                 target.id,
@@ -125,7 +128,7 @@ class Connection:
                 task_queue=self.registry.task_queue_of(worker),
                 execution_timeout=options.execution_timeout,
                 id_reuse_policy=reuse_policy(options.id_reuse_policy),
-                id_conflict_policy=conflict_policy(options.conflict_policy()),
+                id_conflict_policy=conflict_policy(policy),
                 retry_policy=retry_policy(options.retry_policy),
                 cron_schedule=options.cron_schedule or "",
                 memo=dict(options.memo) if options.memo else None,
@@ -218,11 +221,12 @@ class Connection:
         by_queue = {self.registry.task_queue_of(w): w for w in self.registry.workers()}
         found: list[WorkflowSummary] = []
         seen: set[int] = set()
+        queues = " OR ".join(f"TaskQueue = '{queue}'" for queue in sorted(by_queue))
         for client in self._clients.values():
             if id(client) in seen:
                 continue
             seen.add(id(client))
-            async for execution in client.list_workflows(limit=limit):
+            async for execution in client.list_workflows(queues or None, limit=limit):
                 worker = by_queue.get(execution.task_queue)
                 if execution.workflow_type not in types or worker is None:
                     continue
