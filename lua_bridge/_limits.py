@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any, Protocol
+
+from wflow.model import parse_byte_size
 
 __all__ = [
     "DEFAULT_MAX_INSTRUCTIONS",
@@ -20,23 +21,6 @@ DEFAULT_MAX_MEMORY = 64 * 1024 * 1024
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
 """Lua VM instructions between two intercepted calls (one uninterrupted slice)."""
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
-_UNITS = {
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "ki": 1024,
-    "kib": 1024,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "mi": 1024**2,
-    "mib": 1024**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "gi": 1024**3,
-    "gib": 1024**3,
-}
-
 
 class LuaLimitsLike(Protocol):
     """The `limits` block of a registry entry."""
@@ -49,24 +33,12 @@ class LuaLimitsLike(Protocol):
 
 
 def parse_size(value: int | str) -> int:
-    """Parse a byte size: an int, or a string like `"64MiB"`, `"128MB"`, `"512k"`.
+    """Parse a memory size: an int, or a string like `"64MiB"`, `"128MB"`, `"512k"`.
 
     Raises:
         ValueError: The value is not a positive size.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"invalid memory size {value!r}")
-    if isinstance(value, int):
-        size = value
-    else:
-        match = _SIZE.match(value)
-        if not match:
-            raise ValueError(f'invalid memory size {value!r} (expected e.g. 67108864 or "64MiB")')
-        unit = (match.group(2) or "b").lower()
-        size = int(float(match.group(1)) * _UNITS[unit])
-    if size <= 0:
-        raise ValueError(f"invalid memory size {value!r}: must be positive")
-    return size
+    return parse_byte_size(value, what="memory size")
 
 
 @dataclasses.dataclass(frozen=True)

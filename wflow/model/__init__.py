@@ -33,6 +33,7 @@ from wflow.model._runtime import (
     current_runtime,
     in_workflow,
 )
+from wflow.model._sizes import parse_byte_size
 from wflow.model._sources import after_channel, result_channel
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "format_pid",
     "in_workflow",
     "new_error",
+    "parse_byte_size",
     "parse_duration",
     "parse_pid",
     "result_channel",

@@ -27,6 +27,7 @@ from wflow.model import (
     ErrorKind,
     WflowError,
     format_duration,
+    parse_byte_size,
     parse_duration,
 )
 from wflow.registry._yaml import line_of
@@ -124,42 +125,6 @@ Duration = Annotated[
     ),
 ]
 """A duration: a string like `"10s"` / `"1h30m"` or a number of seconds."""
-
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {
-    "b": 1,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-    "tb": 1000**4,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "tib": 1024**4,
-}
-
-
-def parse_byte_size(value: str | int) -> int:
-    """Parse a size in bytes: an integer or a string like `"64MiB"`, `"32MB"`, `"512KiB"`.
-
-    Raises:
-        ValueError: The value is not a positive size.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"invalid size {value!r}: expected bytes or a string like '64MiB'")
-    if isinstance(value, int):
-        size = value
-    else:
-        match = _SIZE_RE.match(value)
-        if match is None:
-            raise ValueError(
-                f"invalid size {value!r}: expected a number of bytes or a number with a unit "
-                "(B, KB, MB, GB, KiB, MiB, GiB), e.g. '64MiB'"
-            )
-        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
-    if size <= 0:
-        raise ValueError(f"invalid size {value!r}: must be greater than 0")
-    return size
 
 
 def _to_byte_size(value: Any) -> Any:
