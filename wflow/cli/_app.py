@@ -29,7 +29,6 @@ EXIT_USAGE = 2
 """Bad usage or configuration: typer's own usage errors, invalid projects, bad arguments."""
 
 _LUA_KINDS = ("workflow.lua", "function.lua", "library.lua")
-_WORKFLOW_KINDS = ("workflow.lua", "workflow.py")
 
 app = typer.Typer(
     name="wflow",
@@ -196,8 +195,10 @@ def _check_workflow_entry(registry: Registry, entry_id: str) -> None:
     known = ", ".join(workflows) if workflows else "none"
     if entry_id not in registry:
         _fail(EXIT_USAGE, f"error: unknown entry {entry_id!r}; the project's workflows: {known}")
+    from wflow.registry import WORKFLOW_KINDS
+
     entry = registry.get(entry_id)
-    if entry.kind not in _WORKFLOW_KINDS:
+    if entry.kind not in WORKFLOW_KINDS:
         _fail(
             EXIT_USAGE,
             f"error: {entry_id} is a {entry.kind} entry, not a workflow; "

@@ -26,7 +26,9 @@ from wflow.registry._project import ExtraCheck, load_project, validate_project
 from wflow.registry._registry import FunctionEntry, Registry, Role, WorkflowEntry
 from wflow.registry._schema import (
     ENTRY_TYPES,
+    FUNCTION_KINDS,
     KINDS,
+    WORKFLOW_KINDS,
     AnyEntry,
     Entry,
     FunctionLuaEntry,
@@ -56,7 +58,9 @@ from wflow.registry._schema import (
 
 __all__ = [
     "ENTRY_TYPES",
+    "FUNCTION_KINDS",
     "KINDS",
+    "WORKFLOW_KINDS",
     "AnyEntry",
     "ConfigError",
     "DecoratedEntry",

@@ -34,9 +34,11 @@ from wflow.registry._yaml import line_of
 
 __all__ = [
     "ENTRY_TYPES",
+    "FUNCTION_KINDS",
     "ID_PATTERN",
     "KINDS",
     "NAME_PATTERN",
+    "WORKFLOW_KINDS",
     "AnyEntry",
     "ByteSize",
     "Duration",
@@ -793,6 +795,10 @@ ENTRY_TYPES: dict[str, type[Entry]] = {
 """The model of each kind."""
 
 KINDS: tuple[str, ...] = tuple(ENTRY_TYPES)
+WORKFLOW_KINDS: tuple[str, ...] = ("workflow.lua", "workflow.py")
+"""Kinds a workflow can be written as."""
+FUNCTION_KINDS: tuple[str, ...] = ("function.lua", "function.py")
+"""Kinds a function (an activity) can be written as."""
 """Every kind an entry may have."""
 
 AnyEntry = Annotated[

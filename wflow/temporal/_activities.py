@@ -12,15 +12,14 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from wflow._engines import function_program
-from wflow.model import ErrorKind, FunctionContext, FunctionProgram, WflowError
+from wflow.model import FunctionContext, FunctionProgram, WflowError
 from wflow.temporal._connection import BlockingConnection, Connection
 from wflow.temporal._errors import to_application_error
 from wflow.temporal._headers import received_context
 from wflow.temporal._processes import INTERNAL_TERMINATE
+from wflow.temporal._targets import function_entry
 
 __all__ = ["function_activity"]
-
-_FUNCTION_KINDS = ("function.py", "function.lua")
 
 
 def function_activity(registry: Any) -> Callable[..., Any]:
@@ -31,17 +30,11 @@ def function_activity(registry: Any) -> Callable[..., Any]:
         program = programs.get(entry_id)
         if program is None:
             try:
-                entry = registry.get(entry_id)
+                entry = function_entry(registry, entry_id, "")
             except WflowError as exc:
                 raise ApplicationError(
-                    exc.message, type=ErrorKind.NOT_FOUND.value, non_retryable=True
+                    exc.message, type=exc.kind.value, non_retryable=True
                 ) from None
-            if entry.kind not in _FUNCTION_KINDS:
-                raise ApplicationError(
-                    f"{entry_id} is a {entry.kind} entry, not a function",
-                    type=ErrorKind.INVALID.value,
-                    non_retryable=True,
-                )
             program = function_program(entry, registry)
             programs[entry_id] = program
         return program

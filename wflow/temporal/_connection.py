@@ -26,10 +26,10 @@ from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_p
 from wflow.temporal._client import connect_client
 from wflow.temporal._errors import to_wflow_error
 from wflow.temporal._options import conflict_policy, retry_policy, reuse_policy
+from wflow.temporal._targets import host_worker, workflow_entry
 
 __all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
 
-_WORKFLOW_KINDS = ("workflow.py", "workflow.lua")
 T = TypeVar("T")
 
 
@@ -102,15 +102,9 @@ class Connection:
                 ID is taken and the conflict policy says fail.
         """
         options = options or SpawnOptions()
-        target = self.registry.get(entry)
-        if target.kind not in _WORKFLOW_KINDS:
-            raise WflowError(f"{entry} is a {target.kind} entry, not a workflow", "INVALID")
-        if host is None:
-            worker = self.registry.worker_of(target.id, "workflow")
-        else:
-            worker = self.registry.get(self.registry.resolve(host, target.namespace))
-            if worker.kind != "temporal.worker":
-                raise WflowError(f"host {host} is not a temporal.worker entry", "INVALID")
+        target = workflow_entry(self.registry, entry, "")
+        # Outside workflows there is no caller: a bare host resolves in the entry's namespace.
+        worker = host_worker(self.registry, host, target, target.namespace)
         workflow_id = options.workflow_id_for(target.id) or f"{target.id}-{uuid.uuid4().hex[:12]}"
         pid = format_pid(worker.id, workflow_id)
         extra: dict[str, Any] = {}

@@ -31,13 +31,12 @@ from wflow.model import (
 from wflow.temporal._errors import to_wflow_error
 from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
 from wflow.temporal._options import retry_policy, reuse_policy
+from wflow.temporal._targets import host_worker, workflow_entry
 
 __all__ = ["INTERNAL_TERMINATE", "RunProcesses", "UpdateReply"]
 
 INTERNAL_TERMINATE = "wflow.internal:terminate"
 """Activity that terminates a workflow: workflows cannot, so a function does it for them."""
-
-_WORKFLOW_KINDS = ("workflow.py", "workflow.lua")
 
 
 class UpdateReply:
@@ -146,23 +145,6 @@ class RunProcesses:
             )
         reply.channel.try_send((topic, payload))
 
-    def _workflow_entry(self, entry: str) -> Any:
-        entry_id = self._registry.resolve(entry, self._namespace)
-        found = self._registry.get(entry_id)
-        if found.kind not in _WORKFLOW_KINDS:
-            raise WflowError(f"{entry_id} is a {found.kind} entry, not a workflow", "INVALID")
-        return found
-
-    def _worker(self, host: str | None, entry: Any) -> Any:
-        if host is None:
-            return self._registry.worker_of(entry.id, "workflow")
-        worker = self._registry.get(self._registry.resolve(host, self._namespace))
-        if worker.kind != "temporal.worker":
-            raise WflowError(
-                f"host {host!r} is a {worker.kind} entry, not a temporal.worker", "INVALID"
-            )
-        return worker
-
     async def spawn(
         self,
         entry: str,
@@ -171,8 +153,8 @@ class RunProcesses:
         options: SpawnOptions,
         monitored: bool,
     ) -> str:
-        target = self._workflow_entry(entry)
-        worker = self._worker(host, target)
+        target = workflow_entry(self._registry, entry, self._namespace)
+        worker = host_worker(self._registry, host, target, self._namespace)
         workflow_id = (
             options.workflow_id_for(target.id) or f"{target.id}-{workflow.uuid4().hex[:12]}"
         )

@@ -13,7 +13,6 @@ from temporalio import workflow
 
 from wflow.model import (
     ActivityOptions,
-    ErrorKind,
     Mailbox,
     SpawnOptions,
     WflowError,
@@ -23,10 +22,9 @@ from wflow.temporal._errors import to_wflow_error
 from wflow.temporal._headers import outgoing_context
 from wflow.temporal._options import retry_policy
 from wflow.temporal._processes import RunProcesses
+from wflow.temporal._targets import function_entry
 
 __all__ = ["TemporalRuntime"]
-
-_FUNCTION_KINDS = ("function.py", "function.lua")
 
 
 class _ActivityHandle:
@@ -103,16 +101,9 @@ class TemporalRuntime:
 
     def _function_entry(self, target: str) -> Any:
         try:
-            entry_id = self._registry.resolve(target, self._namespace)
-            entry = self._registry.get(entry_id)
+            return function_entry(self._registry, target, self._namespace)
         except WflowError as exc:
-            raise WflowError(f"funcs.call: {exc.message}", ErrorKind.NOT_FOUND) from None
-        if entry.kind not in _FUNCTION_KINDS:
-            raise WflowError(
-                f"funcs.call: {entry_id} is a {entry.kind} entry, not a function",
-                ErrorKind.INVALID,
-            )
-        return entry
+            raise WflowError(f"funcs.call: {exc.message}", exc.kind) from None
 
     def _schedule(
         self, target: str, args: Sequence[Any], options: ActivityOptions

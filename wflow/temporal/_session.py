@@ -14,15 +14,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
-from wflow.model import WflowError, format_duration
+from wflow.model import format_duration
 from wflow.temporal._client import connect_client
 from wflow.temporal._errors import to_wflow_error
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
+from wflow.temporal._targets import workflow_entry
 from wflow.temporal._worker import build_workers
 
 __all__ = ["Session", "describe_event"]
-
-_WORKFLOW_KINDS = ("workflow.py", "workflow.lua")
 
 
 def describe_event(event: HistoryEvent) -> str | None:
@@ -139,10 +138,8 @@ class Session:
 
     def client_for_workflow(self, entry_id: str) -> tuple[Client, str]:
         """Return the client and task queue that start workflow `entry_id`."""
-        entry = self.registry.get(entry_id)
-        if entry.kind not in _WORKFLOW_KINDS:
-            raise WflowError(f"{entry_id} is a {entry.kind} entry, not a workflow", "INVALID")
-        worker = self.registry.worker_of(entry_id, "workflow")
+        entry = workflow_entry(self.registry, entry_id, "")
+        worker = self.registry.worker_of(entry.id, "workflow")
         client_entry = self.registry.client_of(worker)
         client = self._clients[client_entry.id if client_entry is not None else None]
         return client, self.registry.task_queue_of(worker)

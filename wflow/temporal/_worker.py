@@ -15,8 +15,6 @@ from wflow.temporal._workflows import workflow_class
 
 __all__ = ["build_workers", "sandbox_runner"]
 
-_WORKFLOW_KINDS = ("workflow.py", "workflow.lua")
-_FUNCTION_KINDS = ("function.py", "function.lua")
 _PASSED_THROUGH = ("wflow", "lua_bridge", "pydantic", "pydantic_core", "ruamel", "lupa")
 
 
