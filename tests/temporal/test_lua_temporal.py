@@ -20,6 +20,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.ledger import calls
+from tests.helpers.paths import FIXTURES, REPO
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import load_project
 from wflow.temporal import Session
@@ -27,10 +28,10 @@ from wflow.temporal._servers import start_time_skipping
 
 pytestmark = pytest.mark.timeout(120)
 
-ROOT = Path(__file__).parent.parent
+ROOT = REPO
 EXAMPLE = ROOT / "examples" / "orders_lua"
-VALUES = Path(__file__).parent / "fixtures" / "lua_temporal" / "values"
-SEED = Path(__file__).parent / "fixtures" / "lua"
+VALUES = FIXTURES / "lua_temporal" / "values"
+SEED = FIXTURES / "lua"
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import REPO
+
 EXAMPLE = REPO / "examples" / "orders_lua"
 VALUES = REPO / "tests" / "fixtures" / "lua_temporal" / "values"
 

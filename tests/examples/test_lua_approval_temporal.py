@@ -10,13 +10,14 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.ledger import calls
+from tests.helpers.paths import EXAMPLES
 from wflow.model import SpawnOptions
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
 
 pytestmark = pytest.mark.timeout(120)
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "approval"
+EXAMPLE = EXAMPLES / "approval"
 WORKER = "app:temporal_worker"
 
 

@@ -22,13 +22,14 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
+from tests.helpers.paths import FIXTURES
 from wflow.registry import load_project
 from wflow.temporal import Session
 from wflow.temporal._servers import EmbeddedDevServer
 
 pytestmark = pytest.mark.timeout(180)
 
-PROJECT = Path(__file__).parent / "fixtures" / "lua_temporal" / "crash"
+PROJECT = FIXTURES / "lua_temporal" / "crash"
 
 
 def ledger_rows(path: Path) -> list[tuple[str, int]]:

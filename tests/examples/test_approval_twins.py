@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.history import event_summary
 from tests.helpers.ledger import calls
-from tests.test_same_history import _summary
+from tests.helpers.paths import EXAMPLES
 from wflow.model import SpawnOptions, parse_pid
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
 
 pytestmark = pytest.mark.timeout(120)
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "approval"
+EXAMPLE = EXAMPLES / "approval"
 
 
 async def _run(session: Session, connection: Connection, entry: str, approved: bool) -> list[Any]:
@@ -32,7 +33,7 @@ async def _run(session: Session, connection: Connection, entry: str, approved: b
     _, workflow_id = parse_pid(pid)
     client, _ = session.client_for_workflow(entry)
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    return [_summary(event) for event in history.events]
+    return [event_summary(event) for event in history.events]
 
 
 @pytest.mark.parametrize("approved", [True, False])

@@ -6,11 +6,7 @@ import shutil
 from pathlib import Path
 
 from lua_bridge import LuaEngine, LuaProblem
-
-try:
-    from test_lua_fakes import FIXTURES, FakeEntry, FakeLimits, FakeRegistry, lua_entry
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import FIXTURES, FakeEntry, FakeLimits, FakeRegistry, lua_entry
+from tests.helpers.fakes import FIXTURES, FakeEntry, FakeLimits, FakeRegistry, lua_entry
 
 YAML = Path("/project/_index.yaml")
 

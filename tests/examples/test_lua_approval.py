@@ -8,22 +8,18 @@ decision sent before the workflow reaches `receive()` is not lost. The Temporal 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lua_bridge import LuaEngine
+from tests.helpers.fakes import FakeProcessClient, FakeRuntime
+from tests.helpers.paths import EXAMPLES
 from wflow.model import FunctionContext
-
-try:
-    from test_lua_fakes import FakeProcessClient, FakeRuntime
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import FakeProcessClient, FakeRuntime
 
 registry_module = pytest.importorskip("wflow.registry")
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "approval"
+EXAMPLE = EXAMPLES / "approval"
 SEED_APPROVAL = """\
 local funcs = require("funcs")
 funcs.call("app.approvals:submit", request)

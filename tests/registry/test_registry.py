@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import wflow.registry as reg
+from tests.helpers.paths import FIXTURES
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import (
     ConfigError,
@@ -27,7 +28,7 @@ from wflow.registry import (
     validate_project,
 )
 
-SEED = Path(__file__).parent / "fixtures" / "registry" / "seed"
+SEED = FIXTURES / "registry" / "seed"
 
 
 def write(root: Path, relative: str, text: str) -> Path:

@@ -9,12 +9,8 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaEngine
+from tests.helpers.fakes import FakeLimits, lua_entry
 from wflow.model import ErrorKind, FunctionContext, WflowError
-
-try:
-    from test_lua_fakes import FakeLimits, lua_entry
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import FakeLimits, lua_entry
 
 CONTEXT = FunctionContext(entry_id="app:fn")
 

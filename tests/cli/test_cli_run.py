@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +15,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from tests.helpers.processes import Background
 from wflow.temporal._servers import EmbeddedDevServer, server_answers
 
 GREETINGS = """
@@ -76,63 +74,6 @@ def wflow(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=timeout,
     )
-
-
-class Background:
-    """A `wflow` command running in the background, its stderr read line by line."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "wflow.cli", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        assert self.process.stderr is not None
-        stream = self.process.stderr
-
-        def read() -> None:
-            for line in stream:
-                self.lines.put(line)
-
-        self.reader = threading.Thread(target=read, daemon=True)
-        self.reader.start()
-
-    def wait_for(self, text: str, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.process.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.seen.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"no {text!r} on stderr; got:\n{''.join(self.seen)}")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        code = self.process.wait(timeout)
-        self._close()
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(30)
-        self._close()
-
-    def _close(self) -> None:
-        self.reader.join(10)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        if self.process.stderr is not None:
-            self.process.stderr.close()
 
 
 @pytest.fixture

@@ -14,14 +14,9 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaScriptError
+from tests.helpers.fakes import SELF_PID, FakeContinueAsNew, FakeRuntime
+from tests.helpers.fakes import run_workflow as _run_workflow
 from wflow.model import ErrorKind, SpawnOptions, WflowError
-
-try:
-    from test_lua_fakes import SELF_PID, FakeContinueAsNew, FakeRuntime
-    from test_lua_fakes import run_workflow as _run_workflow
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import SELF_PID, FakeContinueAsNew, FakeRuntime
-    from tests.test_lua_fakes import run_workflow as _run_workflow
 
 # On the first line, so that line numbers in messages are the test source's.
 PRELUDE = 'local funcs, time, workflow = require("funcs"), require("time"), require("workflow"); '

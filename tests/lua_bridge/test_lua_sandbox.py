@@ -12,13 +12,10 @@ from pathlib import Path
 import pytest
 
 from lua_bridge import LuaEngine, LuaLimits, LuaResourceError, LuaScriptError
+from tests.helpers.fakes import FakeLimits, FakeRuntime, lua_entry, run_workflow
+from tests.helpers.paths import REPO
 
-try:
-    from test_lua_fakes import FakeLimits, FakeRuntime, lua_entry, run_workflow
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import FakeLimits, FakeRuntime, lua_entry, run_workflow
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 
 # --- escapes ----------------------------------------------------------------------------------
 
@@ -202,7 +199,7 @@ PAIRS_SCRIPT = """
 import asyncio, json, sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from pathlib import Path
-from test_lua_fakes import run_workflow
+from tests.helpers.fakes import run_workflow
 src = '''
 local t = {{}}
 for i = 1, 200 do t["key" .. i] = i; t["k" .. (i * 7919 % 1000)] = i end
@@ -319,7 +316,7 @@ CLOSE_SCRIPT = """
 import asyncio, gc, resource, sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from pathlib import Path
-from test_lua_fakes import FakeRuntime, run_workflow
+from tests.helpers.fakes import FakeRuntime, run_workflow
 from lua_bridge import LuaEngine
 
 async def main():

@@ -1,7 +1,4 @@
-"""Shared fakes for the Lua bridge tests: an in-memory WorkflowRuntime and registry entries.
-
-No tests here; the other `test_lua_*.py` files import from this module.
-"""
+"""Shared fakes for the Lua bridge tests: an in-memory WorkflowRuntime and registry entries."""
 
 from __future__ import annotations
 
@@ -13,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.paths import FIXTURES as REPO_FIXTURES
 from wflow.model import (
     UPDATE_PID_PREFIX,
     ActivityOptions,
@@ -27,7 +25,7 @@ from wflow.model import (
     parse_pid,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lua"
+FIXTURES = REPO_FIXTURES / "lua"
 START = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
 
 

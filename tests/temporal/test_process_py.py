@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.paths import FIXTURES
 from wflow.model import ErrorKind, WflowError, format_pid
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
 from wflow.temporal._servers import EmbeddedDevServer
 
-PROJECT = Path(__file__).parent / "fixtures" / "process_py"
+PROJECT = FIXTURES / "process_py"
 WORKER = "procs:worker"
 
 

@@ -10,11 +10,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.ledger import calls
+from tests.helpers.paths import EXAMPLES
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import load_project
 from wflow.temporal import Session
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "orders_py"
+EXAMPLE = EXAMPLES / "orders_py"
 
 
 @pytest.fixture

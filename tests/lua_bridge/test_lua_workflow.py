@@ -11,13 +11,8 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaEngine, LuaScriptError
+from tests.helpers.fakes import FIXTURES, START, FakeRuntime, lua_entry, run_workflow
 from wflow.model import ErrorKind, WflowError
-
-try:
-    from test_lua_fakes import FIXTURES, START, FakeRuntime, lua_entry, run_workflow
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import FIXTURES, START, FakeRuntime, lua_entry, run_workflow
-
 
 # --- the seed's scripts, verbatim -----------------------------------------------------------
 
@@ -455,10 +450,8 @@ async def test_imports_load_library_once(tmp_path: Path) -> None:
         "local time = require('time')\nlocal M = {loads = 0}\nM.loads = M.loads + 1\n"
         "function M.double(x) return x * 2 end\nreturn M\n"
     )
-    try:
-        from test_lua_fakes import FakeEntry, FakeRegistry
-    except ImportError:  # pragma: no cover
-        from tests.test_lua_fakes import FakeEntry, FakeRegistry
+    from tests.helpers.fakes import FakeEntry, FakeRegistry
+
     lib = FakeEntry(id="app:util", path=lib_path, kind="library.lua", modules=["time"])
     entry = lua_entry(
         tmp_path,

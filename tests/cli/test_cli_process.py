@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_run import Background
+from tests.helpers.processes import Background
 from wflow.temporal._servers import EmbeddedDevServer
 
 WORKFLOWS = """

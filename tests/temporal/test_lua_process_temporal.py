@@ -6,20 +6,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.paths import FIXTURES
 from wflow.model import ErrorKind, WflowError, format_pid
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
 
 pytestmark = pytest.mark.timeout(120)
 
-PROJECT = Path(__file__).parent / "fixtures" / "lua" / "process"
+PROJECT = FIXTURES / "lua" / "process"
 WORKER = "lp:worker"
 
 

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from test_lua_fakes import FIXTURES, FakeRuntime
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import FIXTURES, FakeRuntime
+from tests.helpers.fakes import FIXTURES, FakeRuntime
 
 registry_module = pytest.importorskip("wflow.registry")
 

@@ -8,11 +8,7 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaScriptError
-
-try:
-    from test_lua_fakes import run_workflow
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import run_workflow
+from tests.helpers.fakes import run_workflow
 
 ECHO = "return function(v) return v end"
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
+from tests.helpers.paths import FIXTURES
 from wflow.registry import load_project
 from wflow.temporal import Session
 from wflow.temporal._servers import EmbeddedDevServer
 
 pytestmark = pytest.mark.timeout(120)
 
-PROJECT = Path(__file__).parent / "fixtures" / "lua_temporal" / "limits"
+PROJECT = FIXTURES / "lua_temporal" / "limits"
 
 
 async def task_failures(handle: WorkflowHandle[Any, Any]) -> list[str]:

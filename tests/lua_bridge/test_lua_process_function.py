@@ -9,12 +9,8 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaEngine
+from tests.helpers.fakes import FakeProcessClient, lua_entry
 from wflow.model import ErrorKind, FunctionContext, SpawnOptions, WflowError
-
-try:
-    from test_lua_fakes import FakeProcessClient, lua_entry
-except ImportError:  # pragma: no cover - tests run as a package
-    from tests.test_lua_fakes import FakeProcessClient, lua_entry
 
 
 def call(tmp_path: Path, source: str, client: Any, args: list[Any] | None = None) -> Any:

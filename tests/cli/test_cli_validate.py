@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import REPO
 
 
 def wflow(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
