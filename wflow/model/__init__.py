@@ -12,6 +12,13 @@ Exception tree:
 
 from wflow.model._channel import Channel, SelectResult, select
 from wflow.model._duration import format_duration, parse_duration
+from wflow.model._engine import (
+    ENGINE_ENTRY_POINT_GROUP,
+    Engine,
+    engine_for,
+    has_engine,
+    register_engine,
+)
 from wflow.model._errors import ErrorKind, WflowError, error_is, new_error, wrap_error
 from wflow.model._messages import (
     DEFAULT_MAILBOX_BOUND,
@@ -20,6 +27,7 @@ from wflow.model._messages import (
     Mailbox,
     Message,
     format_pid,
+    message_payload,
     parse_pid,
 )
 from wflow.model._options import DEFAULT_START_TO_CLOSE, ActivityOptions, RetryPolicy, SpawnOptions
@@ -35,14 +43,17 @@ from wflow.model._runtime import (
 )
 from wflow.model._sizes import parse_byte_size
 from wflow.model._sources import after_channel, result_channel
+from wflow.model._uuids import make_uuid7
 
 __all__ = [
     "DEFAULT_MAILBOX_BOUND",
     "DEFAULT_START_TO_CLOSE",
+    "ENGINE_ENTRY_POINT_GROUP",
     "UPDATE_PID_PREFIX",
     "ActivityOptions",
     "CallHandle",
     "Channel",
+    "Engine",
     "ErrorKind",
     "Event",
     "FunctionContext",
@@ -60,14 +71,19 @@ __all__ = [
     "after_channel",
     "bind_runtime",
     "current_runtime",
+    "engine_for",
     "error_is",
     "format_duration",
     "format_pid",
+    "has_engine",
     "in_workflow",
+    "make_uuid7",
+    "message_payload",
     "new_error",
     "parse_byte_size",
     "parse_duration",
     "parse_pid",
+    "register_engine",
     "result_channel",
     "select",
     "wrap_error",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from wflow.model._channel import Channel
@@ -22,6 +23,7 @@ __all__ = [
     "Mailbox",
     "Message",
     "format_pid",
+    "message_payload",
     "parse_pid",
 ]
 
@@ -32,6 +34,19 @@ UPDATE_PID_PREFIX = "update:"
 """The `from` of a message that is a Temporal update: `update:<update id>`."""
 
 _UNBOUNDED = sys.maxsize
+
+
+def message_payload(values: Sequence[Any]) -> Any:
+    """Return the one payload a message carries for the values it was sent with.
+
+    No value is null, one value is itself, several are an array: Lua's
+    `process.send(pid, topic, ...)` and a Temporal signal with several arguments agree.
+    """
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return list(values)
 
 
 def format_pid(worker_id: str, workflow_id: str) -> str:
