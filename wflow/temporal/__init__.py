@@ -4,7 +4,12 @@ from wflow.temporal._client import connect_client
 from wflow.temporal._connection import BlockingConnection, Connection, WorkflowSummary, connect
 from wflow.temporal._errors import to_application_error, to_wflow_error
 from wflow.temporal._runtime import TemporalRuntime
-from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
+from wflow.temporal._servers import (
+    DEFAULT_ADDRESS,
+    ensure_local_server,
+    is_local_address,
+    split_address,
+)
 from wflow.temporal._session import Session, describe_event
 from wflow.temporal._worker import build_workers, sandbox_runner
 
@@ -19,8 +24,10 @@ __all__ = [
     "connect",
     "connect_client",
     "describe_event",
+    "ensure_local_server",
     "is_local_address",
     "sandbox_runner",
+    "split_address",
     "to_application_error",
     "to_wflow_error",
 ]
