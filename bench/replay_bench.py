@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import sys
 import time
-import types
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from temporalio.worker import Replayer, Worker
 
 from wflow.registry import load_project
 from wflow.temporal import Session, build_workers
-from wflow.temporal._workflows import workflow_class
+from wflow.testing import workflow_class
 
 PROJECT = Path(__file__).parent / "project"
 ORDER = {"order_id": "o-1", "items": ["book", "lamp"], "amount": 42.5, "steps": 0}
@@ -63,17 +62,6 @@ async def _record_histories(registry: Any) -> tuple[dict[str, WorkflowHistory], 
     clients.update({entry.id: client for entry in registry.clients()})
     config = dict(build_workers(registry, clients)[0].config())
     return histories, config
-
-
-def _variant_class(registry: Any, entry_id: str, *, sandboxed: bool) -> type:
-    """wflow's generated class for `entry_id`, with the sandbox switched as asked."""
-    entry = registry.get(entry_id)
-    # workflow_class decides the sandbox from the kind: a stand-in entry flips it; the run
-    # itself still looks up the real entry (and its engine) by ID.
-    stand_in = types.SimpleNamespace(
-        id=entry.id, namespace=entry.namespace, kind="workflow.py", sandboxed=sandboxed
-    )
-    return workflow_class(stand_in, registry)
 
 
 async def _replay(replayer: Replayer, history: WorkflowHistory, n: int) -> tuple[float, float]:
@@ -120,7 +108,7 @@ async def main(argv: Sequence[str]) -> None:
         ),
         "wflow Python DSL (unsandboxed)": (
             Replayer(
-                workflows=[_variant_class(registry, "bench:py_three_calls", sandboxed=False)],
+                workflows=[workflow_class(registry, "bench:py_three_calls", sandboxed=False)],
                 **wflow_kwargs,
             ),
             histories["bench:py_three_calls"],
@@ -131,7 +119,7 @@ async def main(argv: Sequence[str]) -> None:
         ),
         "wflow Lua (sandboxed)": (
             Replayer(
-                workflows=[_variant_class(registry, "bench:lua_three_calls", sandboxed=True)],
+                workflows=[workflow_class(registry, "bench:lua_three_calls", sandboxed=True)],
                 **wflow_kwargs,
             ),
             histories["bench:lua_three_calls"],

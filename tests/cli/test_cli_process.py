@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.processes import Background
-from wflow.temporal._servers import EmbeddedDevServer
+from wflow.testing import EmbeddedDevServer
 
 WORKFLOWS = """
 from typing import Any

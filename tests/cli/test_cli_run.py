@@ -16,7 +16,7 @@ import pytest
 from temporalio.client import Client
 
 from tests.helpers.processes import Background
-from wflow.temporal._servers import EmbeddedDevServer, server_answers
+from wflow.testing import EmbeddedDevServer, server_answers
 
 GREETINGS = """
 import wflow

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.helpers.history import event_summary
 from tests.helpers.ledger import calls
 from tests.helpers.paths import EXAMPLES
 from wflow.model import SpawnOptions, parse_pid
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
+from wflow.testing import event_summary
 
 pytestmark = pytest.mark.timeout(120)
 

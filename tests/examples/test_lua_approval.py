@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaEngine
-from tests.helpers.fakes import FakeProcessClient, FakeRuntime
 from tests.helpers.paths import EXAMPLES
 from wflow.model import FunctionContext
+from wflow.testing import FakeProcessClient, FakeRuntime
 
 registry_module = pytest.importorskip("wflow.registry")
 

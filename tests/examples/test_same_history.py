@@ -18,10 +18,10 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.helpers.history import event_summary
 from tests.helpers.paths import EXAMPLES
 from wflow.registry import load_project
 from wflow.temporal import Session
+from wflow.testing import event_summary
 
 pytestmark = pytest.mark.timeout(120)
 

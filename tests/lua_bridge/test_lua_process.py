@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaScriptError
-from tests.helpers.fakes import SELF_PID, FakeContinueAsNew, FakeRuntime
 from tests.helpers.fakes import run_workflow as _run_workflow
 from wflow.model import ErrorKind, SpawnOptions, WflowError
+from wflow.testing import FAKE_PID as SELF_PID
+from wflow.testing import FakeContinueAsNew, FakeRuntime
 
 # On the first line, so that line numbers in messages are the test source's.
 PRELUDE = 'local funcs, time, workflow = require("funcs"), require("time"), require("workflow"); '

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaEngine
-from tests.helpers.fakes import FakeProcessClient, lua_entry
+from tests.helpers.fakes import lua_entry
 from wflow.model import ErrorKind, FunctionContext, SpawnOptions, WflowError
+from wflow.testing import FakeProcessClient
 
 
 def call(tmp_path: Path, source: str, client: Any, args: list[Any] | None = None) -> Any:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.fakes import FIXTURES, FakeRuntime
+from tests.helpers.fakes import FIXTURES
+from wflow.testing import FakeRuntime
 
 registry_module = pytest.importorskip("wflow.registry")
 

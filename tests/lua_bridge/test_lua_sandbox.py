@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from lua_bridge import LuaEngine, LuaLimits, LuaResourceError, LuaScriptError
-from tests.helpers.fakes import FakeLimits, FakeRuntime, lua_entry, run_workflow
+from tests.helpers.fakes import FakeLimits, lua_entry, run_workflow
 from tests.helpers.paths import REPO
+from wflow.testing import FakeRuntime
 
 ROOT = REPO
 
@@ -316,7 +317,8 @@ CLOSE_SCRIPT = """
 import asyncio, gc, resource, sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from pathlib import Path
-from tests.helpers.fakes import FakeRuntime, run_workflow
+from tests.helpers.fakes import run_workflow
+from wflow.testing import FakeRuntime
 from lua_bridge import LuaEngine
 
 async def main():

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from lua_bridge import LuaEngine, LuaScriptError
-from tests.helpers.fakes import FIXTURES, START, FakeRuntime, lua_entry, run_workflow
+from tests.helpers.fakes import FIXTURES, lua_entry, run_workflow
 from wflow.model import ErrorKind, WflowError
+from wflow.testing import FAKE_START as START
+from wflow.testing import FakeRuntime
 
 # --- the seed's scripts, verbatim -----------------------------------------------------------
 

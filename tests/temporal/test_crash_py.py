@@ -9,13 +9,12 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 
-from tests.helpers.history import wait_for_event
 from tests.helpers.ledger import calls
 from tests.helpers.paths import EXAMPLES
 from tests.helpers.processes import kill_hard, start_worker, stop
 from wflow.registry import load_project
 from wflow.temporal import Session
-from wflow.temporal._servers import EmbeddedDevServer
+from wflow.testing import EmbeddedDevServer, wait_for_event
 
 EXAMPLE = EXAMPLES / "orders_py"
 

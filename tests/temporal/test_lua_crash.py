@@ -25,7 +25,7 @@ from temporalio.client import WorkflowHandle
 from tests.helpers.paths import FIXTURES
 from wflow.registry import load_project
 from wflow.temporal import Session
-from wflow.temporal._servers import EmbeddedDevServer
+from wflow.testing import EmbeddedDevServer
 
 pytestmark = pytest.mark.timeout(180)
 

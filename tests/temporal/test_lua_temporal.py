@@ -24,7 +24,7 @@ from tests.helpers.paths import FIXTURES, REPO
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import load_project
 from wflow.temporal import Session
-from wflow.temporal._servers import start_time_skipping
+from wflow.testing import start_time_skipping
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -15,7 +15,7 @@ from tests.helpers.paths import FIXTURES
 from wflow.model import ErrorKind, WflowError, format_pid
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
-from wflow.temporal._servers import EmbeddedDevServer
+from wflow.testing import EmbeddedDevServer
 
 PROJECT = FIXTURES / "process_py"
 WORKER = "procs:worker"

@@ -13,14 +13,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from wflow.model import ErrorKind, WflowError
-from wflow.temporal._servers import (
-    EmbeddedDevServer,
-    ensure_local_server,
-    find_binary,
-    is_local_address,
-    server_answers,
-    split_address,
-)
+from wflow.temporal import ensure_local_server, is_local_address, split_address
+from wflow.testing import EmbeddedDevServer, find_binary, server_answers
 
 
 def test_find_binary_finds_both_servers() -> None:
