@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 from wflow.model import ErrorKind, WflowError
 
 if TYPE_CHECKING:
-    from wflow.registry import ExtraCheck, Problem, Registry
+    from wflow.registry import Problem, Registry
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app", "main"]
 
@@ -27,8 +27,6 @@ EXIT_FAILED = 1
 """The workflow failed, or the server could not be reached or started."""
 EXIT_USAGE = 2
 """Bad usage or configuration: typer's own usage errors, invalid projects, bad arguments."""
-
-_LUA_KINDS = ("workflow.lua", "function.lua", "library.lua")
 
 app = typer.Typer(
     name="wflow",
@@ -146,37 +144,9 @@ def _errors() -> Iterator[None]:
 def _load(project: Path) -> Registry:
     from wflow.registry import load_project
 
-    return load_project(project, extra_checks=_lua_checks())
-
-
-def _lua_checks() -> list[ExtraCheck]:
-    """The Lua bridge's static checks of Lua entries, if the bridge is installed.
-
-    Syntax errors, unknown or disallowed modules, missing methods and the like, reported as
-    registry problems. Entries whose source file is missing are skipped: the registry reports
-    those already.
-    """
-    try:
-        from lua_bridge import LuaEngine
-    except ImportError:
-        return []
-    from wflow.registry import LuaEntry, Problem
-
-    engine = LuaEngine()
-
-    def check_lua_entries(registry: Registry) -> Iterable[Problem]:
-        problems: list[Problem] = []
-        for entry in registry:
-            if entry.kind not in _LUA_KINDS:
-                continue
-            if isinstance(entry, LuaEntry) and not entry.source_path().is_file():
-                continue
-            for found in engine.check(entry, registry):  # type: ignore[arg-type]
-                message = found.message.removeprefix(f"{found.entry_id}: ")
-                problems.append(Problem(found.file, found.line, message, found.entry_id))
-        return problems
-
-    return [check_lua_entries]
+    # Every command checks the entries' programs too (Lua syntax, modules, ...): a broken
+    # project is reported before anything starts.
+    return load_project(project, check_programs=True)
 
 
 def _parse_args(texts: Iterable[str]) -> list[Any]:

@@ -1,10 +1,13 @@
-"""The Python authoring style: decorators and the workflow-side modules."""
+"""The Python authoring style: decorators, the workflow-side modules and the Python engine."""
 
 from wflow.dsl import channel, errors, funcs, process, time, uuid
 from wflow.dsl._decorators import entry_id_of, function, workflow
+from wflow.dsl._python_engine import PythonEngine, current_function_context
 
 __all__ = [
+    "PythonEngine",
     "channel",
+    "current_function_context",
     "entry_id_of",
     "errors",
     "funcs",

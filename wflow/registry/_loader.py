@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from wflow.registry._messages import describe_error
 from wflow.registry._problems import Problem
-from wflow.registry._schema import ENTRY_TYPES, KINDS, NAME_PATTERN, Entry, LuaEntry
+from wflow.registry._schema import ENTRY_TYPES, KINDS, NAME_PATTERN, Entry
 from wflow.registry._yaml import YamlSyntaxError, line_of, node_line, parse_yaml, to_plain
 
 __all__ = ["INDEX_NAMES", "SUPPORTED_VERSIONS", "discover_files", "load_file", "load_files"]
@@ -215,12 +215,13 @@ def _load_entry(
         return None
     entry.place(namespace, file=path, line=line)
     entry._node = node
-    if isinstance(entry, LuaEntry) and not entry.source_path().is_file():
+    code_file = entry.code_file()
+    if code_file is not None and not code_file.is_file():
         result.problems.append(
             Problem(
                 path,
                 entry.field_line(("source",)),
-                f"source file not found: {entry.source_path()}",
+                f"source file not found: {code_file}",
                 entry_id,
             )
         )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from wflow.model import engine_for, has_engine
 from wflow.registry._decorated import decorated_entries, decorated_in_module, unwrap_target
 from wflow.registry._loader import discover_files, load_files
 from wflow.registry._problems import ConfigError, Problem, sort_problems
@@ -39,6 +40,31 @@ def _defined_below(fn: Callable[..., Any], root: Path) -> bool:
     except TypeError:
         return False
     return source is not None and Path(source).resolve().is_relative_to(root.resolve())
+
+
+def _check_programs(registry: Registry) -> list[Problem]:
+    """Ask each entry's engine to check it without running it (Lua syntax, modules, ...).
+
+    Entries of kinds no engine handles (workers, clients, ...) have no program to check; an
+    entry whose code file is missing is skipped, since loading reported that already.
+
+    Returns:
+        The engines' problems, each message without the entry ID (`Problem` adds it).
+    """
+    problems: list[Problem] = []
+    checked_kinds: dict[str, bool] = {}
+    for entry in registry:
+        if entry.kind not in checked_kinds:
+            checked_kinds[entry.kind] = has_engine(entry.kind)
+        if not checked_kinds[entry.kind]:
+            continue
+        code_file = entry.code_file()
+        if code_file is not None and not code_file.is_file():
+            continue
+        for found in engine_for(entry.kind).check(entry, registry):
+            message = found.message.removeprefix(f"{found.entry_id}: ")
+            problems.append(Problem(found.file, found.line, message, found.entry_id))
+    return problems
 
 
 def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registry, list[Problem]]:
@@ -85,7 +111,12 @@ def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registr
     return registry, sort_problems(problems)
 
 
-def load_project(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -> Registry:
+def load_project(
+    path: str | Path,
+    *,
+    extra_checks: Sequence[ExtraCheck] = (),
+    check_programs: bool = False,
+) -> Registry:
     """Load a project into a registry.
 
     Reads every definition file below `path` (or the one file `path` names), imports the
@@ -95,6 +126,8 @@ def load_project(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -
     Args:
         path: The project folder, or a single definition file.
         extra_checks: More checks to run on the loaded registry.
+        check_programs: Also have each entry's engine check its program (see
+            `validate_project`), as the `wflow` command does before anything else.
 
     Returns:
         The registry.
@@ -102,21 +135,31 @@ def load_project(path: str | Path, *, extra_checks: Sequence[ExtraCheck] = ()) -
     Raises:
         ConfigError: With every problem found, in file and line order.
     """
-    registry, problems = _load(path, extra_checks)
+    checks = [_check_programs, *extra_checks] if check_programs else extra_checks
+    registry, problems = _load(path, checks)
     if problems:
         raise ConfigError(problems)
     return registry
 
 
-def validate_project(path: str | Path, extra_checks: Sequence[ExtraCheck] = ()) -> list[Problem]:
+def validate_project(
+    path: str | Path,
+    extra_checks: Sequence[ExtraCheck] = (),
+    *,
+    check_programs: bool = False,
+) -> list[Problem]:
     """Check a project and return its problems (empty when valid); never raises for them.
 
     Args:
         path: The project folder, or a single definition file.
-        extra_checks: More checks to run on the loaded registry, e.g. Lua syntax checks;
-            each gets the registry (with every entry that loaded) and returns problems.
+        extra_checks: More checks to run on the loaded registry; each gets the registry
+            (with every entry that loaded) and returns problems.
+        check_programs: Also have each entry's engine check its program first: Lua syntax
+            errors, unknown or disallowed modules, missing methods, ... (`Engine.check`).
+            `wflow validate` does.
 
     Returns:
         Every problem found, in file and line order.
     """
-    return _load(path, extra_checks)[1]
+    checks = [_check_programs, *extra_checks] if check_programs else extra_checks
+    return _load(path, checks)[1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ from wflow.registry._decorated import decorated_entries, decorated_entry_of, unw
 from wflow.registry._problems import Problem
 from wflow.registry._schema import PythonEntry
 
-__all__ = ["ImportProblem", "import_target", "put_on_sys_path"]
+__all__ = ["ImportProblem", "find_target", "import_target", "put_on_sys_path"]
 
 
 class ImportProblem(Exception):
@@ -41,8 +40,51 @@ def _describe_import_error(module: str, error: BaseException) -> str:
     return f"cannot import module '{module}': {type(error).__name__}: {error}"
 
 
+class _TargetProblem(Exception):
+    """The module imported, but the dotted name in it does not reach a callable."""
+
+
+class _MissingAttribute(_TargetProblem, AttributeError):
+    pass
+
+
+class _NotCallable(_TargetProblem, TypeError):
+    pass
+
+
+def find_target(module_name: str, qualname: str) -> Any:
+    """Import `module_name` and return the callable its dotted `qualname` names, as found.
+
+    This is the one importer of Python entries: the registry uses it when a project loads,
+    the Python engine each time a workflow run or an activity loads its program.
+
+    Returns:
+        The attribute itself (a decorator's wrapper is not unwrapped).
+
+    Raises:
+        AttributeError: `qualname` does not exist in the module.
+        TypeError: It names something that is not callable.
+        Exception: Whatever importing the module raised, unchanged.
+    """
+    # builtins.__import__ rather than importlib: inside Temporal's sandbox it is the sandbox's
+    # importer, so a workflow's module is loaded fresh and under the sandbox's restrictions.
+    module = __import__(module_name, fromlist=["__name__"])
+    target: Any = module
+    reached = module_name
+    for part in qualname.split("."):
+        if not hasattr(target, part):
+            raise _MissingAttribute(f"module '{reached}' has no attribute '{part}'")
+        target = getattr(target, part)
+        reached = f"{reached}.{part}"
+    if not callable(target):
+        raise _NotCallable(f"'{module_name}.{qualname}' is not callable")
+    return target
+
+
 def import_target(entry: PythonEntry, root: Path | None) -> Callable[..., Any]:
     """Import the callable an entry names and check it against its decorator, if any.
+
+    The result is kept on the entry, so a project's callables are imported once.
 
     Returns:
         The user's function (a decorator's wrapper is unwrapped).
@@ -55,7 +97,11 @@ def import_target(entry: PythonEntry, root: Path | None) -> Callable[..., Any]:
         return entry._target
     put_on_sys_path(root)
     try:
-        module = importlib.import_module(entry.module)
+        target = find_target(entry.module, entry.method)
+    except _TargetProblem as problem:
+        raise ImportProblem(
+            Problem(entry.file, entry.field_line(("method",)), str(problem), entry.id)
+        ) from problem
     except (Exception, SystemExit) as error:  # a module calling sys.exit() is a problem too
         raise ImportProblem(
             Problem(
@@ -65,29 +111,6 @@ def import_target(entry: PythonEntry, root: Path | None) -> Callable[..., Any]:
                 entry.id,
             )
         ) from error
-    target: Any = module
-    reached = entry.module
-    for part in entry.method.split("."):
-        if not hasattr(target, part):
-            raise ImportProblem(
-                Problem(
-                    entry.file,
-                    entry.field_line(("method",)),
-                    f"module '{reached}' has no attribute '{part}'",
-                    entry.id,
-                )
-            )
-        target = getattr(target, part)
-        reached = f"{reached}.{part}"
-    if not callable(target):
-        raise ImportProblem(
-            Problem(
-                entry.file,
-                entry.field_line(("method",)),
-                f"'{entry.module}.{entry.method}' is not callable",
-                entry.id,
-            )
-        )
     decorated_id = decorated_entry_of(target)
     if decorated_id is not None:
         kind = next((d.kind for d in decorated_entries() if d.entry_id == decorated_id), entry.kind)

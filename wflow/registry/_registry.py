@@ -9,9 +9,10 @@ from types import MappingProxyType
 from typing import Any, Literal, TypeVar, Union
 
 from wflow.model import ErrorKind, WflowError
+from wflow.registry._decorated import unwrap_target
 from wflow.registry._messages import format_loc
 from wflow.registry._problems import ConfigError, Problem, sort_problems
-from wflow.registry._python import ImportProblem, import_target
+from wflow.registry._python import ImportProblem, find_target, import_target
 from wflow.registry._schema import (
     Entry,
     FunctionLuaEntry,
@@ -333,19 +334,29 @@ class Registry:
 
     # --- Python entries ---
 
-    def python_target(self, entry: str | Entry) -> Callable[..., Any]:
+    def python_target(self, entry: str | Entry, *, fresh: bool = False) -> Callable[..., Any]:
         """The Python callable of a `workflow.py` / `function.py` entry (imported if needed).
 
         A decorator's wrapper is unwrapped: this is the user's own function.
 
+        Args:
+            entry: The entry or its ID.
+            fresh: Import the module again with the importer in effect now, instead of
+                returning the callable found when the project loaded. Inside a workflow that
+                importer is Temporal's sandbox, which loads the module anew under its
+                restrictions. Errors of the import then propagate as raised.
+
         Raises:
-            WflowError: `INVALID` for another kind or when the callable cannot be imported.
+            WflowError: `INVALID` for another kind or (unless `fresh`) when the callable
+                cannot be imported.
         """
         found = self.get(entry) if isinstance(entry, str) else entry
         if not isinstance(found, PythonEntry):
             raise WflowError(
                 f"'{found.id}' is a {found.kind} entry, not a Python entry", ErrorKind.INVALID
             )
+        if fresh:
+            return unwrap_target(find_target(found.module, found.method))
         try:
             return import_target(found, self.root)
         except ImportProblem as error:

@@ -317,6 +317,13 @@ class Entry(_Strict):
             return self._line
         return line_of(self._node, loc, self._line)
 
+    def code_file(self) -> Path | None:
+        """The file holding the entry's code, when its code is a file of its own (else None).
+
+        Loading reports a code file that does not exist; nothing reads it afterwards.
+        """
+        return None
+
     # --- references ---
 
     def worker_ref(self, role: Literal["workflow", "activity"]) -> str | None:
@@ -385,6 +392,10 @@ class LuaEntry(Entry):
     def source_path(self) -> Path:
         """The Lua file, resolved against the folder of the entry's YAML file."""
         return self.base_dir / self.source[len(_FILE_URL) :]
+
+    def code_file(self) -> Path | None:
+        """The Lua file (`source_path`)."""
+        return self.source_path()
 
     def references(self) -> list[Reference]:
         """Every reference this entry makes to other entries."""

@@ -9,10 +9,9 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.common import RawValue
-from temporalio.exceptions import ApplicationError
 
-from wflow._engines import function_program
-from wflow.model import FunctionContext, FunctionProgram, WflowError
+from wflow.model import FunctionContext, FunctionProgram, WflowError, engine_for
+from wflow.registry import Registry
 from wflow.temporal._connection import BlockingConnection, Connection
 from wflow.temporal._errors import to_application_error
 from wflow.temporal._headers import received_context
@@ -22,7 +21,7 @@ from wflow.temporal._targets import function_entry
 __all__ = ["function_activity"]
 
 
-def function_activity(registry: Any) -> Callable[..., Any]:
+def function_activity(registry: Registry) -> Callable[..., Any]:
     """Return a dynamic activity serving every function entry of `registry`."""
     programs: dict[str, FunctionProgram] = {}
 
@@ -32,10 +31,9 @@ def function_activity(registry: Any) -> Callable[..., Any]:
             try:
                 entry = function_entry(registry, entry_id, "")
             except WflowError as exc:
-                raise ApplicationError(
-                    exc.message, type=exc.kind.value, non_retryable=True
-                ) from None
-            program = function_program(entry, registry)
+                # Retrying cannot make an unknown function appear: fail the call for good.
+                raise to_application_error(exc, non_retryable=True) from None
+            program = engine_for(entry.kind).function_program(entry, registry)
             programs[entry_id] = program
         return program
 

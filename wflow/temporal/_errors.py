@@ -19,11 +19,24 @@ from wflow.model import ErrorKind, WflowError
 __all__ = ["to_application_error", "to_wflow_error"]
 
 
-def to_application_error(error: WflowError) -> ApplicationError:
-    """Return the Temporal failure that carries `error` across the wire."""
+def to_application_error(
+    error: WflowError, *, non_retryable: bool | None = None
+) -> ApplicationError:
+    """Return the Temporal failure that carries `error` across the wire.
+
+    This is the one place a wflow error becomes an `ApplicationError`: its type is the kind,
+    its one detail the error's details (when there are any).
+
+    Args:
+        error: The error.
+        non_retryable: Overrides `not error.retryable`, for failures where Temporal must not
+            retry whatever the kind says (an update's answer, an unknown activity).
+    """
     details: tuple[Any, ...] = () if error.details is None else (error.details,)
+    if non_retryable is None:
+        non_retryable = not error.retryable
     return ApplicationError(
-        error.message, *details, type=error.kind.value, non_retryable=not error.retryable
+        error.message, *details, type=error.kind.value, non_retryable=non_retryable
     )
 
 

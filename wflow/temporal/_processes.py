@@ -28,7 +28,7 @@ from wflow.model import (
     format_pid,
     parse_pid,
 )
-from wflow.temporal._errors import to_wflow_error
+from wflow.temporal._errors import to_application_error, to_wflow_error
 from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
 from wflow.temporal._options import retry_policy, reuse_policy
 from wflow.temporal._targets import host_worker, workflow_entry
@@ -88,19 +88,18 @@ class RunProcesses:
                 if topic == "ok":
                     return value
                 if topic == "nak":
-                    raise temporalio.exceptions.ApplicationError(
+                    rejected = WflowError(
                         f"rejected: {value}" if value is not None else "rejected",
-                        {"rejected": True, "reason": value},
-                        type=ErrorKind.INVALID.value,
-                        non_retryable=True,
+                        ErrorKind.INVALID,
+                        details={"rejected": True, "reason": value},
                     )
-                error = value if isinstance(value, WflowError) else None
-                raise temporalio.exceptions.ApplicationError(
-                    error.message if error else str(value),
-                    *(() if error is None or error.details is None else (error.details,)),
-                    type=(error.kind if error else ErrorKind.UNKNOWN).value,
-                    non_retryable=True,
+                    raise to_application_error(rejected, non_retryable=True)
+                error = (
+                    value
+                    if isinstance(value, WflowError)
+                    else WflowError(str(value), ErrorKind.UNKNOWN)
                 )
+                raise to_application_error(error, non_retryable=True)
         finally:
             del self._updates[update_id]
 
@@ -111,9 +110,8 @@ class RunProcesses:
             return self.state
         if name == "wflow.mailbox":
             return {"pending": self.mailbox.pending(), "bound": self.mailbox.bound}
-        raise temporalio.exceptions.ApplicationError(
-            f"unknown query {name!r} (known: pid, state)", type=ErrorKind.NOT_FOUND.value
-        )
+        unknown = WflowError(f"unknown query {name!r} (known: pid, state)", ErrorKind.NOT_FOUND)
+        raise to_application_error(unknown, non_retryable=False)
 
     # Outgoing: the model's process operations.
 

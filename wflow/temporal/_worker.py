@@ -2,56 +2,73 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from wflow.model import engine_for
+from wflow.registry import Registry, WorkflowEntry
 from wflow.temporal._activities import function_activity
 from wflow.temporal._headers import HeaderInterceptor
 from wflow.temporal._workflows import workflow_class
 
 __all__ = ["build_workers", "sandbox_runner"]
 
-_PASSED_THROUGH = ("wflow", "lua_bridge", "pydantic", "pydantic_core", "ruamel", "lupa")
+_PASSED_THROUGH = ("wflow", "pydantic", "pydantic_core", "ruamel")
+"""wflow and what its own modules import; engines add theirs (`Engine.sandbox_passthrough`)."""
 
 
-def sandbox_runner() -> SandboxedWorkflowRunner:
+def sandbox_runner(passthrough: Iterable[str] = ()) -> SandboxedWorkflowRunner:
     """Return the sandbox runner for Python workflows.
 
     wflow itself is passed through: its workflow classes are generated at run time and must be
     found by name, and its modules hold no per-workflow state. User modules are still
     re-imported inside the sandbox with its restrictions.
+
+    Args:
+        passthrough: More modules to pass through, e.g. those the engines of the worker's
+            workflows name.
     """
-    restrictions = SandboxRestrictions.default.with_passthrough_modules(*_PASSED_THROUGH)
+    modules = dict.fromkeys([*_PASSED_THROUGH, *passthrough])  # ordered, without repeats
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*modules)
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
-def build_workers(registry: Any, clients: Mapping[str | None, Client]) -> list[Worker]:
+def _engine_passthrough(workflows: Iterable[WorkflowEntry]) -> list[str]:
+    # Only workflows run in the sandbox, so only their engines' modules matter.
+    modules: list[str] = []
+    for entry in workflows:
+        modules.extend(engine_for(entry.kind).sandbox_passthrough)
+    return modules
+
+
+def build_workers(registry: Registry, clients: Mapping[str | None, Client]) -> list[Worker]:
     """Return one Temporal worker per auto-started `temporal.worker` entry with work.
+
+    Which entries a worker serves is the registry's rule (`Registry.workflows_on`,
+    `Registry.functions_on`).
 
     Args:
         registry: The project registry.
         clients: Connected clients by `temporal.client` entry ID (None for a worker without
             a client reference).
+
+    Raises:
+        WflowError: `INVALID` when a workflow has no worker to run on.
     """
+    starting = [worker for worker in registry.workers() if worker.lifecycle.auto_start]
+    if starting:
+        # A workflow no worker serves would wait forever: refuse to start instead.
+        for entry in registry.workflows():
+            registry.worker_of(entry, "workflow")
     workers: list[Worker] = []
     activity = function_activity(registry)
-    for worker_entry in registry.workers():
-        if not worker_entry.lifecycle.auto_start:
-            continue
-        workflows = [
-            workflow_class(entry, registry)
-            for entry in registry.workflows()
-            if registry.worker_of(entry.id, "workflow").id == worker_entry.id
-        ]
-        has_functions = any(
-            registry.worker_of(entry.id, "activity").id == worker_entry.id
-            for entry in registry.functions()
-        )
-        if not workflows and not has_functions:
+    for worker_entry in starting:
+        served = registry.workflows_on(worker_entry)
+        if not served and not registry.functions_on(worker_entry):
             continue
         client_entry = registry.client_of(worker_entry)
         options = worker_entry.worker_options
@@ -66,10 +83,10 @@ def build_workers(registry: Any, clients: Mapping[str | None, Client]) -> list[W
             Worker(
                 clients[client_entry.id if client_entry is not None else None],
                 task_queue=registry.task_queue_of(worker_entry),
-                workflows=workflows,
+                workflows=[workflow_class(entry, registry) for entry in served],
                 # Always: workflows terminate other workflows through it too.
                 activities=[activity],
-                workflow_runner=sandbox_runner(),
+                workflow_runner=sandbox_runner(_engine_passthrough(served)),
                 interceptors=[HeaderInterceptor()],
                 **extra,
             )

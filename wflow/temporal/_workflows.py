@@ -16,8 +16,8 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RawValue
 
-from wflow._engines import workflow_program
-from wflow.model import WflowError
+from wflow.model import WflowError, engine_for, message_payload
+from wflow.registry import Registry, WorkflowEntry
 from wflow.temporal._errors import to_application_error
 from wflow.temporal._headers import signal_sender
 from wflow.temporal._runtime import TemporalRuntime
@@ -27,7 +27,9 @@ __all__ = ["run_workflow_entry", "workflow_class"]
 _serial = itertools.count(1)
 
 
-async def run_workflow_entry(runtime: TemporalRuntime, registry: Any, args: Sequence[Any]) -> Any:
+async def run_workflow_entry(
+    runtime: TemporalRuntime, registry: Registry, args: Sequence[Any]
+) -> Any:
     """Run the runtime's workflow entry inside the current Temporal workflow."""
     runtime.processes.restore_carried()
     entry = registry.get(runtime.info().entry_id)
@@ -36,7 +38,7 @@ async def run_workflow_entry(runtime: TemporalRuntime, registry: Any, args: Sequ
     with workflow.unsafe.sandbox_import_notification_policy(
         workflow.SandboxImportNotificationPolicy.SILENT
     ):
-        program = workflow_program(entry, registry)
+        program = engine_for(entry.kind).workflow_program(entry, registry)
     try:
         return await program.run(runtime, list(args))
     except WflowError as exc:
@@ -44,11 +46,8 @@ async def run_workflow_entry(runtime: TemporalRuntime, registry: Any, args: Sequ
 
 
 def _payload(raw: Sequence[RawValue]) -> Any:
-    # One argument is the payload; none is nil; several travel as an array (Lua's send(...)).
-    values = [workflow.payload_converter().from_payload(item.payload) for item in raw]
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else values
+    converter = workflow.payload_converter()
+    return message_payload([converter.from_payload(item.payload) for item in raw])
 
 
 class _EntryWorkflow:
@@ -71,13 +70,16 @@ class _EntryWorkflow:
         return self.runtime.processes.on_query(name)
 
 
-def workflow_class(entry: Any, registry: Any) -> type:
-    """Return a new Temporal workflow class whose type name is `entry`'s ID."""
-    entry_id: str = entry.id
-    sandboxed = entry.kind == "workflow.py" and bool(getattr(entry, "sandboxed", True))
+def workflow_class(entry: WorkflowEntry, registry: Registry) -> type:
+    """Return a new Temporal workflow class whose type name is `entry`'s ID.
+
+    Its engine says whether it runs in Temporal's Python sandbox.
+    """
+    entry_id = entry.id
+    sandboxed = engine_for(entry.kind).needs_sandbox(entry)
     name = f"Workflow{next(_serial)}_{re.sub(r'[^0-9A-Za-z_]', '_', entry_id)}"
 
-    namespace_of_entry: str = entry.namespace
+    namespace_of_entry = entry.namespace
 
     def __init__(self: _EntryWorkflow) -> None:
         self.runtime = TemporalRuntime(entry_id, namespace_of_entry, registry)

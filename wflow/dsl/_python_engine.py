@@ -1,4 +1,4 @@
-"""Runs decorated (or YAML-declared) Python callables as workflow and function programs."""
+"""The engine of Python entries: runs decorated (or YAML-declared) callables as programs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from wflow.model import (
     WorkflowRuntime,
     bind_runtime,
 )
+from wflow.registry import Entry, Problem, PythonEntry, Registry, WorkflowPyEntry
 
 __all__ = ["PythonEngine", "current_function_context"]
 
@@ -25,19 +26,6 @@ _function_context: contextvars.ContextVar[FunctionContext | None] = contextvars.
 def current_function_context() -> FunctionContext | None:
     """Return the context of the function call running in this task, if any."""
     return _function_context.get()
-
-
-def _import_target(module_name: str, qualname: str) -> Callable[..., Any]:
-    # builtins.__import__ rather than importlib: inside Temporal's sandbox it is the sandbox's
-    # importer, so the user module is loaded fresh and under the sandbox's restrictions.
-    module = __import__(module_name, fromlist=["__name__"])
-    target: Any = module
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    if not callable(target):
-        raise TypeError(f"{module_name}.{qualname} is not callable")
-    unwrapped: Callable[..., Any] = inspect.unwrap(target)
-    return unwrapped
 
 
 class _PythonWorkflowProgram:
@@ -76,12 +64,30 @@ class _AsyncPythonFunctionProgram:
 
 
 class PythonEngine:
-    """Loads `workflow.py` and `function.py` entries."""
+    """Loads `workflow.py` and `function.py` entries (an `wflow.model.Engine`).
 
-    def workflow_program(self, entry: Any, registry: Any) -> _PythonWorkflowProgram:
-        """Return the program of a Python workflow entry (importing its module here)."""
-        fn = _import_target(entry.module, entry.method)
+    Attributes:
+        kinds: `workflow.py` and `function.py`.
+        sandbox_passthrough: None beyond wflow's own: a Python workflow's modules are
+            re-imported inside Temporal's sandbox, which is the point of it.
+    """
+
+    kinds: frozenset[str] = frozenset({"workflow.py", "function.py"})
+    sandbox_passthrough: tuple[str, ...] = ()
+
+    def workflow_program(self, entry: Entry, registry: Registry) -> _PythonWorkflowProgram:
+        """Return the program of a Python workflow entry.
+
+        The module is imported again here, with the importer in effect (inside a workflow
+        run: Temporal's sandbox), so each run gets a fresh copy under its restrictions.
+
+        Raises:
+            WflowError: `INVALID` when the entry is not a Python entry or its callable is
+                not an `async def` function.
+        """
+        fn = registry.python_target(entry, fresh=True)
         if not inspect.iscoroutinefunction(fn):
+            assert isinstance(entry, PythonEntry)  # python_target refuses any other
             raise WflowError(
                 f"workflow {entry.id}: {entry.module}.{entry.method} must be an async function",
                 ErrorKind.INVALID,
@@ -89,10 +95,26 @@ class PythonEngine:
         return _PythonWorkflowProgram(fn)
 
     def function_program(
-        self, entry: Any, registry: Any
+        self, entry: Entry, registry: Registry
     ) -> _PythonFunctionProgram | _AsyncPythonFunctionProgram:
-        """Return the program of a Python function entry."""
-        fn = _import_target(entry.module, entry.method)
+        """Return the program of a Python function entry (sync or async).
+
+        Raises:
+            WflowError: `INVALID` when the entry is not a Python entry.
+        """
+        fn = registry.python_target(entry, fresh=True)
         if inspect.iscoroutinefunction(fn):
             return _AsyncPythonFunctionProgram(fn)
         return _PythonFunctionProgram(fn)
+
+    def needs_sandbox(self, entry: Entry) -> bool:
+        """Return the entry's `sandboxed` flag (True unless the workflow opted out)."""
+        return isinstance(entry, WorkflowPyEntry) and entry.sandboxed
+
+    def check(self, entry: Entry, registry: Registry) -> list[Problem]:
+        """Return no problems: loading the project already imported every Python callable.
+
+        The registry reports modules that do not import, missing or uncallable attributes and
+        decorator mismatches; nothing more is known about a Python entry without running it.
+        """
+        return []
