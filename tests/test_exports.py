@@ -1,0 +1,133 @@
+"""The public surface, pinned: adding or removing an export is a decision, made here too.
+
+When a package's `__all__` changes on purpose, update its list below in the same commit.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+EXPORTS: dict[str, list[str]] = {
+    "wflow": [
+        "Connection",
+        "ErrorKind",
+        "Event",
+        "Message",
+        "RetryPolicy",
+        "SpawnOptions",
+        "WflowError",
+        "channel",
+        "connect",
+        "errors",
+        "funcs",
+        "function",
+        "process",
+        "time",
+        "uuid",
+        "workflow",
+    ],
+    "wflow.model": [
+        "DEFAULT_MAILBOX_BOUND",
+        "DEFAULT_START_TO_CLOSE",
+        "ENGINE_ENTRY_POINT_GROUP",
+        "UPDATE_PID_PREFIX",
+        "ActivityOptions",
+        "CallHandle",
+        "Channel",
+        "Engine",
+        "ErrorKind",
+        "Event",
+        "FunctionContext",
+        "FunctionProgram",
+        "Mailbox",
+        "Message",
+        "ProcessClient",
+        "RetryPolicy",
+        "SelectResult",
+        "SpawnOptions",
+        "WflowError",
+        "WorkflowInfo",
+        "WorkflowProgram",
+        "WorkflowRuntime",
+        "after_channel",
+        "bind_runtime",
+        "current_runtime",
+        "engine_for",
+        "error_is",
+        "format_duration",
+        "format_pid",
+        "has_engine",
+        "in_workflow",
+        "make_uuid7",
+        "message_payload",
+        "new_error",
+        "parse_byte_size",
+        "parse_duration",
+        "parse_pid",
+        "register_engine",
+        "result_channel",
+        "select",
+        "wrap_error",
+    ],
+    "wflow.testing": [
+        "FAKE_PID",
+        "FAKE_START",
+        "FAKE_WORKER",
+        "EmbeddedDevServer",
+        "FakeCallHandle",
+        "FakeChild",
+        "FakeContinueAsNew",
+        "FakeProcessClient",
+        "FakeResult",
+        "FakeRuntime",
+        "WorkflowUnderTest",
+        "decode_payloads",
+        "dev_server",
+        "event_summary",
+        "find_binary",
+        "free_port",
+        "history_summary",
+        "replayer",
+        "run_workflow",
+        "server_answers",
+        "start_time_skipping",
+        "time_skipping_server",
+        "wait_for_event",
+        "workflow_class",
+        "workflow_classes",
+        "workflow_program",
+    ],
+    "lua_bridge": [
+        "DEFAULT_MAX_INSTRUCTIONS",
+        "DEFAULT_MAX_MEMORY",
+        "FUNCTION_MODULES",
+        "LUA_VERSION",
+        "WORKFLOW_MODULES",
+        "LuaEngine",
+        "LuaEntryLike",
+        "LuaFunctionProgram",
+        "LuaLimits",
+        "LuaProblem",
+        "LuaResourceError",
+        "LuaScriptError",
+        "LuaValueError",
+        "LuaWorkflowProgram",
+        "RegistryLike",
+    ],
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(EXPORTS))
+def test_exports_are_pinned(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert sorted(module.__all__) == sorted(EXPORTS[module_name])
+    assert len(set(module.__all__)) == len(module.__all__), "an export is listed twice"
+
+
+@pytest.mark.parametrize("module_name", sorted(EXPORTS))
+def test_every_export_exists(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert missing == []
