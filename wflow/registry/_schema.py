@@ -596,39 +596,6 @@ class TemporalClientEntry(Entry):
             raise ValueError(f"invalid address {value!r}: expected host:port")
         return value
 
-    def resolve_path(self, path: str) -> Path:
-        """Resolve a file path of this entry (cert_file, ca_file, ...) against its folder."""
-        return self.base_dir / path
-
-    def api_key_value(self) -> str | None:
-        """The API key, read from `api_key`, `api_key_file` or `api_key_env`; None if unused.
-
-        Raises:
-            WflowError: `INVALID` when the file cannot be read or the variable is unset.
-        """
-        auth = self.auth
-        if auth.type != "api_key":
-            return None
-        if auth.api_key:
-            return auth.api_key
-        if auth.api_key_file:
-            path = self.resolve_path(auth.api_key_file)
-            try:
-                return path.read_text(encoding="utf-8").strip()
-            except OSError as error:
-                raise WflowError(
-                    f"{self.id}: cannot read api_key_file {path}: {error.strerror}",
-                    ErrorKind.INVALID,
-                ) from error
-        assert auth.api_key_env is not None
-        value = os.environ.get(auth.api_key_env)
-        if value is None:
-            raise WflowError(
-                f"{self.id}: environment variable {auth.api_key_env} (api_key_env) is not set",
-                ErrorKind.INVALID,
-            )
-        return value
-
 
 class WorkerLifecycle(_Strict):
     """When a worker runs."""

@@ -13,7 +13,7 @@ from temporalio.common import RawValue
 from wflow.model import FunctionContext, FunctionProgram, WflowError, engine_for
 from wflow.registry import Registry
 from wflow.temporal._connection import BlockingConnection, Connection
-from wflow.temporal._errors import to_application_error
+from wflow.temporal._error_mapping import to_application_error
 from wflow.temporal._headers import received_context
 from wflow.temporal._processes import INTERNAL_TERMINATE
 from wflow.temporal._targets import function_entry

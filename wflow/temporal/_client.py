@@ -5,25 +5,25 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.service import TLSConfig
 
 from wflow.model import ErrorKind, WflowError, parse_duration
+from wflow.registry import TemporalClientEntry
 from wflow.temporal._servers import DEFAULT_ADDRESS
 
 __all__ = ["connect_client"]
 
 
-def _describe(entry: Any) -> str:
+def _describe(entry: TemporalClientEntry | None) -> str:
     return f" (temporal.client {entry.id})" if entry is not None else ""
 
 
-def _read(entry: Any, path_text: str, what: str) -> bytes:
+def _read(entry: TemporalClientEntry, path_text: str, what: str) -> bytes:
     path = Path(path_text)
-    if not path.is_absolute() and getattr(entry, "file", None) is not None:
-        path = Path(entry.file).parent / path
+    if not path.is_absolute() and entry.file is not None:
+        path = entry.file.parent / path
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -32,9 +32,9 @@ def _read(entry: Any, path_text: str, what: str) -> bytes:
         ) from None
 
 
-def _api_key(entry: Any) -> str | None:
-    auth: Any = getattr(entry, "auth", None)
-    if auth is None or auth.type != "api_key":
+def _api_key(entry: TemporalClientEntry | None) -> str | None:
+    auth = entry.auth if entry is not None else None
+    if entry is None or auth is None or auth.type != "api_key":
         return None
     if auth.api_key:
         return str(auth.api_key)
@@ -49,25 +49,26 @@ def _api_key(entry: Any) -> str | None:
     return value
 
 
-def _tls(entry: Any) -> TLSConfig | bool:
+def _tls(entry: TemporalClientEntry | None) -> TLSConfig | bool:
     if entry is None:
         return False
-    tls: Any = getattr(entry, "tls", None)
-    auth: Any = getattr(entry, "auth", None)
-    mtls = auth is not None and auth.type == "mtls"
-    if not mtls and not (tls is not None and tls.enabled):
+    tls, auth = entry.tls, entry.auth
+    mtls = auth.type == "mtls"
+    if not mtls and not tls.enabled:
         # An API key is only ever sent over TLS.
         return _api_key(entry) is not None
-    ca_file = tls.ca_file if tls is not None else None
     return TLSConfig(
-        server_root_ca_cert=_read(entry, ca_file, "tls.ca_file") if ca_file else None,
-        domain=tls.server_name if tls is not None else None,
-        client_cert=_read(entry, auth.cert_file, "auth.cert_file") if mtls else None,
-        client_private_key=_read(entry, auth.key_file, "auth.key_file") if mtls else None,
+        server_root_ca_cert=_read(entry, tls.ca_file, "tls.ca_file") if tls.ca_file else None,
+        domain=tls.server_name,
+        # The schema makes an mtls auth name both files.
+        client_cert=_read(entry, auth.cert_file or "", "auth.cert_file") if mtls else None,
+        client_private_key=_read(entry, auth.key_file or "", "auth.key_file") if mtls else None,
     )
 
 
-async def connect_client(entry: Any, *, address: str | None = None) -> Client:
+async def connect_client(
+    entry: TemporalClientEntry | None, *, address: str | None = None
+) -> Client:
     """Connect as `entry` (a `temporal.client` entry, or None for the local default).
 
     Raises:
@@ -75,7 +76,7 @@ async def connect_client(entry: Any, *, address: str | None = None) -> Client:
     """
     target = address or (entry.address if entry is not None else DEFAULT_ADDRESS)
     namespace = entry.temporal_namespace if entry is not None else "default"
-    timeout = parse_duration(getattr(entry, "connection_timeout", None) or "10s")
+    timeout = parse_duration((entry.connection_timeout if entry is not None else None) or "10s")
     try:
         return await asyncio.wait_for(
             Client.connect(target, namespace=namespace, tls=_tls(entry), api_key=_api_key(entry)),

@@ -23,10 +23,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_pid
+from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
-from wflow.temporal._errors import to_wflow_error
-from wflow.temporal._options import conflict_policy, retry_policy, reuse_policy
-from wflow.temporal._targets import host_worker, workflow_entry
+from wflow.temporal._error_mapping import to_wflow_error
+from wflow.temporal._policies import conflict_policy, retry_policy, reuse_policy
+from wflow.temporal._targets import default_workflow_id, host_worker, workflow_entry
 
 __all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
 
@@ -71,22 +72,22 @@ class Connection:
         clients: Connected clients by `temporal.client` entry ID (None for a worker without).
     """
 
-    def __init__(self, registry: Any, clients: Mapping[str | None, Client]) -> None:
+    def __init__(self, registry: Registry, clients: Mapping[str | None, Client]) -> None:
         self.registry = registry
         self._clients = dict(clients)
 
-    def _client_of_worker(self, worker: Any) -> Client:
+    def _client_of_worker(self, worker: str | TemporalWorkerEntry) -> Client:
         client_entry = self.registry.client_of(worker)
         key = client_entry.id if client_entry is not None else None
         client = self._clients.get(key) or self._clients.get(None)
         if client is None:
-            raise WflowError(f"no connection for worker {worker.id}", ErrorKind.UNAVAILABLE)
+            worker_id = worker if isinstance(worker, str) else worker.id
+            raise WflowError(f"no connection for worker {worker_id}", ErrorKind.UNAVAILABLE)
         return client
 
     def _handle(self, pid: str) -> WorkflowHandle[Any, Any]:
         worker_id, workflow_id = parse_pid(pid)
-        worker = self.registry.get(worker_id)
-        return self._client_of_worker(worker).get_workflow_handle(workflow_id)
+        return self._client_of_worker(worker_id).get_workflow_handle(workflow_id)
 
     async def spawn(
         self,
@@ -105,7 +106,9 @@ class Connection:
         target = workflow_entry(self.registry, entry, "")
         # Outside workflows there is no caller: a bare host resolves in the entry's namespace.
         worker = host_worker(self.registry, host, target, target.namespace)
-        workflow_id = options.workflow_id_for(target.id) or f"{target.id}-{uuid.uuid4().hex[:12]}"
+        workflow_id = options.workflow_id_for(target.id) or default_workflow_id(
+            target.id, uuid.uuid4()
+        )
         pid = format_pid(worker.id, workflow_id)
         extra: dict[str, Any] = {}
         policy = options.conflict_policy()
@@ -238,7 +241,7 @@ class Connection:
         return found[:limit]
 
 
-async def connect(project: str | Path | Any, *, address: str | None = None) -> Connection:
+async def connect(project: str | Path | Registry, *, address: str | None = None) -> Connection:
     """Connect to the cluster(s) a project's `temporal.client` entries name.
 
     Args:

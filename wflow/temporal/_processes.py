@@ -1,6 +1,6 @@
 """The process half of a workflow run: mailbox, messages, children, updates, state.
 
-Kept apart from the call half (`_runtime.py`) because it owns per-run state that Temporal's
+Kept apart from the call half (`_temporal_runtime.py`) because it owns per-run state that Temporal's
 signal, update and query handlers feed.
 """
 
@@ -28,10 +28,11 @@ from wflow.model import (
     format_pid,
     parse_pid,
 )
-from wflow.temporal._errors import to_application_error, to_wflow_error
+from wflow.registry import Registry
+from wflow.temporal._error_mapping import to_application_error, to_wflow_error
 from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
-from wflow.temporal._options import retry_policy, reuse_policy
-from wflow.temporal._targets import host_worker, workflow_entry
+from wflow.temporal._policies import retry_policy, reuse_policy
+from wflow.temporal._targets import default_workflow_id, host_worker, workflow_entry
 
 __all__ = ["INTERNAL_TERMINATE", "RunProcesses", "UpdateReply"]
 
@@ -49,13 +50,13 @@ class UpdateReply:
 class RunProcesses:
     """Per-run process state and the operations on it."""
 
-    def __init__(self, entry_id: str, namespace: str, registry: Any) -> None:
+    def __init__(self, entry_id: str, namespace: str, registry: Registry) -> None:
         self._entry_id = entry_id
         self._namespace = namespace
         self._registry = registry
         worker = registry.worker_of(entry_id, "workflow")
         self.pid = format_pid(worker.id, workflow.info().workflow_id)
-        self.mailbox = Mailbox(registry.get(entry_id).mailbox_bound)
+        self.mailbox = Mailbox(workflow_entry(registry, entry_id, "").mailbox_bound)
         self.state: Any = None
         self._children: dict[str, temporalio.workflow.ChildWorkflowHandle[Any, Any]] = {}
         self._updates: dict[str, UpdateReply] = {}
@@ -153,8 +154,8 @@ class RunProcesses:
     ) -> str:
         target = workflow_entry(self._registry, entry, self._namespace)
         worker = host_worker(self._registry, host, target, self._namespace)
-        workflow_id = (
-            options.workflow_id_for(target.id) or f"{target.id}-{workflow.uuid4().hex[:12]}"
+        workflow_id = options.workflow_id_for(target.id) or default_workflow_id(
+            target.id, workflow.uuid4()
         )
         pid = format_pid(worker.id, workflow_id)
         try:

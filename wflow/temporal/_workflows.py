@@ -18,9 +18,9 @@ from temporalio.common import RawValue
 
 from wflow.model import WflowError, engine_for, message_payload
 from wflow.registry import Registry, WorkflowEntry
-from wflow.temporal._errors import to_application_error
+from wflow.temporal._error_mapping import to_application_error
 from wflow.temporal._headers import signal_sender
-from wflow.temporal._runtime import TemporalRuntime
+from wflow.temporal._temporal_runtime import TemporalRuntime
 
 __all__ = ["run_workflow_entry", "workflow_class"]
 

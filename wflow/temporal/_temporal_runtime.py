@@ -17,10 +17,12 @@ from wflow.model import (
     SpawnOptions,
     WflowError,
     WorkflowInfo,
+    make_uuid7,
 )
-from wflow.temporal._errors import to_wflow_error
+from wflow.registry import FunctionEntry, Registry
+from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._headers import outgoing_context
-from wflow.temporal._options import retry_policy
+from wflow.temporal._policies import retry_policy
 from wflow.temporal._processes import RunProcesses
 from wflow.temporal._targets import function_entry
 
@@ -55,7 +57,7 @@ class TemporalRuntime:
         registry: The project registry.
     """
 
-    def __init__(self, entry_id: str, namespace: str, registry: Any) -> None:
+    def __init__(self, entry_id: str, namespace: str, registry: Registry) -> None:
         self._entry_id = entry_id
         self._namespace = namespace
         self._registry = registry
@@ -85,11 +87,7 @@ class TemporalRuntime:
 
     def uuid7(self) -> uuid.UUID:
         """Return a UUIDv7 from the workflow clock and deterministic randomness."""
-        millis = int(workflow.now().timestamp() * 1000) & ((1 << 48) - 1)
-        rand = workflow.random().getrandbits(74)
-        value = (millis << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62)
-        value |= rand & ((1 << 62) - 1)
-        return uuid.UUID(int=value)
+        return make_uuid7(int(workflow.now().timestamp() * 1000), workflow.random().getrandbits(74))
 
     def random_seed(self) -> int:
         """Return 64 deterministic random bits."""
@@ -99,7 +97,7 @@ class TemporalRuntime:
         """Wait on a durable timer."""
         await workflow.sleep(duration)
 
-    def _function_entry(self, target: str) -> Any:
+    def _function_entry(self, target: str) -> FunctionEntry:
         try:
             return function_entry(self._registry, target, self._namespace)
         except WflowError as exc:

@@ -15,10 +15,11 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from wflow.model import format_duration
+from wflow.registry import Registry, TemporalClientEntry
 from wflow.temporal._client import connect_client
-from wflow.temporal._errors import to_wflow_error
+from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
-from wflow.temporal._targets import workflow_entry
+from wflow.temporal._targets import default_workflow_id, workflow_entry
 from wflow.temporal._worker import build_workers
 
 __all__ = ["Session", "describe_event"]
@@ -65,7 +66,7 @@ class Session:
 
     def __init__(
         self,
-        registry: Any,
+        registry: Registry,
         *,
         mode: Literal["auto", "time-skipping"] = "auto",
         state_dir: Path | None = None,
@@ -76,8 +77,8 @@ class Session:
     ) -> None:
         self.registry = registry
         self._mode = mode
-        root = getattr(registry, "root", None)
-        self._state_dir = state_dir or (Path(root) / ".wflow" if root else Path(".wflow"))
+        root = registry.root
+        self._state_dir = state_dir or (root / ".wflow" if root else Path(".wflow"))
         self._address = address
         self._progress = progress
         self._start_workers = start_workers
@@ -121,7 +122,7 @@ class Session:
             for entry in [*self.registry.clients(), None]:
                 self._clients[entry.id if entry is not None else None] = env.client
             return
-        entries = list(self.registry.clients()) or [None]
+        entries: list[TemporalClientEntry | None] = [*self.registry.clients()] or [None]
         for entry in entries:
             address = self._address or (entry.address if entry is not None else DEFAULT_ADDRESS)
             namespace = entry.temporal_namespace if entry is not None else "default"
@@ -152,7 +153,7 @@ class Session:
         return await client.start_workflow(
             entry_id,
             args=list(args),
-            id=workflow_id or f"{entry_id}-{uuid.uuid4().hex[:12]}",
+            id=workflow_id or default_workflow_id(entry_id, uuid.uuid4()),
             task_queue=task_queue,
         )
 
