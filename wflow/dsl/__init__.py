@@ -1,4 +1,10 @@
-"""The Python authoring style: decorators, the workflow-side modules and the Python engine."""
+"""The Python authoring style: decorators, the workflow-side modules and the Python engine.
+
+The workflow-side modules mirror Lua's, one file each: `funcs`, `time`, `uuid`, `process`,
+`channel`, `errors` and `workflow` (`wflow/dsl/workflow.py`). The name `workflow` exported
+here is the decorator, which carries the `workflow` module's functions too
+(`wflow.workflow.info()`).
+"""
 
 from wflow.dsl import channel, errors, funcs, process, time, uuid
 from wflow.dsl._decorators import entry_id_of, function, workflow

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from wflow.model import DEFAULT_MAILBOX_BOUND, SpawnOptions, WorkflowInfo, current_runtime
+from wflow.dsl.workflow import attrs, exec, info, set_state, version
+from wflow.model import DEFAULT_MAILBOX_BOUND
 
 __all__ = ["entry_id_of", "function", "workflow"]
 
@@ -15,8 +16,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _ENTRY_ATTR = "__wflow_entry__"
 
 
-class _WorkflowModule:
-    """`@wflow.workflow(...)` registers a workflow; its attributes mirror Lua's `workflow`."""
+class _WorkflowDecorator:
+    """`@wflow.workflow(...)` registers a workflow; it also carries `wflow.dsl.workflow`."""
 
     def __call__(
         self,
@@ -67,41 +68,17 @@ class _WorkflowModule:
 
         return register
 
-    @staticmethod
-    def info() -> WorkflowInfo:
-        """Return facts about the running workflow (IDs, type, queue, attempt, history length)."""
-        return current_runtime().info()
-
-    @staticmethod
-    def version(change_id: str, min_version: int, max_version: int) -> int:
-        """Return which version of a changed piece of code this run follows.
-
-        New runs get `max_version`; runs started before the change keep the version they
-        took when they passed this point (`min_version` if before any versioned change).
-        """
-        return current_runtime().version(change_id, min_version, max_version)
-
-    @staticmethod
-    def set_state(value: Any) -> None:
-        """Set what `wflow query PROJECT PID state` returns (JSON-compatible)."""
-        current_runtime().set_state(value)
-
-    @staticmethod
-    def attrs(
-        *, search: Mapping[str, Any] | None = None, memo: Mapping[str, Any] | None = None
-    ) -> None:
-        """Upsert search attributes and memo fields of this workflow."""
-        current_runtime().set_attrs(search, memo)
-
-    @staticmethod
-    async def exec(entry: str, *args: Any) -> Any:
-        """Run workflow `entry` as a child on its own worker and wait for its result."""
-        runtime = current_runtime()
-        return await runtime.wait(await runtime.spawn(entry, None, args, SpawnOptions()))
+    # The workflow-side functions, so that `wflow.workflow.info()` works where the name
+    # `wflow.workflow` is this decorator. Their one definition is `wflow.dsl.workflow`.
+    info = staticmethod(info)
+    version = staticmethod(version)
+    set_state = staticmethod(set_state)
+    attrs = staticmethod(attrs)
+    exec = staticmethod(exec)
 
 
-workflow = _WorkflowModule()
-"""Decorator for workflow functions, and the workflow-side `workflow` module."""
+workflow = _WorkflowDecorator()
+"""Decorator for workflow functions; its attributes are the functions of `wflow.dsl.workflow`."""
 
 
 def function(entry_id: str, *, worker: str | None = None) -> Callable[[F], F]:
