@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
-
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -71,14 +69,6 @@ def build_workers(registry: Registry, clients: Mapping[str | None, Client]) -> l
         if not served and not registry.functions_on(worker_entry):
             continue
         client_entry = registry.client_of(worker_entry)
-        options = worker_entry.worker_options
-        settings = {
-            "max_concurrent_activities": options.max_concurrent_activity_execution_size,
-            "max_concurrent_workflow_tasks": options.max_concurrent_workflow_task_execution_size,
-            "max_cached_workflows": options.max_cached_workflows,
-            "identity": options.identity,
-        }
-        extra: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
         workers.append(
             Worker(
                 clients[client_entry.id if client_entry is not None else None],
@@ -88,7 +78,7 @@ def build_workers(registry: Registry, clients: Mapping[str | None, Client]) -> l
                 activities=[activity],
                 workflow_runner=sandbox_runner(_engine_passthrough(served)),
                 interceptors=[HeaderInterceptor()],
-                **extra,
+                **worker_entry.worker_options.to_temporalio_kwargs(),
             )
         )
     return workers
