@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from wflow.model._channel import Channel
 from wflow.model._errors import WflowError
 from wflow.model._runtime import CallHandle, WorkflowRuntime
 
-__all__ = ["after_channel", "result_channel"]
+__all__ = ["TaskStarter", "after_channel", "result_channel"]
+
+TaskStarter = Callable[[Coroutine[Any, Any, None]], "asyncio.Future[Any]"]
+"""Starts the task that feeds a channel (the default keeps it referenced until done).
+
+A caller that owns its tasks (the Lua driver cancels them when a run ends and fails the run
+when one fails) passes its own starter.
+"""
 
 # Tasks must stay referenced until done, or the loop may drop them.
-_pending: set[asyncio.Future[None]] = set()
+_pending: set[asyncio.Future[Any]] = set()
 
 
-def _keep(task: asyncio.Future[None]) -> None:
+def _keep(coro: Coroutine[Any, Any, None]) -> asyncio.Future[Any]:
+    task = asyncio.ensure_future(coro)
     _pending.add(task)
     task.add_done_callback(_pending.discard)
+    return task
 
 
-def result_channel(handle: CallHandle) -> Channel:
-    """Return a channel that receives the call's value (or its `WflowError`) once, then closes."""
+def result_channel(
+    handle: CallHandle, *, close: bool = True, start: TaskStarter | None = None
+) -> Channel:
+    """Return a channel that receives the call's value (or its `WflowError`) once.
+
+    Args:
+        handle: The started call.
+        close: Close the channel after the value (Python's `future.channel()`); Lua's
+            `future:channel()` stays open, so a `channel.select` never sees it ready again.
+        start: Starts the feeding task (default: a task kept referenced until done).
+    """
     channel = Channel(1)
 
     async def pump() -> None:
@@ -30,19 +50,34 @@ def result_channel(handle: CallHandle) -> Channel:
         except WflowError as exc:
             value = exc
         channel.try_send(value)
-        channel.close()
+        if close:
+            channel.close()
 
-    _keep(asyncio.ensure_future(pump()))
+    (start or _keep)(pump())
     return channel
 
 
-def after_channel(runtime: WorkflowRuntime, duration: timedelta) -> Channel:
-    """Return a channel that receives the workflow time once `duration` has passed."""
-    channel = Channel(1)
+def after_channel(
+    runtime: WorkflowRuntime,
+    duration: timedelta,
+    *,
+    channel: Channel | None = None,
+    start: TaskStarter | None = None,
+) -> Channel:
+    """Return a channel that receives the workflow time once `duration` has passed.
+
+    Args:
+        runtime: Whose durable timer and clock to use.
+        duration: How long to wait.
+        channel: Fill this channel instead of a new one (a timer that is reset keeps its
+            channel).
+        start: Starts the timer's task (default: a task kept referenced until done).
+    """
+    target = Channel(1) if channel is None else channel
 
     async def fire() -> None:
         await runtime.sleep(duration)
-        channel.try_send(runtime.now())
+        target.try_send(runtime.now())
 
-    _keep(asyncio.ensure_future(fire()))
-    return channel
+    (start or _keep)(fire())
+    return target
