@@ -69,21 +69,23 @@ Decisions (where SPEC leaves room):
   workflow-only. `process.id()` is the entry ID in both.
 """
 
-from lua_bridge._check import LuaProblem
-from lua_bridge._engine import LuaEngine, LuaFunctionProgram, LuaWorkflowProgram
-from lua_bridge._entries import FUNCTION_MODULES, WORKFLOW_MODULES, LuaEntryLike, RegistryLike
-from lua_bridge._errors import LuaResourceError, LuaScriptError, LuaValueError
+from lua_bridge._chunks import FUNCTION_MODULES, WORKFLOW_MODULES
 from lua_bridge._limits import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MAX_MEMORY, LuaLimits
-from lua_bridge._runtime import LUA_VERSION
+from lua_bridge._lua_engine import LuaEngine, LuaFunctionProgram, LuaWorkflowProgram
+from lua_bridge._lua_errors import LuaResourceError, LuaScriptError, LuaValueError
+from lua_bridge._lua_state import LUA_VERSION, LuaBridge, create_bridge
+from lua_bridge._protocol import OPERATIONS, Operation
+from lua_bridge._static_check import LuaProblem
 
 __all__ = [
     "DEFAULT_MAX_INSTRUCTIONS",
     "DEFAULT_MAX_MEMORY",
     "FUNCTION_MODULES",
     "LUA_VERSION",
+    "OPERATIONS",
     "WORKFLOW_MODULES",
+    "LuaBridge",
     "LuaEngine",
-    "LuaEntryLike",
     "LuaFunctionProgram",
     "LuaLimits",
     "LuaProblem",
@@ -91,5 +93,6 @@ __all__ = [
     "LuaScriptError",
     "LuaValueError",
     "LuaWorkflowProgram",
-    "RegistryLike",
+    "Operation",
+    "create_bridge",
 ]

@@ -1,8 +1,9 @@
 -- wflow lua_bridge: the sandbox core (trusted code, run once per LuaRuntime).
 --
 -- Receives the bridge table B (filled here and read back by Python) and `cfg`, a table of
--- settings and Python host callbacks. Builds fresh environments for user chunks; user code
--- never sees the real globals, `debug`, `io`, `package` or any Python object.
+-- settings; `B.ops` (lua/protocol.lua) reaches Python. Builds fresh environments for user
+-- chunks; user code never sees the real globals, `debug`, `io`, `package` or any Python object.
+-- Loads the bridge's Lua modules (funcs, time, process, ...) on first use (`B.module`).
 
 local B, cfg = ...
 
@@ -29,25 +30,7 @@ local real_collectgarbage = collectgarbage
 local WHERE = cfg.where -- "workflows" or "functions"
 B.WHERE = WHERE
 
--- Host functions are Python callables; wrap them so a Python exception never reaches user
--- code as an object (the Python side records it and re-raises it after the slice). The Lua
--- error raised instead is HOSTFAIL, which `pcall` cannot catch: a Python exception such as a
--- runtime's continue-as-new signal always unwinds the whole run.
-local HOSTFAIL = setmetatable({}, { __tostring = function()
-  return "internal error in the wflow Lua bridge (a host function failed)"
-end })
-B.HOSTFAIL = HOSTFAIL
-local host = {}
-do
-  local function host_result(name, ok, ...)
-    if not ok then error(HOSTFAIL, 0) end
-    return ...
-  end
-  for name, f in next, cfg.host do
-    host[name] = function(...) return host_result(name, pcall(f, ...)) end
-  end
-  cfg.host = host
-end
+local ops, HOSTFAIL = B.ops, B.HOSTFAIL -- lua/protocol.lua ran first
 
 -- Remove everything dangerous from the real globals too (defence in depth).
 for _, name in ipairs({ "debug", "io", "os", "package", "python", "dofile", "loadfile", "require",
@@ -154,8 +137,38 @@ end
 string.format = d_format
 
 ---------------------------------------------------------------------------------------------
+-- Argument checks shared by the modules (errors point `level` frames up)
+---------------------------------------------------------------------------------------------
+function B.only_in_workflows(name, level)
+  if WHERE ~= "workflows" then
+    error(name .. " is not available in functions (only in workflows)", level + 1)
+  end
+end
+
+function B.check_string(v, who, what, level)
+  if type(v) ~= "string" then
+    error(who .. ": " .. what .. " must be a string, got " .. type(v), level + 1)
+  end
+  if not ulen(v) then error(who .. ": " .. what .. " is not valid UTF-8", level + 1) end
+end
+
+function B.check_nonempty(v, who, what, hint, level)
+  if type(v) ~= "string" or v == "" then
+    error(who .. ": " .. what .. " must be " .. hint .. ", got " ..
+      (v == "" and "an empty string" or type(v)), level + 1)
+  end
+  if not ulen(v) then error(who .. ": " .. what .. " is not valid UTF-8", level + 1) end
+end
+
+---------------------------------------------------------------------------------------------
 -- Deterministic iteration: numbers ascending, then strings bytewise, then false, true.
 ---------------------------------------------------------------------------------------------
+-- Chunk environments whose lazy globals (`process`, `errors`, ...; see B.new_env) are not
+-- loaded yet: env -> {name = true}. Iterating an environment or replacing its metatable loads
+-- them first, so the environment behaves as if they had been there from the start.
+local PENDING = setmetatable({}, { __mode = "k" })
+local materialize -- defined with the environments below
+
 local RANK = { number = 1, string = 2, boolean = 3 }
 
 local function bytes_lt(a, b)
@@ -196,6 +209,7 @@ end
 B.sorted_keys = sorted_keys
 
 local function d_pairs(t)
+  if PENDING[t] then materialize(t) end
   local mt = getmetatable(t)
   local mp = type(mt) == "table" and rawget(mt, "__pairs") or nil
   if mp then
@@ -220,6 +234,7 @@ end
 
 local next_cache = setmetatable({}, { __mode = "k" })
 local function d_next(t, k)
+  if PENDING[t] then materialize(t) end
   if type(t) ~= "table" then
     error("bad argument #1 to 'next' (table expected, got " .. type(t) .. ")", 2)
   end
@@ -279,9 +294,8 @@ end
 ---------------------------------------------------------------------------------------------
 -- Coroutines: user coroutines pass the driver's yields through to the driver
 ---------------------------------------------------------------------------------------------
-local DRV = setmetatable({}, { __name = "wflow.request" })
+local DRV = B.DRV
 local roots = setmetatable({}, { __mode = "k" })
-B.DRV = DRV
 
 local function pass(co, ok, ...)
   if ok then
@@ -346,11 +360,6 @@ local user_coroutine = {
 }
 B.coroutine = user_coroutine
 
--- A request from a module to the driver; returns what the driver resumes with.
-function B.request(...)
-  return co_yield(DRV, ...)
-end
-
 ---------------------------------------------------------------------------------------------
 -- Driver side: root coroutines are stepped from Python by integer id
 ---------------------------------------------------------------------------------------------
@@ -363,6 +372,16 @@ function B.new_root(f)
   next_thread_id = next_thread_id + 1
   threads[next_thread_id] = co
   return next_thread_id
+end
+
+-- coroutine.spawn (workflow only): a concurrent, deterministically scheduled coroutine.
+user_coroutine.spawn = function(fn, ...)
+  B.only_in_workflows("coroutine.spawn", 2)
+  if type(fn) ~= "function" then error("coroutine.spawn: expected a function", 2) end
+  local args = tpack(...)
+  local tid = B.new_root(function() fn(tunpack(args, 1, args.n)) end)
+  ops.spawn_coroutine(tid)
+  return true
 end
 
 -- Run `f(...)` inside a budgeted coroutine (user code reached from trusted code, e.g. a
@@ -451,12 +470,13 @@ B.blocked_library = blocked_library
 ---------------------------------------------------------------------------------------------
 -- Deterministic math.random (Lua 5.4's xoshiro256**, seeded from the host) and os
 ---------------------------------------------------------------------------------------------
-real_randomseed(host.random_seed())
+real_randomseed(ops.random_seed())
+B.start_ns = ops.now_ns() -- os.clock counts from here (lua/os.lua)
 local user_math = {}
 for k, v in rawnext, math do user_math[k] = v end
 user_math.randomseed = function(...)
   if select("#", ...) == 0 then
-    real_randomseed(host.random_seed())
+    real_randomseed(ops.random_seed())
   else
     local a, b = ...
     if b == nil then real_randomseed(a) else real_randomseed(a, b) end
@@ -464,6 +484,7 @@ user_math.randomseed = function(...)
 end
 
 local function d_setmetatable(t, mt)
+  if PENDING[t] then materialize(t) end
   if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
     error("setmetatable: __gc metamethods are not available in " .. WHERE ..
       " (garbage collection timing does not replay)", 2)
@@ -481,7 +502,7 @@ local function d_print(...)
   local n = select("#", ...)
   local parts = {}
   for i = 1, n do parts[i] = d_tostring((select(i, ...))) end
-  host.log(safe_text(tconcat(parts, "\t")))
+  ops.log(safe_text(tconcat(parts, "\t")))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -549,13 +570,75 @@ local function make_load(env)
   end
 end
 
--- A fresh environment for one chunk; `require` is supplied by the caller.
+---------------------------------------------------------------------------------------------
+-- Bridge modules (lua/<name>.lua: funcs, time, process, ...), loaded on first use
+---------------------------------------------------------------------------------------------
+-- Modules run in their own copy of the globals, with private copies of the libraries user code
+-- shares (`string`, `table`, `utf8`): a module loaded after user code ran sees the originals.
+local MODULE_ENV = {}
+for k, v in rawnext, _G do MODULE_ENV[k] = v end
+for _, lib in ipairs({ "string", "table", "utf8" }) do
+  local copy = {}
+  for k, v in rawnext, _G[lib] do copy[k] = v end
+  MODULE_ENV[lib] = copy
+end
+local loaded_modules, loading_modules = {}, {}
+
+-- Return the module `name`, running `lua/<name>.lua` (compiled once per process, fetched
+-- from the host) the first time. Its chunk receives `B, cfg` and returns the module table.
+function B.module(name)
+  local m = loaded_modules[name]
+  if m ~= nil then return m end
+  if loading_modules[name] then
+    error("internal error in the wflow Lua bridge: module " .. name .. " requires itself", 0)
+  end
+  local fn, err = real_load(ops.module_bytecode(name), "=wflow/" .. name .. ".lua", "b", MODULE_ENV)
+  if not fn then error("internal error in the wflow Lua bridge: " .. tostring(err), 0) end
+  loading_modules[name] = true
+  m = fn(B, cfg)
+  loading_modules[name] = nil
+  loaded_modules[name] = m
+  return m
+end
+
+-- Globals that are modules (`process`, `errors`, `os`, `channel`), set by lua/entry.lua.
+B.MODULE_GLOBALS = {}
+
+materialize = function(env)
+  local pending = PENDING[env]
+  PENDING[env] = nil
+  for _, name in ipairs(B.MODULE_GLOBALS) do
+    if pending[name] and rawget(env, name) == nil then rawset(env, name, B.module(name)) end
+  end
+end
+
+-- A fresh environment for one chunk; `require` is supplied by the caller. The module globals
+-- are loaded on their first use (most entries touch only a few modules).
 function B.new_env(require_fn)
   local env = {}
   for k, v in rawnext, SAFE do env[k] = v end
   env._G = env
   env.load = make_load(env)
   env.require = require_fn
+  local pending = {}
+  for _, name in ipairs(B.MODULE_GLOBALS) do pending[name] = true end
+  PENDING[env] = pending
+  setmetatable(env, {
+    __index = function(e, k)
+      local p = PENDING[e]
+      if p == nil or not p[k] then return nil end
+      p[k] = nil
+      local m = B.module(k)
+      rawset(e, k, m)
+      return m
+    end,
+    __newindex = function(e, k, v)
+      -- Assigning a module global before its first use replaces it (as if it were loaded).
+      local p = PENDING[e]
+      if p ~= nil then p[k] = nil end
+      rawset(e, k, v)
+    end,
+  })
   return env
 end
 

@@ -358,7 +358,7 @@ async def test_source_with_textwrap(tmp_path: Path) -> None:
 
 
 def test_attribute_filter_refuses_python_attributes() -> None:
-    from lua_bridge._runtime import create_bridge
+    from lua_bridge import create_bridge
 
     bridge = create_bridge(
         where="workflows",

@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from lua_bridge._errors import LuaValueError
+from lua_bridge._lua_errors import LuaValueError
 from wflow.model import ErrorKind, WflowError
 
 __all__ = ["LuaValues", "error_from_fail"]

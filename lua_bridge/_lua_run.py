@@ -1,9 +1,12 @@
-"""One Lua run: the runtime, its host functions, and stepping root coroutines.
+"""One Lua run: the Lua state, the host calls every run has, and stepping root coroutines.
 
-A session is created per workflow run (or function call) and closed at its end. Closing drops
-every reference to the Lua state, so lupa closes it right away (the Lua registry holds the
-host callables, which would otherwise keep the runtime alive in a reference cycle that
-Python's garbage collector cannot see).
+A `LuaRun` is created per workflow run (or function call, or static check) and closed at its
+end. Closing drops every reference to the Lua state, so lupa closes it right away (the Lua
+registry holds the host callables, which would otherwise keep the runtime alive in a
+reference cycle that Python's garbage collector cannot see).
+
+The host calls here are the protocol's operations that do not depend on the side: the clock,
+UUIDs, randomness, durations, call and spawn options, JSON, logging (see `_protocol.py`).
 """
 
 from __future__ import annotations
@@ -13,27 +16,30 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 import lupa.lua54 as lupa54
 
-from lua_bridge._entries import Chunk
-from lua_bridge._errors import LuaResourceError, LuaScriptError, LuaValueError
+from lua_bridge._chunks import Chunk
 from lua_bridge._limits import LuaLimits
-from lua_bridge._runtime import create_bridge
-from lua_bridge._values import LuaValues
+from lua_bridge._lua_errors import LuaResourceError, LuaScriptError, LuaValueError
+from lua_bridge._lua_state import create_bridge, module_bytecode
+from lua_bridge._lua_values import LuaValues
+from lua_bridge._protocol import Fallback, Side, bind_host
 from wflow.model import (
     ActivityOptions,
     ErrorKind,
     SpawnOptions,
     WflowError,
     WorkflowInfo,
+    make_uuid7,
+    message_payload,
     parse_duration,
 )
 
-__all__ = ["ClockLike", "LocalClock", "LuaSession", "payload_of"]
+__all__ = ["ClockLike", "LocalClock", "LuaRun", "unix_ns"]
 
 _log = logging.getLogger("lua_bridge.print")
 _MS = timedelta(milliseconds=1)
@@ -52,16 +58,6 @@ class ClockLike(Protocol):
     def uuid7(self) -> uuid.UUID: ...
 
     def random_seed(self) -> int: ...
-
-
-def make_uuid7(unix_ms: int, random_bits: int) -> uuid.UUID:
-    """Build a version 7 UUID from a millisecond timestamp and 74 random bits."""
-    value = (unix_ms & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76
-    value |= ((random_bits >> 62) & 0xFFF) << 64
-    value |= 0b10 << 62
-    value |= random_bits & ((1 << 62) - 1)
-    return uuid.UUID(int=value)
 
 
 class LocalClock:
@@ -83,21 +79,10 @@ class LocalClock:
         return secrets.randbits(64)
 
 
-def _unix_ns(moment: datetime) -> int:
+def unix_ns(moment: datetime) -> int:
+    """Return `moment` in Unix nanoseconds (how Lua time objects hold time)."""
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-
-
-def payload_of(values: list[Any]) -> Any:
-    """Return the payload of `process.send(pid, topic, ...)`'s varargs (already decoded).
-
-    No value is null, one value is itself, several are an array.
-    """
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return values
 
 
 def _ms_number(duration: timedelta) -> int | float:
@@ -105,52 +90,45 @@ def _ms_number(duration: timedelta) -> int | float:
     return int(ms) if ms == int(ms) else ms
 
 
-class LuaSession:
-    """A sandboxed Lua runtime for one run, with the host functions every run has.
+class LuaRun:
+    """A sandboxed Lua state for one run, with the host calls every run has.
 
     Args:
-        where: `"workflows"` or `"functions"`.
+        side: `"workflow"` or `"function"`.
         clock: Where time, UUIDs, randomness and workflow info come from.
         chunks: The entry's chunk and its imported libraries.
         limits: Memory and instruction limits.
-        extra_host: More host functions (the workflow driver's channel/timer/call ones).
+        handlers: The objects serving the side's other operations (`_op_<name>` methods; see
+            `_protocol.py`), searched before this run's own.
+        fallback: Makes the host function of an operation no handler serves (the static
+            checker's refusal); without it, every operation needs a handler.
+
+    Raises:
+        LuaResourceError: The memory limit is too small to start the runtime.
+        LookupError: An operation of the side has no handler and there is no fallback.
     """
 
     def __init__(
         self,
         *,
-        where: str,
+        side: Side,
         clock: ClockLike,
         chunks: Mapping[str, Chunk],
         limits: LuaLimits,
-        extra_host: Mapping[str, Callable[..., Any]] | None = None,
+        handlers: Sequence[object] = (),
+        fallback: Fallback | None = None,
     ) -> None:
-        self.where = where
+        self.side: Side = side
         self.clock = clock
         self.limits = limits
+        # Call and spawn options live here, named by index from Lua (0: the defaults); an
+        # executor or spawner is immutable, so each `with_*` appends.
         self.options: list[ActivityOptions] = [ActivityOptions()]
         self.spawn_options: list[SpawnOptions] = [SpawnOptions()]
         self.host_failure: BaseException | None = None
-        self.sleep_disabled = False
-        host: dict[str, Callable[..., Any]] = {
-            "now_ns": self.now_ns,
-            "uuid4": lambda: str(self.clock.uuid4()),
-            "uuid7": lambda: str(self.clock.uuid7()),
-            "uuid5": self._uuid5,
-            "random_seed": self._random_seed,
-            "parse_ms": self._parse_ms,
-            "merge_options": self._merge_options,
-            "with_context": self._with_context,
-            "spawn_merge": self._spawn_merge,
-            "spawn_name": self._spawn_name,
-            "spawn_message": self._spawn_message,
-            "json_decode": self._json_decode,
-            "info": lambda: self.values.to_lua(self.clock.info().to_dict(), "info"),
-            "log": self._log,
-            "sleep": self._sleep,
-        }
-        host.update(extra_host or {})
+        host = bind_host(side, (*handlers, self), fallback)
         guarded = {name: self._guard(name, fn) for name, fn in host.items()}
+        where = "functions" if side == "function" else "workflows"
         try:
             bridge = create_bridge(where=where, host=guarded, chunks=chunks, limits=limits)
         except lupa54.LuaMemoryError:
@@ -163,9 +141,8 @@ class LuaSession:
         self._step = self.b.step
         self._closed = False
 
-    # -- host functions -----------------------------------------------------------------
-
     def _guard(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        # Lua sees only HOSTFAIL; the exception itself is re-raised after the slice.
         def guarded(*args: Any) -> Any:
             try:
                 return fn(*args)
@@ -177,21 +154,32 @@ class LuaSession:
         guarded.__name__ = name
         return guarded
 
+    # -- host calls of every run (see _protocol.OPERATIONS) ------------------------------------
+
     def now_ns(self) -> int:
         """Return the clock's time in Unix nanoseconds."""
-        return _unix_ns(self.clock.now())
+        return unix_ns(self.clock.now())
 
-    def _random_seed(self) -> int:
-        seed = self.clock.random_seed() & ((1 << 64) - 1)
-        return seed - (1 << 64) if seed >= 1 << 63 else seed
+    def _op_now_ns(self) -> int:
+        return self.now_ns()
 
-    def _uuid5(self, namespace: str, name: str) -> tuple[Any, ...]:
+    def _op_uuid4(self) -> str:
+        return str(self.clock.uuid4())
+
+    def _op_uuid7(self) -> str:
+        return str(self.clock.uuid7())
+
+    def _op_uuid5(self, namespace: str, name: str) -> tuple[Any, ...]:
         try:
             return (str(uuid.uuid5(uuid.UUID(namespace), name)),)
         except ValueError as exc:
             return None, f"invalid namespace UUID {namespace!r}: {exc}"
 
-    def _parse_ms(self, value: Any) -> tuple[Any, ...]:
+    def _op_random_seed(self) -> int:
+        seed = self.clock.random_seed() & ((1 << 64) - 1)
+        return seed - (1 << 64) if seed >= 1 << 63 else seed
+
+    def _op_parse_duration(self, value: Any) -> tuple[Any, ...]:
         try:
             return (_ms_number(parse_duration(value, number_unit=_MS)),)
         except WflowError as exc:
@@ -199,7 +187,7 @@ class LuaSession:
         except (ValueError, OverflowError, TypeError) as exc:
             return None, f"invalid duration {value!r}: {exc}"
 
-    def _merge_options(self, base: int, text: str) -> tuple[Any, ...]:
+    def _op_with_call_options(self, base: int, text: str) -> tuple[Any, ...]:
         try:
             merged = self.options[base].merged(json.loads(text), number_unit=_MS)
         except WflowError as exc:
@@ -207,7 +195,7 @@ class LuaSession:
         self.options.append(merged)
         return (len(self.options) - 1,)
 
-    def _with_context(self, base: int, text: str) -> tuple[Any, ...]:
+    def _op_with_call_context(self, base: int, text: str) -> tuple[Any, ...]:
         values = json.loads(text)
         if not isinstance(values, dict):
             return None, "expected a table with string keys"
@@ -222,7 +210,7 @@ class LuaSession:
         self.spawn_options.append(options)
         return (len(self.spawn_options) - 1,)
 
-    def _spawn_merge(self, base: int, text: str) -> tuple[Any, ...]:
+    def _op_with_spawn_options(self, base: int, text: str) -> tuple[Any, ...]:
         data = json.loads(text)
         if not isinstance(data, dict):
             return None, 'expected a table with string keys like ["workflow.id"]'
@@ -230,28 +218,29 @@ class LuaSession:
             lambda: self.spawn_options[base].merged(data, number_unit=_MS)
         )
 
-    def _spawn_name(self, base: int, name: str) -> tuple[Any, ...]:
+    def _op_with_spawn_name(self, base: int, name: str) -> tuple[Any, ...]:
         return self._add_spawn_options(lambda: self.spawn_options[base].with_name(name))
 
-    def _spawn_message(self, base: int, topic: str, payload_json: str) -> tuple[Any, ...]:
-        payload = payload_of(json.loads(payload_json))
+    def _op_with_spawn_message(self, base: int, topic: str, payload_json: str) -> tuple[Any, ...]:
+        payload = message_payload(json.loads(payload_json))
         return self._add_spawn_options(
             lambda: self.spawn_options[base].with_message(topic, payload)
         )
 
-    def _json_decode(self, text: str) -> tuple[Any, ...]:
+    def _op_json_decode(self, text: str) -> tuple[Any, ...]:
         try:
             return True, self.values.to_lua(json.loads(text))
         except (ValueError, RecursionError) as exc:
             return False, str(exc) if isinstance(exc, LuaValueError) else f"invalid JSON: {exc}"
 
-    def _log(self, message: str) -> None:
+    def _op_workflow_info(self) -> Any:
+        return self.values.to_lua(self.clock.info().to_dict(), "info")
+
+    def _op_log(self, message: str) -> None:
         _log.info("%s", message)
 
-    def _sleep(self, ms: float) -> None:
-        if self.sleep_disabled:
-            raise RuntimeError("time.sleep is not run while checking")
-        time.sleep(ms / 1000)
+    def _op_module_bytecode(self, name: str) -> bytes:
+        return module_bytecode(name)
 
     # -- running ------------------------------------------------------------------------
 
@@ -282,7 +271,7 @@ class LuaSession:
     def call_lua(self, fn: Any, *args: Any) -> Any:
         """Call a bridge function, translating lupa's errors and re-raising host failures."""
         if self._closed:
-            raise RuntimeError("the Lua session is closed")
+            raise RuntimeError("the Lua run is closed")
         try:
             result = fn(*args)
         except lupa54.LuaMemoryError:

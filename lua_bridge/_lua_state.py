@@ -2,7 +2,12 @@
 
 The runtime never exposes Python: no `python` module, no eval, no builtins, and an attribute
 filter that refuses every attribute access. Python callables are handed only to the trusted
-bridge code (`lua/*.lua`), which keeps them in upvalues behind Lua wrappers.
+bridge code (`lua/protocol.lua`), which keeps them in upvalues behind Lua wrappers.
+
+The bridge's Lua files are compiled once per process (`bridge_bytecode`). Every run loads the
+core (`CORE_FILES`); the modules user code reaches (`MODULE_FILES`: `funcs`, `time`,
+`process`, ...) are loaded on their first `require` or use, through the `module_bytecode`
+operation, so a run pays memory only for the modules it uses.
 """
 
 from __future__ import annotations
@@ -14,17 +19,39 @@ from typing import Any
 
 import lupa.lua54 as lupa54
 
-from lua_bridge._entries import Chunk
-from lua_bridge._errors import LuaScriptError
+from lua_bridge._chunks import FUNCTION_MODULES, WORKFLOW_MODULES, Chunk
 from lua_bridge._limits import LuaLimits
+from lua_bridge._lua_errors import LuaScriptError
+from lua_bridge._protocol import Side, operation_kinds
 from wflow.model import ErrorKind, WflowError
 
-__all__ = ["LUA_VERSION", "Bridge", "bridge_bytecode", "compile_bytecode", "create_bridge"]
+__all__ = [
+    "CORE_FILES",
+    "LUA_VERSION",
+    "MODULE_FILES",
+    "LuaBridge",
+    "bridge_bytecode",
+    "compile_bytecode",
+    "create_bridge",
+    "module_bytecode",
+]
 
 LUA_VERSION = "Lua 5.4"
 """The one Lua version every worker runs (lupa's bundled `lua54`)."""
 
-_BRIDGE_FILES = ("sandbox.lua", "values.lua", "modules.lua")
+CORE_FILES = (
+    "protocol.lua",  # B.ops from the declared protocol; the stash
+    "sandbox.lua",  # budget, deterministic builtins, coroutines, environments, B.module
+    "error_object.lua",  # error objects (also built from Python: B.new_error)
+    "time_object.lua",  # time objects, calendar, durations (B.new_time)
+    "message_object.lua",  # messages and events (B.new_message, B.new_event)
+    "codec.lua",  # Lua -> JSON encoder, array/object markers
+    "entry.lua",  # require, module globals, the entry runner
+)
+"""The bridge files every run loads, in order."""
+
+MODULE_FILES = ("channel", "errors", "funcs", "json", "os", "process", "time", "uuid", "workflow")
+"""The Lua modules (`lua/<name>.lua`) a run loads on first use."""
 
 
 def _refuse_attribute(obj: Any, name: Any, is_setting: bool) -> Any:
@@ -32,18 +59,29 @@ def _refuse_attribute(obj: Any, name: Any, is_setting: bool) -> Any:
 
 
 @functools.cache
-def _bridge_sources() -> tuple[tuple[str, str], ...]:
-    folder = resources.files("lua_bridge") / "lua"
-    return tuple((name, (folder / name).read_text(encoding="utf-8")) for name in _BRIDGE_FILES)
+def bridge_bytecode() -> dict[str, bytes]:
+    """Return every bridge Lua file compiled to bytecode, by file name (once per process).
 
-
-@functools.cache
-def bridge_bytecode() -> tuple[tuple[str, bytes], ...]:
-    """Return the bridge's Lua files compiled to bytecode (once per process)."""
+    The core files come first, in load order, then the modules (`funcs.lua`, ...).
+    """
     # Parsing the bridge costs ~4x more than loading its bytecode; do it once per process.
-    return tuple(
-        (name, compile_bytecode(source, f"=wflow/{name}")) for name, source in _bridge_sources()
-    )
+    folder = resources.files("lua_bridge") / "lua"
+    names = (*CORE_FILES, *(f"{name}.lua" for name in MODULE_FILES))
+    return {
+        name: compile_bytecode((folder / name).read_text(encoding="utf-8"), f"=wflow/{name}")
+        for name in names
+    }
+
+
+def module_bytecode(name: str) -> bytes:
+    """Return the compiled Lua module `lua/<name>.lua`.
+
+    Raises:
+        KeyError: There is no such bridge module.
+    """
+    if name not in MODULE_FILES:
+        raise KeyError(f"no Lua bridge module {name!r}")
+    return bridge_bytecode()[f"{name}.lua"]
 
 
 def compile_bytecode(source: str, chunkname: str) -> bytes:
@@ -70,8 +108,8 @@ def _error_kinds() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return kinds, not_retryable
 
 
-class Bridge:
-    """A Lua runtime with the bridge installed.
+class LuaBridge:
+    """A sandboxed Lua runtime with the bridge installed.
 
     Attributes:
         lua: The `lupa.lua54.LuaRuntime`.
@@ -89,15 +127,20 @@ def create_bridge(
     host: Mapping[str, Callable[..., Any]],
     chunks: Mapping[str, Chunk],
     limits: LuaLimits,
-) -> Bridge:
-    """Create a fresh, sandboxed Lua runtime for one run.
+) -> LuaBridge:
+    """Create a fresh, sandboxed Lua runtime for one run (`LuaRun` wraps it).
 
     Args:
-        where: `"workflows"` or `"functions"`: which modules exist and how messages read.
-        host: Python callables the Lua modules call (`now_ns`, `uuid4`, `parse_ms`, ...).
+        where: `"workflows"` or `"functions"`: which modules and operations exist.
+        host: The host functions by operation name (`lua_bridge._protocol.bind_host`); an
+            operation without one is absent on the Lua side.
         chunks: The entry's chunk and the libraries it imports, by key.
         limits: Memory and instruction limits.
+
+    Raises:
+        lupa.lua54.LuaMemoryError: `limits.max_memory` is too small to start.
     """
+    side: Side = "function" if where == "functions" else "workflow"
     lua = lupa54.LuaRuntime(
         encoding="utf-8",
         max_memory=limits.max_memory,
@@ -122,7 +165,11 @@ def create_bridge(
     cfg = lua.table_from(
         {
             "where": where,
+            "ops": lua.table_from(operation_kinds(side)),
             "host": lua.table_from(dict(host)),
+            "modules": lua.table_from(
+                sorted(FUNCTION_MODULES if side == "function" else WORKFLOW_MODULES)
+            ),
             "kinds": lua.table_from(kinds),
             "not_retryable": lua.table_from(not_retryable),
             "entries": entries,
@@ -130,6 +177,7 @@ def create_bridge(
         }
     )
     b = lua.table()
-    for name, code in bridge_bytecode():
-        lua.compile(code, name=f"=wflow/{name}", mode="b")(b, cfg)
-    return Bridge(lua, b)
+    code = bridge_bytecode()
+    for name in CORE_FILES:
+        lua.compile(code[name], name=f"=wflow/{name}", mode="b")(b, cfg)
+    return LuaBridge(lua, b)

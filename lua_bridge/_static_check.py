@@ -1,4 +1,9 @@
-"""Validation of Lua entries without running them (`wflow validate`)."""
+"""Validation of Lua entries without running them (`wflow validate`).
+
+Besides syntax and the `modules` list, the checker runs the file's top level in the sandbox
+with the host calls every run has (`LuaRun`'s, on a fixed clock) and a refusal for every other
+operation of `_protocol.OPERATIONS`; it stops at the first request (an intercepted call).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,19 @@ import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from lua_bridge._entries import (
-    FUNCTION_MODULES,
-    WORKFLOW_MODULES,
-    Chunk,
-    LuaEntryLike,
-    RegistryLike,
-    collect_chunks,
-)
-from lua_bridge._errors import LuaResourceError, LuaScriptError
+from lua_bridge._chunks import FUNCTION_MODULES, WORKFLOW_MODULES, Chunk, collect_chunks
 from lua_bridge._limits import LuaLimits
-from lua_bridge._runtime import compile_bytecode
-from lua_bridge._session import LuaSession
+from lua_bridge._lua_errors import LuaResourceError, LuaScriptError
+from lua_bridge._lua_run import LuaRun
+from lua_bridge._lua_state import compile_bytecode
+from lua_bridge._protocol import Operation
 from wflow.model import WorkflowInfo
+from wflow.registry import Problem
+
+if TYPE_CHECKING:
+    from wflow.registry import LuaEntry, LuaProgramEntry, Registry
 
 __all__ = ["LuaProblem", "check_entry", "syntax_error"]
 
@@ -30,21 +33,8 @@ _POSITION = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<message>.*)$", re.DOT
 _CHECK_INSTRUCTIONS = 5_000_000
 
 
-@dataclasses.dataclass(frozen=True)
-class LuaProblem:
-    """A problem found by `LuaEngine.check`, shaped like `wflow.registry.Problem`.
-
-    Attributes:
-        file: The Lua file (syntax and load errors) or the YAML file of the entry.
-        line: The line in that file, or None.
-        message: What is wrong.
-        entry_id: The entry the problem belongs to.
-    """
-
-    file: Path | None
-    line: int | None
-    message: str
-    entry_id: str | None = None
+LuaProblem = Problem
+"""The problems `LuaEngine.check` reports are the registry's `wflow.registry.Problem`."""
 
 
 def syntax_error(chunk: Chunk) -> str | None:
@@ -57,8 +47,8 @@ def syntax_error(chunk: Chunk) -> str | None:
 
 
 def _positioned(
-    text: str, entry_id: str, fallback: LuaProblem, chunks: dict[str, Chunk] | None = None
-) -> LuaProblem:
+    text: str, entry_id: str, fallback: Problem, chunks: dict[str, Chunk] | None = None
+) -> Problem:
     first = text.strip().splitlines()[0] if text.strip() else text
     match = _POSITION.match(first)
     if match:
@@ -66,7 +56,7 @@ def _positioned(
         for chunk in (chunks or {}).values():
             if chunk.display == match["file"]:
                 file = chunk.path
-        return LuaProblem(file, int(match["line"]), match["message"], entry_id)
+        return Problem(file, int(match["line"]), match["message"], entry_id)
     return dataclasses.replace(fallback, message=text)
 
 
@@ -92,8 +82,8 @@ def _allowed_modules(kind: str) -> frozenset[str]:
 
 
 def check_entry(
-    entry: LuaEntryLike, registry: RegistryLike | None, default_limits: LuaLimits
-) -> list[LuaProblem]:
+    entry: LuaEntry, registry: Registry | None, default_limits: LuaLimits
+) -> list[Problem]:
     """Validate a `workflow.lua`, `function.lua` or `library.lua` entry.
 
     Reports: unreadable source or unresolvable import (at the YAML entry), Lua syntax errors
@@ -104,8 +94,8 @@ def check_entry(
     not reported.
     """
     yaml_file = Path(entry.file) if entry.file is not None else None
-    at_entry = LuaProblem(yaml_file, entry.line, "", entry.id)
-    problems: list[LuaProblem] = []
+    at_entry = Problem(yaml_file, entry.line, "", entry.id)
+    problems: list[Problem] = []
     where = "functions" if entry.kind == "function.lua" else "workflows"
 
     allowed = _allowed_modules(entry.kind)
@@ -145,76 +135,46 @@ def check_entry(
     if not syntax_ok or entry.kind == "library.lua":
         return problems
 
-    problem = _run_top_level(entry, chunks, limits, where)
+    problem = _run_top_level(cast("LuaProgramEntry", entry), chunks, limits)
     if problem is not None:
         problems.append(_positioned(problem, entry.id, at_entry, chunks))
     return problems
 
 
+def _refuse(op: Operation) -> Any:
+    def refuse(*_: Any) -> Any:
+        raise RuntimeError(f"{op.name} is not available while checking")
+
+    return refuse
+
+
 def _run_top_level(
-    entry: LuaEntryLike, chunks: dict[str, Chunk], limits: LuaLimits, where: str
+    entry: LuaProgramEntry, chunks: dict[str, Chunk], limits: LuaLimits
 ) -> str | None:
     check_limits = dataclasses.replace(
         limits,
         max_instructions=min(limits.max_instructions or _CHECK_INSTRUCTIONS, _CHECK_INSTRUCTIONS),
     )
-    session = LuaSession(
-        where=where,
+    run_state = LuaRun(
+        side="function" if entry.kind == "function.lua" else "workflow",
         clock=_CheckClock(),
         chunks=chunks,
         limits=check_limits,
-        extra_host=_stub_host(),
+        fallback=_refuse,
     )
-    session.sleep_disabled = True
     try:
-        tid = session.call_lua(session.b.start_entry, entry.id, entry.method or "main", True)
+        tid = run_state.call_lua(run_state.b.start_entry, entry.id, entry.method or "main", True)
         if isinstance(tid, tuple):
             return str(tid[1])
-        out = session.step(int(tid))
+        out = run_state.step(int(tid))
     except LuaResourceError as exc:
         return f"{Path(str(entry.source_path())).name}: loading the file: {exc}"
     except Exception:  # a stub answer the code did not expect: not a problem of the entry
         return None
     finally:
-        session.close()
+        run_state.close()
     if out[0] == "error":
         message = str(out[1])
         if "require: " in message or "' not found in the table the file returns" in message:
             return message
     return None
-
-
-def _stub_host() -> dict[str, Any]:
-    def refuse(*_: Any) -> Any:
-        raise RuntimeError("not available while checking")
-
-    return {
-        name: refuse
-        for name in (
-            "start_call",
-            "call_done",
-            "call_cancel",
-            "call_channel",
-            "channel_new",
-            "channel_close",
-            "after",
-            "timer_new",
-            "timer_stop",
-            "timer_reset",
-            "spawn",
-            "p_pid",
-            "p_id",
-            "p_inbox",
-            "p_listen",
-            "p_events",
-            "p_version",
-            "p_set_state",
-            "p_set_attrs",
-            "pc_available",
-            "pc_spawn",
-            "pc_exec",
-            "pc_send",
-            "pc_cancel",
-            "pc_terminate",
-        )
-    }

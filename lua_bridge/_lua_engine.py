@@ -1,17 +1,25 @@
-"""`LuaEngine`: turns `workflow.lua` / `function.lua` registry entries into programs."""
+"""`LuaEngine`: the `wflow.model.Engine` of Lua entries: programs from them, and checks.
+
+It handles `workflow.lua`, `function.lua` and `library.lua` entries.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from lua_bridge._check import LuaProblem, check_entry
-from lua_bridge._driver import WorkflowDriver, run_function
-from lua_bridge._entries import Chunk, LuaEntryLike, RegistryLike, collect_chunks
+from lua_bridge._chunks import Chunk, collect_chunks
+from lua_bridge._function_runner import run_function
 from lua_bridge._limits import LuaLimits
-from lua_bridge._runtime import bridge_bytecode, compile_bytecode
+from lua_bridge._lua_state import bridge_bytecode, compile_bytecode
+from lua_bridge._static_check import check_entry
+from lua_bridge._workflow_driver import WorkflowDriver
 from wflow.model import FunctionContext, WorkflowRuntime
+
+if TYPE_CHECKING:
+    from wflow.model import Engine
+    from wflow.registry import Entry, LuaEntry, LuaProgramEntry, Problem, Registry
 
 __all__ = ["LuaEngine", "LuaFunctionProgram", "LuaWorkflowProgram"]
 
@@ -68,19 +76,28 @@ class LuaFunctionProgram:
 
 
 class LuaEngine:
-    """Loads Lua registry entries as programs, and validates them.
+    """Loads Lua registry entries as programs, and validates them (a `wflow.model.Engine`).
+
+    The registry hands an engine only entries of its `kinds`; the entry's class is not
+    checked at run time (any object with the same attributes works, as in the tests).
 
     Args:
         default_limits: Limits for entries without a `limits` block (64 MiB, 50 million
             instructions per slice by default).
     """
 
+    kinds: frozenset[str] = frozenset({"workflow.lua", "function.lua", "library.lua"})
+    """The entry kinds this engine handles."""
+
+    sandbox_passthrough: tuple[str, ...] = ("lua_bridge", "lupa")
+    """Modules Temporal's workflow sandbox passes through (Lua workflows need no sandbox)."""
+
     def __init__(self, default_limits: LuaLimits | None = None) -> None:
         self.default_limits = default_limits or LuaLimits()
         # Read and compile the bridge's own Lua code now, outside any workflow sandbox.
         bridge_bytecode()
 
-    def _load(self, entry: LuaEntryLike, registry: RegistryLike | None) -> dict[str, Chunk]:
+    def _load(self, entry: LuaEntry, registry: Registry | None) -> dict[str, Chunk]:
         chunks = collect_chunks(entry, registry)
         compiled: dict[str, Chunk] = {}
         for key, chunk in chunks.items():
@@ -88,31 +105,54 @@ class LuaEngine:
             compiled[key] = dataclasses.replace(chunk, bytecode=code)
         return compiled
 
+    def _program_parts(
+        self, entry: Entry, registry: Registry | None
+    ) -> tuple[LuaProgramEntry, dict[str, Chunk], LuaLimits]:
+        program_entry = cast("LuaProgramEntry", entry)
+        chunks = self._load(program_entry, registry)
+        limits = LuaLimits.from_entry(program_entry.limits, self.default_limits)
+        return program_entry, chunks, limits
+
     def workflow_program(
-        self, entry: LuaEntryLike, registry: RegistryLike | None = None
+        self, entry: Entry, registry: Registry | None = None
     ) -> LuaWorkflowProgram:
-        """Load a `workflow.lua` entry.
+        """Load a `workflow.lua` entry (a `wflow.registry.WorkflowLuaEntry`).
+
+        Args:
+            entry: The entry.
+            registry: Where its `imports` resolve (None: the entry imports nothing).
 
         Raises:
             LuaScriptError: A source cannot be read, has a syntax error, or an import does
                 not resolve.
         """
-        chunks = self._load(entry, registry)
-        limits = LuaLimits.from_entry(entry.limits, self.default_limits)
-        return LuaWorkflowProgram(entry.id, entry.method or "main", chunks, limits)
+        program_entry, chunks, limits = self._program_parts(entry, registry)
+        return LuaWorkflowProgram(program_entry.id, program_entry.method or "main", chunks, limits)
 
     def function_program(
-        self, entry: LuaEntryLike, registry: RegistryLike | None = None
+        self, entry: Entry, registry: Registry | None = None
     ) -> LuaFunctionProgram:
-        """Load a `function.lua` entry.
+        """Load a `function.lua` entry (a `wflow.registry.FunctionLuaEntry`).
 
         Raises:
             LuaScriptError: As for `workflow_program`.
         """
-        chunks = self._load(entry, registry)
-        limits = LuaLimits.from_entry(entry.limits, self.default_limits)
-        return LuaFunctionProgram(entry.id, entry.method or "main", chunks, limits)
+        program_entry, chunks, limits = self._program_parts(entry, registry)
+        return LuaFunctionProgram(program_entry.id, program_entry.method or "main", chunks, limits)
 
-    def check(self, entry: LuaEntryLike, registry: RegistryLike | None = None) -> list[LuaProblem]:
-        """Validate an entry without running it; see `lua_bridge.LuaProblem`."""
-        return check_entry(entry, registry, self.default_limits)
+    def needs_sandbox(self, entry: Entry) -> bool:
+        """Return False: Lua workflows are deterministic by construction (no Python sandbox)."""
+        return False
+
+    def check(self, entry: Entry, registry: Registry | None = None) -> list[Problem]:
+        """Validate a `workflow.lua`, `function.lua` or `library.lua` entry without running it.
+
+        Returns:
+            Its problems (`wflow.registry.Problem`), file and line where known.
+        """
+        return check_entry(cast("LuaEntry", entry), registry, self.default_limits)
+
+
+if TYPE_CHECKING:
+    # LuaEngine satisfies the Engine protocol (checked by mypy only).
+    _ENGINE: type[Engine] = LuaEngine

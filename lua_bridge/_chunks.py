@@ -1,26 +1,28 @@
-"""What the bridge needs from registry entries, and how an entry becomes Lua chunks.
+"""How a registry entry becomes Lua chunks: its source and the libraries it imports.
 
-The registry (`wflow.registry`) is typed here only through small protocols, so the bridge
-does not depend on it.
+Entries are typed with the registry's own classes; at run time any object with the same
+attributes will do (the tests pass small fakes), so nothing here checks an entry's class.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from lua_bridge._errors import LuaScriptError
+from lua_bridge._lua_errors import LuaScriptError
+
+if TYPE_CHECKING:
+    from wflow.registry import LuaEntry, Registry
 
 __all__ = [
     "FUNCTION_MODULES",
     "WORKFLOW_MODULES",
     "Chunk",
-    "LuaEntryLike",
-    "RegistryLike",
     "collect_chunks",
+    "entry_chunk",
     "read_source",
 ]
 
@@ -34,49 +36,6 @@ WORKFLOW_MODULES = frozenset(
 
 FUNCTION_MODULES = frozenset({"funcs", "time", "uuid", "json", "errors", "process"})
 """Module names a `function.lua` may list (`funcs.call` itself is workflow-only for now)."""
-
-
-class LuaEntryLike(Protocol):
-    """A `workflow.lua`, `function.lua` or `library.lua` registry entry."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def namespace(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def method(self) -> str: ...
-
-    @property
-    def modules(self) -> Sequence[str]: ...
-
-    @property
-    def imports(self) -> Mapping[str, str]: ...
-
-    @property
-    def limits(self) -> Any: ...
-
-    @property
-    def file(self) -> Any: ...
-
-    @property
-    def line(self) -> int | None: ...
-
-    def source_path(self) -> Path: ...
-
-
-class RegistryLike(Protocol):
-    """The registry lookups the bridge uses to resolve `imports`."""
-
-    def get(self, entry_id: str) -> Any: ...
-
-    def resolve(self, ref: str, namespace: str) -> Any:
-        """Resolve a full ID or bare name to the entry, or to its ID (`wflow.registry`)."""
-        ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,9 +83,9 @@ def read_source(path: Path) -> str:
     return text
 
 
-def _lookup(registry: RegistryLike, ref: str, namespace: str) -> Any:
+def _lookup(registry: Registry, ref: str, namespace: str) -> Any:
     try:
-        found = registry.resolve(ref, namespace)
+        found: Any = registry.resolve(ref, namespace)
         if isinstance(found, str):  # wflow.registry resolves to the entry ID
             found = registry.get(found)
     except Exception:  # the registry signals "missing" its own way (WflowError NOT_FOUND)
@@ -134,7 +93,7 @@ def _lookup(registry: RegistryLike, ref: str, namespace: str) -> Any:
     return found
 
 
-def entry_chunk(entry: LuaEntryLike, imports: Mapping[str, str]) -> Chunk:
+def entry_chunk(entry: LuaEntry, imports: Mapping[str, str]) -> Chunk:
     """Read one entry's source into a `Chunk`.
 
     Raises:
@@ -157,7 +116,7 @@ def entry_chunk(entry: LuaEntryLike, imports: Mapping[str, str]) -> Chunk:
     )
 
 
-def collect_chunks(entry: LuaEntryLike, registry: RegistryLike | None) -> dict[str, Chunk]:
+def collect_chunks(entry: LuaEntry, registry: Registry | None) -> dict[str, Chunk]:
     """Read an entry and, transitively, the `library.lua` entries it imports.
 
     Returns:
@@ -168,7 +127,7 @@ def collect_chunks(entry: LuaEntryLike, registry: RegistryLike | None) -> dict[s
             `library.lua` entry.
     """
     chunks: dict[str, Chunk] = {}
-    pending: list[LuaEntryLike] = [entry]
+    pending: list[LuaEntry] = [entry]
     while pending:
         current = pending.pop()
         if current.id in chunks:

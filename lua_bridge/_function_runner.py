@@ -1,0 +1,174 @@
+"""Running a `function.lua` entry: one synchronous call on real time.
+
+A function is not replayed, so its Lua state reads the real clock and real randomness
+(`LocalClock`), `time.sleep` really sleeps, and the `process` operations are blocking calls on
+the call's `ProcessClient` (`FunctionContext.processes`). They are the function side's host
+calls of `_protocol.OPERATIONS`, served by `FunctionHost`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import lupa.lua54 as lupa54
+
+from lua_bridge._chunks import Chunk
+from lua_bridge._limits import LuaLimits
+from lua_bridge._lua_errors import LuaResourceError, LuaScriptError
+from lua_bridge._lua_run import LocalClock, LuaRun
+from lua_bridge._lua_values import error_from_fail
+from wflow.model import ErrorKind, FunctionContext, ProcessClient, WflowError, message_payload
+
+__all__ = ["FunctionHost", "run_function"]
+
+
+class FunctionHost:
+    """The function side's own host calls: real sleep, entry ID, the blocking `ProcessClient`.
+
+    A `WflowError` from the client becomes `nil, err`; other exceptions propagate.
+
+    Args:
+        context: The call's context, or None (then `process.*` raise "unavailable").
+    """
+
+    def __init__(self, context: FunctionContext | None) -> None:
+        self.context = context
+        self.client: ProcessClient | None = None if context is None else context.processes
+        self.run_state: LuaRun | None = None
+
+    def _client(self) -> tuple[ProcessClient, LuaRun]:
+        if self.client is None or self.run_state is None:  # Lua checks process_api_available
+            raise WflowError("process API unavailable here", ErrorKind.UNAVAILABLE)
+        return self.client, self.run_state
+
+    def _failed(self, exc: WflowError) -> tuple[Any, ...]:
+        _, run_state = self._client()
+        return None, run_state.values.error(exc)
+
+    # -- host calls (see _protocol.OPERATIONS) ------------------------------------------------
+
+    def _op_sleep(self, ms: float) -> None:
+        time.sleep(ms / 1000)
+
+    def _op_entry_id(self) -> str | None:
+        return None if self.context is None else self.context.entry_id
+
+    def _op_process_api_available(self) -> bool:
+        return self.client is not None
+
+    def _op_spawn_child(
+        self, entry: str, host: str | None, args_json: str, options: int, monitored: bool = False
+    ) -> tuple[Any, ...]:
+        # `monitored` is always false here: spawn_monitored is workflow-only (checked in Lua).
+        client, run_state = self._client()
+        try:
+            spawn_options = run_state.spawn_options[options]
+            return (client.spawn(entry, host, json.loads(args_json), spawn_options),)
+        except WflowError as exc:
+            return self._failed(exc)
+
+    def _op_exec_child(
+        self, entry: str, host: str | None, args_json: str, options: int
+    ) -> tuple[Any, ...]:
+        client, run_state = self._client()
+        try:
+            spawn_options = run_state.spawn_options[options]
+            pid = client.spawn(entry, host, json.loads(args_json), spawn_options)
+            value = client.result(pid)
+        except WflowError as exc:
+            return self._failed(exc)
+        return (run_state.values.to_lua(value, "result"),)
+
+    def _op_send_message(
+        self, pid: str, topic: str, payload_json: str, as_error: bool = False
+    ) -> tuple[Any, ...]:
+        # `as_error` (an error answering a workflow update) applies to workflows only.
+        client, _ = self._client()
+        try:
+            client.send(pid, topic, message_payload(json.loads(payload_json)))
+        except WflowError as exc:
+            return self._failed(exc)
+        return (True,)
+
+    def _op_cancel_process(self, pid: str) -> tuple[Any, ...]:
+        client, _ = self._client()
+        try:
+            client.cancel(pid)
+        except WflowError as exc:
+            return self._failed(exc)
+        return (True,)
+
+    def _op_terminate_process(self, pid: str, reason: str | None) -> tuple[Any, ...]:
+        client, _ = self._client()
+        try:
+            client.terminate(pid, reason)
+        except WflowError as exc:
+            return self._failed(exc)
+        return (True,)
+
+
+def run_function(
+    chunks: Mapping[str, Chunk],
+    key: str,
+    method: str,
+    limits: LuaLimits,
+    args: Sequence[Any],
+    context: FunctionContext | None = None,
+) -> Any:
+    """Run a `function.lua` entry once, synchronously, on real time.
+
+    `process.spawn` / `send` / `exec` / `cancel` / `terminate` use `context.processes`
+    (blocking calls on this worker thread).
+
+    Raises:
+        WflowError: The function returned `nil, err` (its kind), or failed: an unhandled Lua
+            error or a resource limit becomes `INTERNAL` with the Lua message.
+        Exception: Any non-`WflowError` exception a `ProcessClient` method raised.
+    """
+    function_host = FunctionHost(context)
+    run_state = LuaRun(
+        side="function",
+        clock=LocalClock(),
+        chunks=chunks,
+        limits=limits,
+        handlers=(function_host,),
+    )
+    function_host.run_state = run_state
+    try:
+        tid = run_state.start(key, method)
+        lua_args = [run_state.values.to_lua(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
+        return _outcome(run_state.step(tid, *lua_args))
+    except LuaScriptError as exc:
+        raise WflowError(exc.message, ErrorKind.INTERNAL) from None
+    except LuaResourceError as exc:
+        raise WflowError(str(exc), ErrorKind.INTERNAL, retryable=False) from None
+    except lupa54.LuaMemoryError:
+        raise WflowError(
+            f"memory limit of {limits.max_memory} bytes exceeded",
+            ErrorKind.INTERNAL,
+            retryable=False,
+        ) from None
+    finally:
+        run_state.close()
+
+
+def _outcome(out: tuple[Any, ...]) -> Any:
+    """Return the result of a function's one slice, or raise its `WflowError`."""
+    tag = out[0]
+    if tag == "done":
+        return json.loads(out[1])
+    if tag == "fail":
+        raise error_from_fail(out[1], out[2], out[3], out[4])
+    if tag == "yield":
+        raise WflowError(
+            f"internal error in the Lua bridge: unexpected request {out[1]!r} in a function",
+            ErrorKind.INTERNAL,
+        )
+    raise WflowError(
+        str(out[1]),
+        ErrorKind.INTERNAL,
+        details={"traceback": str(out[2])} if len(out) > 2 and out[2] else None,
+    )

@@ -1,0 +1,386 @@
+"""The wire protocol between Lua and Python, declared once.
+
+Lua code reaches Python in two ways:
+
+- a **request**: a workflow coroutine yields `(name, args...)` to the driver, which awaits
+  the handler and resumes the coroutine with what it returns (the intercepted calls that
+  wait: a function call, a timer, a channel receive, ...);
+- a **host call**: the Lua side calls a Python callable and gets its return values at once
+  (the calls that answer immediately: the clock, a UUID, a new channel, ...).
+
+`OPERATIONS` lists every one of them once, with, for each side (`"workflow"` or `"function"`)
+where it exists, whether it is a request or a host call there. Its handler is the method
+`_op_<name>` of one of the objects that serve that side (the temporalio workflow instance sends
+each activation job to its `_apply_<job>` the same way):
+
+| object | serves |
+|---|---|
+| `LuaRun` (`_lua_run.py`) | host calls of every run: clock, UUIDs, options, JSON, log |
+| `WorkflowDriver` (`_workflow_driver.py`) | the workflow side's requests and host calls |
+| `FunctionHost` (`_function_runner.py`) | the function side's host calls (`ProcessClient`) |
+| the checker (`_static_check.py`) | `LuaRun`'s, and a refusal for every other operation |
+
+The Lua side (`lua/protocol.lua`) gets the same table: `B.ops.<name>(...)` yields a request or
+calls the host function, so a Lua module never needs to know which one an operation is.
+
+Adding an operation: one `Operation` below, one `_op_<name>` method on the object that serves
+it, one call `B.ops.<name>(...)` in the Lua module that uses it.
+
+Conventions: handlers return a tuple that becomes Lua's multiple return values; an operational
+failure is `(None, err)` with `err` a Lua error object (a `WflowError` from the runtime). Any
+other exception propagates out of the run (Lua's `pcall` cannot catch it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal
+
+__all__ = [
+    "OPERATIONS",
+    "Fallback",
+    "Kind",
+    "Operation",
+    "RequestHandler",
+    "Side",
+    "bind_host",
+    "bind_requests",
+    "operation",
+    "operation_kinds",
+]
+
+Side = Literal["workflow", "function"]
+"""Where Lua code runs: a `workflow.lua` run (replayed) or a `function.lua` call (real time)."""
+
+Kind = Literal["request", "host"]
+"""How an operation crosses: yielded to the driver (`request`) or called directly (`host`)."""
+
+RequestHandler = Callable[..., Awaitable[Sequence[Any]]]
+"""A request handler: awaited by the driver; returns the values the coroutine resumes with."""
+
+Fallback = Callable[["Operation"], Callable[..., Any]]
+"""Makes a host function for an operation no handler object serves (the checker's refusal)."""
+
+_WORKFLOW_REQUEST: Mapping[Side, Kind] = {"workflow": "request"}
+_WORKFLOW_HOST: Mapping[Side, Kind] = {"workflow": "host"}
+_FUNCTION_HOST: Mapping[Side, Kind] = {"function": "host"}
+_BOTH_HOST: Mapping[Side, Kind] = {"workflow": "host", "function": "host"}
+# Recorded in a workflow (the driver awaits the runtime), a blocking call in a function.
+_REQUEST_OR_HOST: Mapping[Side, Kind] = {"workflow": "request", "function": "host"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    """One operation of the protocol.
+
+    Attributes:
+        name: The name on both sides (`B.ops.<name>` in Lua).
+        sides: For each side where the operation exists, how it crosses there.
+        args: The arguments Lua passes, as documentation (`name: type`).
+        doc: What it does and what it returns.
+    """
+
+    name: str
+    sides: Mapping[Side, Kind]
+    args: str
+    doc: str
+
+    @property
+    def handler(self) -> str:
+        """The name of the handler method: `_op_<name>`."""
+        return f"_op_{self.name}"
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    # -- funcs: function calls (activities) ---------------------------------------------
+    Operation(
+        "call_function",
+        _WORKFLOW_REQUEST,
+        "target: str, args_json: str, options: int",
+        "funcs.call: run a function entry and wait; `value` or `nil, err`.",
+    ),
+    Operation(
+        "start_call",
+        _WORKFLOW_HOST,
+        "target: str, args_json: str, options: int",
+        "funcs.async: start a function call; its call id or `nil, err`.",
+    ),
+    Operation(
+        "call_result",
+        _WORKFLOW_REQUEST,
+        "call_id: int",
+        "future:result(): wait for a started call; `value` or `nil, err`.",
+    ),
+    Operation("call_done", _WORKFLOW_HOST, "call_id: int", "future:is_complete()."),
+    Operation("cancel_call", _WORKFLOW_HOST, "call_id: int", "future:cancel()."),
+    Operation(
+        "call_channel",
+        _WORKFLOW_HOST,
+        "call_id: int",
+        "future:channel(): the id of a channel that receives the outcome once.",
+    ),
+    Operation(
+        "with_call_options",
+        _BOTH_HOST,
+        "base: int, options_json: str",
+        "executor:with_options{...}: the id of the merged call options, or `nil, message`.",
+    ),
+    Operation(
+        "with_call_context",
+        _BOTH_HOST,
+        "base: int, context_json: str",
+        "executor:with_context{...}: the id of the new call options, or `nil, message`.",
+    ),
+    # -- time ---------------------------------------------------------------------------
+    Operation(
+        "sleep",
+        _REQUEST_OR_HOST,
+        "ms: float",
+        "time.sleep: a durable timer in a workflow, a real (blocking) sleep in a function.",
+    ),
+    Operation("now_ns", _BOTH_HOST, "", "time.now, os.time: the clock in Unix nanoseconds."),
+    Operation(
+        "parse_duration",
+        _BOTH_HOST,
+        "value: str | float",
+        "A duration in milliseconds, or `nil, message`.",
+    ),
+    Operation(
+        "after_channel",
+        _WORKFLOW_HOST,
+        "ms: float",
+        "time.after: the id of a channel that receives the time once, after `ms`.",
+    ),
+    Operation(
+        "new_timer",
+        _WORKFLOW_HOST,
+        "ms: float",
+        "time.timer: `timer_id, channel_id`.",
+    ),
+    Operation("stop_timer", _WORKFLOW_HOST, "timer_id: int", "timer:stop(): was it active."),
+    Operation(
+        "reset_timer",
+        _WORKFLOW_HOST,
+        "timer_id: int, ms: float",
+        "timer:reset(d): restart on the same channel; was it active.",
+    ),
+    # -- uuid, json, log, workflow info -----------------------------------------------------
+    Operation("uuid4", _BOTH_HOST, "", "uuid.v4 (recorded in a workflow)."),
+    Operation("uuid7", _BOTH_HOST, "", "uuid.v7 (recorded in a workflow)."),
+    Operation(
+        "uuid5",
+        _BOTH_HOST,
+        "namespace: str, name: str",
+        "uuid.v5: the UUID, or `nil, message`.",
+    ),
+    Operation("random_seed", _BOTH_HOST, "", "The seed of math.random (signed 64 bits)."),
+    Operation(
+        "json_decode",
+        _BOTH_HOST,
+        "text: str",
+        "json.decode: `true, value` or `false, message`.",
+    ),
+    Operation("log", _BOTH_HOST, "message: str", "print: to the `lua_bridge.print` logger."),
+    Operation(
+        "workflow_info",
+        _BOTH_HOST,
+        "",
+        "workflow.info(): a table of `wflow.model.WorkflowInfo` (raises in a function).",
+    ),
+    # -- channel --------------------------------------------------------------------------
+    Operation("new_channel", _WORKFLOW_HOST, "capacity: int", "channel.new: its channel id."),
+    Operation("close_channel", _WORKFLOW_HOST, "channel_id: int", "ch:close()."),
+    Operation(
+        "send_channel",
+        _WORKFLOW_REQUEST,
+        "channel_id: int, stash_id: int",
+        "ch:send(v) of a stashed value: `true` or `nil, err` (closed channel).",
+    ),
+    Operation(
+        "receive",
+        _WORKFLOW_REQUEST,
+        "channel_id: int",
+        "ch:receive(): `stash_id, ok` (the received value is stashed in Lua).",
+    ),
+    Operation(
+        "select",
+        _WORKFLOW_REQUEST,
+        "default: bool, *channel_ids: int",
+        "channel.select: `index, stash_id, ok` (0-based index; -1 for the default case).",
+    ),
+    Operation(
+        "spawn_coroutine",
+        _WORKFLOW_HOST,
+        "thread_id: int",
+        "coroutine.spawn: step the root coroutine `thread_id` concurrently.",
+    ),
+    # -- process --------------------------------------------------------------------------
+    Operation("process_pid", _WORKFLOW_HOST, "", "process.pid(): this workflow's PID."),
+    Operation("entry_id", _BOTH_HOST, "", "process.id(): the running entry's ID."),
+    Operation("inbox_channel", _WORKFLOW_HOST, "", "process.inbox(): the inbox's channel id."),
+    Operation(
+        "listen_channel",
+        _WORKFLOW_HOST,
+        "topic: str",
+        "process.listen(topic): the id of that topic's channel.",
+    ),
+    Operation("events_channel", _WORKFLOW_HOST, "", "process.events(): its channel id."),
+    Operation(
+        "process_api_available",
+        _FUNCTION_HOST,
+        "",
+        "Whether this function call has a `ProcessClient` (else process.* raise).",
+    ),
+    Operation(
+        "send_message",
+        _REQUEST_OR_HOST,
+        "pid: str, topic: str, payload_json: str, as_error: bool",
+        "process.send: `true` or `nil, err`. `as_error` (workflows): the payload is an error "
+        "object answering an update.",
+    ),
+    Operation(
+        "spawn_child",
+        _REQUEST_OR_HOST,
+        "entry: str, host: str | None, args_json: str, options: int, monitored: bool",
+        "process.spawn / spawn_monitored: `pid` or `nil, err`.",
+    ),
+    Operation(
+        "exec_child",
+        _REQUEST_OR_HOST,
+        "entry: str, host: str | None, args_json: str, options: int",
+        "process.exec: start and wait; `value` or `nil, err`.",
+    ),
+    Operation(
+        "cancel_process",
+        _REQUEST_OR_HOST,
+        "pid: str",
+        "process.cancel: `true` or `nil, err`.",
+    ),
+    Operation(
+        "terminate_process",
+        _REQUEST_OR_HOST,
+        "pid: str, reason: str | None",
+        "process.terminate: `true` or `nil, err`.",
+    ),
+    Operation(
+        "continue_as_new",
+        _WORKFLOW_REQUEST,
+        "args_json: str",
+        "process.upgrade: the runtime continues as new (does not return).",
+    ),
+    Operation(
+        "with_spawn_options",
+        _BOTH_HOST,
+        "base: int, options_json: str",
+        "process.with_options{...}: the id of the merged spawn options, or `nil, message`.",
+    ),
+    Operation(
+        "with_spawn_name",
+        _BOTH_HOST,
+        "base: int, name: str",
+        "spawner:with_name(name): the id of the new spawn options, or `nil, message`.",
+    ),
+    Operation(
+        "with_spawn_message",
+        _BOTH_HOST,
+        "base: int, topic: str, payload_json: str",
+        "spawner:with_message(topic, ...): the id of the new spawn options, or `nil, message`.",
+    ),
+    # -- workflow -------------------------------------------------------------------------
+    Operation(
+        "get_version",
+        _WORKFLOW_HOST,
+        "change_id: str, min_version: int, max_version: int",
+        "workflow.version: the version, or `nil, err`.",
+    ),
+    Operation(
+        "set_state",
+        _WORKFLOW_HOST,
+        "state_json: str",
+        "workflow.set_state: `true` or `nil, err`.",
+    ),
+    Operation(
+        "set_attrs",
+        _WORKFLOW_HOST,
+        "search_json: str | None, memo_json: str | None",
+        "workflow.attrs{search =, memo =}: `true` or `nil, err`.",
+    ),
+    # -- the bridge itself ------------------------------------------------------------------
+    Operation(
+        "module_bytecode",
+        _BOTH_HOST,
+        "name: str",
+        "The compiled bridge module `lua/<name>.lua`, loaded on its first `require`/use.",
+    ),
+)
+
+_BY_NAME: Mapping[str, Operation] = {op.name: op for op in OPERATIONS}
+if len(_BY_NAME) != len(OPERATIONS):  # pragma: no cover - a mistake in the table above
+    raise RuntimeError("lua_bridge: an operation is declared twice")
+
+
+def operation(name: str) -> Operation:
+    """Return the operation called `name`.
+
+    Raises:
+        KeyError: No such operation.
+    """
+    return _BY_NAME[name]
+
+
+def operation_kinds(side: Side) -> dict[str, Kind]:
+    """Return `{name: kind}` of every operation that exists on `side` (for the Lua side)."""
+    return {op.name: op.sides[side] for op in OPERATIONS if side in op.sides}
+
+
+def _handler(op: Operation, handlers: Sequence[object]) -> Callable[..., Any] | None:
+    for obj in handlers:
+        method = getattr(obj, op.handler, None)
+        if method is not None:
+            return method  # type: ignore[no-any-return]
+    return None
+
+
+def bind_host(
+    side: Side, handlers: Sequence[object], fallback: Fallback | None = None
+) -> dict[str, Callable[..., Any]]:
+    """Return the host functions of `side`: each host operation's handler, by name.
+
+    Args:
+        side: Which side's host operations.
+        handlers: The objects whose `_op_<name>` methods serve them, searched in order.
+        fallback: Makes the function of an operation no object serves; without it, such an
+            operation is an error.
+
+    Raises:
+        LookupError: A host operation of `side` has no handler and there is no fallback.
+    """
+    host: dict[str, Callable[..., Any]] = {}
+    for op in OPERATIONS:
+        if op.sides.get(side) != "host":
+            continue
+        method = _handler(op, handlers)
+        if method is None:
+            if fallback is None:
+                raise LookupError(f"lua_bridge: no handler {op.handler} for host call {op.name}")
+            method = fallback(op)
+        host[op.name] = method
+    return host
+
+
+def bind_requests(side: Side, handler: object) -> dict[str, RequestHandler]:
+    """Return the request handlers of `side`: `handler`'s `_op_<name>` coroutine methods.
+
+    Raises:
+        LookupError: A request of `side` has no handler method.
+    """
+    requests: dict[str, RequestHandler] = {}
+    for op in OPERATIONS:
+        if op.sides.get(side) != "request":
+            continue
+        method = _handler(op, (handler,))
+        if method is None:
+            raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
+        requests[op.name] = method
+    return requests

@@ -1,0 +1,104 @@
+-- wflow lua_bridge: the `funcs` module (mirrors wflow/dsl/funcs.py): function calls, which are
+-- activities recorded in the workflow's history; futures of started calls; executors with
+-- call options (kept on the Python side, named by id). Workflow only for now.
+
+local B, cfg = ...
+
+local type, error, rawget, select, setmetatable = type, error, rawget, select, setmetatable
+local ulen = utf8.len
+local ops, only_in_workflows = B.ops, B.only_in_workflows
+
+local function check_target(target, who, level)
+  if type(target) ~= "string" or target == "" then
+    error(who .. ": target must be a function entry ID like \"app.api:charge\", got " ..
+      (type(target) == "string" and "an empty string" or type(target)), level + 1)
+  end
+  if not ulen(target) then error(who .. ": target is not valid UTF-8", level + 1) end
+end
+
+local function encode_args(who, n, ...)
+  local args, err = B.encode_list("args", n, ...)
+  if not args then error(who .. ": " .. err, 3) end
+  return args
+end
+
+local FutureMethods = {}
+local FutureMT = { __index = FutureMethods, __name = "wflow.future" }
+
+function FutureMethods.result(f)
+  return ops.call_result(f._id)
+end
+function FutureMethods.is_complete(f)
+  return ops.call_done(f._id)
+end
+function FutureMethods.cancel(f)
+  ops.cancel_call(f._id)
+  return true
+end
+function FutureMethods.channel(f)
+  local ch = rawget(f, "_channel")
+  if not ch then
+    B.module("channel")
+    ch = B.wrap_channel(ops.call_channel(f._id))
+    f._channel = ch
+  end
+  return ch
+end
+
+local function do_call(opts, who, target, ...)
+  only_in_workflows(who, 3)
+  check_target(target, who, 3)
+  local args = encode_args(who, select("#", ...), ...)
+  return ops.call_function(target, args, opts)
+end
+
+local function do_async(opts, who, target, ...)
+  only_in_workflows(who, 3)
+  check_target(target, who, 3)
+  local args = encode_args(who, select("#", ...), ...)
+  local id, err = ops.start_call(target, args, opts)
+  if id == nil then return nil, err end
+  return setmetatable({ _id = id }, FutureMT)
+end
+
+local ExecutorMethods = {}
+local ExecutorMT = { __index = ExecutorMethods, __name = "wflow.executor", __newindex = function()
+  error("funcs executors are immutable; use :with_options{...} / :with_context{...}", 2)
+end }
+local function new_executor(opts) return setmetatable({ _opts = opts }, ExecutorMT) end
+
+local function option_table(t, who)
+  if type(t) ~= "table" then error(who .. ": expected a table", 3) end
+  local text, err = B.encode(t, "options")
+  if not text then error(who .. ": " .. err, 3) end
+  return text
+end
+
+function ExecutorMethods.with_options(ex, t)
+  local id, err = ops.with_call_options(rawget(ex, "_opts"), option_table(t, "with_options"))
+  if id == nil then error("with_options: " .. err, 2) end
+  return new_executor(id)
+end
+
+function ExecutorMethods.with_context(ex, t)
+  local id, err = ops.with_call_context(rawget(ex, "_opts"), option_table(t, "with_context"))
+  if id == nil then error("with_context: " .. err, 2) end
+  return new_executor(id)
+end
+
+function ExecutorMethods.call(ex, target, ...)
+  return do_call(rawget(ex, "_opts"), "executor:call", target, ...)
+end
+
+function ExecutorMethods.async(ex, target, ...)
+  return do_async(rawget(ex, "_opts"), "executor:async", target, ...)
+end
+
+local funcs = {}
+function funcs.call(target, ...) return do_call(0, "funcs.call", target, ...) end
+function funcs.async(target, ...) return do_async(0, "funcs.async", target, ...) end
+function funcs.new() return new_executor(0) end
+
+---------------------------------------------------------------------------------------------
+
+return funcs

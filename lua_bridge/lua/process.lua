@@ -1,0 +1,224 @@
+-- wflow lua_bridge: the `process` module (also a global; mirrors wflow/dsl/process.py):
+-- messages, spawning, children. Each operation is one `B.ops` call: in a workflow a request
+-- the driver records through the runtime, in a function a blocking call on the call's
+-- ProcessClient (lua_bridge/_protocol.py decides which). Operational failures return
+-- `nil, err`.
+
+local B, cfg = ...
+
+local type, error, rawget, select, setmetatable, getmetatable = type, error, rawget, select,
+  setmetatable, getmetatable
+local ops, is_error = B.ops, B.is_error
+local only_in_workflows, check_nonempty = B.only_in_workflows, B.check_nonempty
+
+-- Mailbox channels are lua/channel.lua's objects, loaded the first time a workflow needs one.
+local function adopt_channel(cid, name)
+  B.module("channel")
+  return B.adopt_channel(cid, name)
+end
+
+local process = {}
+
+local function check_pid(pid, who, level)
+  check_nonempty(pid, who, "pid", "a PID string", level + 1)
+end
+
+local function check_topic(topic, who, level)
+  check_nonempty(topic, who, "topic", "a non-empty string", level + 1)
+end
+
+local function check_spawn_target(entry, h, who, level)
+  check_nonempty(entry, who, "entry", "a workflow entry ID like \"app.workflows:order_processor\"",
+    level + 1)
+  if h ~= nil then
+    check_nonempty(h, who, "host",
+      "a temporal.worker entry ID like \"app:temporal_worker\" (or nil for the entry's worker)",
+      level + 1)
+  end
+end
+
+-- Encode the payload arguments: none -> null, one -> that value, several -> an array.
+local function encode_payload(who, level, n, ...)
+  local text, err = B.encode_list("payload", n, ...)
+  if not text then error(who .. ": " .. err, level + 1) end
+  return text
+end
+
+-- Functions reach processes through their call's ProcessClient, which a call may lack.
+local process_api_available = rawget(ops, "process_api_available")
+local function client_check(who, level)
+  if process_api_available and not process_api_available() then
+    error(who .. ": process API unavailable here (this function call has no Temporal client)",
+      level + 1)
+  end
+end
+
+-- level: where errors point, relative to the function calling these helpers.
+local function do_spawn(opts, who, monitored, level, entry, h, ...)
+  if monitored then only_in_workflows(who, level + 1) end
+  check_spawn_target(entry, h, who, level + 1)
+  local args, err = B.encode_list("args", select("#", ...), ...)
+  if not args then error(who .. ": " .. err, level + 1) end
+  client_check(who, level + 1)
+  return ops.spawn_child(entry, h, args, opts, monitored)
+end
+
+local function do_exec(opts, who, level, entry, h, ...)
+  check_spawn_target(entry, h, who, level + 1)
+  local args, err = B.encode_list("args", select("#", ...), ...)
+  if not args then error(who .. ": " .. err, level + 1) end
+  client_check(who, level + 1)
+  return ops.exec_child(entry, h, args, opts)
+end
+
+function process.spawn(entry, h, ...)
+  local pid, err = do_spawn(0, "process.spawn", false, 2, entry, h, ...)
+  return pid, err
+end
+
+function process.spawn_monitored(entry, h, ...)
+  local pid, err = do_spawn(0, "process.spawn_monitored", true, 2, entry, h, ...)
+  return pid, err
+end
+
+function process.exec(entry, h, ...)
+  local value, err = do_exec(0, "process.exec", 2, entry, h, ...)
+  return value, err
+end
+
+function process.send(pid, topic, ...)
+  check_pid(pid, "process.send", 2)
+  check_topic(topic, "process.send", 2)
+  local payload = encode_payload("process.send", 2, select("#", ...), ...)
+  client_check("process.send", 2)
+  -- An error object answering an update (`"error"`) crosses as that error, keeping its kind.
+  local as_error = topic == "error" and select("#", ...) == 1 and is_error((...)) and
+    string.sub(pid, 1, 7) == "update:"
+  local ok, err = ops.send_message(pid, topic, payload, as_error)
+  return ok, err
+end
+
+function process.cancel(pid)
+  check_pid(pid, "process.cancel", 2)
+  client_check("process.cancel", 2)
+  local ok, err = ops.cancel_process(pid)
+  return ok, err
+end
+
+function process.terminate(pid, reason)
+  check_pid(pid, "process.terminate", 2)
+  if reason ~= nil and type(reason) ~= "string" then
+    error("process.terminate: reason must be a string or nil, got " .. type(reason), 2)
+  end
+  client_check("process.terminate", 2)
+  local ok, err = ops.terminate_process(pid, reason)
+  return ok, err
+end
+
+function process.pid()
+  only_in_workflows("process.pid", 2)
+  return ops.process_pid()
+end
+
+function process.id()
+  return ops.entry_id()
+end
+
+function process.inbox()
+  only_in_workflows("process.inbox", 2)
+  return adopt_channel(ops.inbox_channel(), "process.inbox()")
+end
+
+function process.listen(topic)
+  only_in_workflows("process.listen", 2)
+  check_topic(topic, "process.listen", 2)
+  return adopt_channel(ops.listen_channel(topic), "process.listen(\"" .. topic .. "\")")
+end
+
+function process.events()
+  only_in_workflows("process.events", 2)
+  return adopt_channel(ops.events_channel(), "process.events()")
+end
+
+function process.upgrade(...)
+  only_in_workflows("process.upgrade", 2)
+  local args, err = B.encode_list("args", select("#", ...), ...)
+  if not args then error("process.upgrade: " .. err, 2) end
+  ops.continue_as_new(args)
+  error("process.upgrade: the runtime did not continue as new", 2)
+end
+
+-- Spawners: immutable option sets (`process.with_options{...}`), kept on the Python side.
+local SpawnerMethods = {}
+local SpawnerMT = { __index = SpawnerMethods, __name = "wflow.spawner", __newindex = function()
+  error("process spawners are immutable; use :with_options{...}, :with_name(name) or " ..
+    ":with_message(topic, payload)", 2)
+end }
+local function new_spawner(opts) return setmetatable({ _opts = opts }, SpawnerMT) end
+local function spawner_opts(sp, who)
+  if type(sp) ~= "table" or getmetatable(sp) ~= SpawnerMT then
+    error(who .. ": call it with ':' on a spawner (process.with_options{...}:" ..
+      string.match(who, "[%w_]+$") .. "(...))", 3)
+  end
+  return rawget(sp, "_opts")
+end
+
+local function merge_spawn_options(base, t, who, level)
+  if type(t) ~= "table" then error(who .. ": expected a table of options", level + 1) end
+  local text, err = B.encode(t, "options")
+  if not text then error(who .. ": " .. err, level + 1) end
+  local id, merr = ops.with_spawn_options(base, text)
+  if id == nil then error(who .. ": " .. merr, level + 1) end
+  return new_spawner(id)
+end
+
+function process.with_options(t)
+  local spawner = merge_spawn_options(0, t, "process.with_options", 2)
+  return spawner
+end
+
+function SpawnerMethods.with_options(sp, t)
+  local base = spawner_opts(sp, "spawner:with_options")
+  local spawner = merge_spawn_options(base, t, "spawner:with_options", 2)
+  return spawner
+end
+
+function SpawnerMethods.with_name(sp, name)
+  local base = spawner_opts(sp, "spawner:with_name")
+  check_nonempty(name, "spawner:with_name", "name", "a non-empty string", 2)
+  local id, err = ops.with_spawn_name(base, name)
+  if id == nil then error("spawner:with_name: " .. err, 2) end
+  return new_spawner(id)
+end
+
+function SpawnerMethods.with_message(sp, topic, ...)
+  local base = spawner_opts(sp, "spawner:with_message")
+  check_topic(topic, "spawner:with_message", 2)
+  local payload = encode_payload("spawner:with_message", 2, select("#", ...), ...)
+  local id, err = ops.with_spawn_message(base, topic, payload)
+  if id == nil then error("spawner:with_message: " .. err, 2) end
+  return new_spawner(id)
+end
+
+function SpawnerMethods.spawn(sp, entry, h, ...)
+  local pid, err = do_spawn(spawner_opts(sp, "spawner:spawn"), "spawner:spawn", false, 2,
+    entry, h, ...)
+  return pid, err
+end
+
+function SpawnerMethods.spawn_monitored(sp, entry, h, ...)
+  local pid, err = do_spawn(spawner_opts(sp, "spawner:spawn_monitored"),
+    "spawner:spawn_monitored", true, 2, entry, h, ...)
+  return pid, err
+end
+
+function SpawnerMethods.exec(sp, entry, h, ...)
+  local value, err = do_exec(spawner_opts(sp, "spawner:exec"), "spawner:exec", 2, entry, h, ...)
+  return value, err
+end
+
+
+-- workflow.exec (lua/workflow.lua) is process.exec without a host.
+B.process_exec = do_exec
+
+return process

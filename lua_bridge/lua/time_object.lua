@@ -1,0 +1,179 @@
+-- wflow lua_bridge: time objects (UTC; integer nanoseconds since the Unix epoch), the civil
+-- calendar and strftime that os.date shares, and duration arguments (trusted code, loaded with
+-- every run: the driver builds time objects for `time.after` and timers).
+
+local B, cfg = ...
+
+local type, error, pcall, setmetatable, getmetatable, tostring = type, error, pcall,
+  setmetatable, getmetatable, tostring
+local huge = math.huge
+local sfmt, sgsub = B.raw_format, string.gsub
+local ulen = utf8.len
+local ops = B.ops
+
+local function civil_from_days(z)
+  z = z + 719468
+  local era = z // 146097
+  local doe = z - era * 146097
+  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+  local mp = (5 * doy + 2) // 153
+  local d = doy - (153 * mp + 2) // 5 + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  if m <= 2 then y = y + 1 end
+  return y, m, d
+end
+
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = y // 400
+  local yoe = y - era * 400
+  local mp = m > 2 and m - 3 or m + 9
+  local doy = (153 * mp + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+B.days_from_civil = days_from_civil
+
+-- The `os.date("*t")` table of a Unix time in seconds (UTC).
+local function date_table(secs)
+  local days = secs // 86400
+  local rem = secs - days * 86400
+  local y, m, d = civil_from_days(days)
+  return {
+    year = y, month = m, day = d,
+    hour = rem // 3600, min = (rem % 3600) // 60, sec = rem % 60,
+    wday = (days + 4) % 7 + 1,
+    yday = days - days_from_civil(y, 1, 1) + 1,
+    isdst = false,
+  }
+end
+B.date_table = date_table
+
+local DAY_NAMES = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" }
+local MONTH_NAMES = { "January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December" }
+
+local strftime
+local CONVERSIONS = {
+  a = function(t) return DAY_NAMES[t.wday]:sub(1, 3) end,
+  A = function(t) return DAY_NAMES[t.wday] end,
+  b = function(t) return MONTH_NAMES[t.month]:sub(1, 3) end,
+  B = function(t) return MONTH_NAMES[t.month] end,
+  c = function(t) return strftime("%a %b %e %H:%M:%S %Y", t) end,
+  C = function(t) return sfmt("%02d", t.year // 100) end,
+  d = function(t) return sfmt("%02d", t.day) end,
+  D = function(t) return strftime("%m/%d/%y", t) end,
+  e = function(t) return sfmt("%2d", t.day) end,
+  F = function(t) return strftime("%Y-%m-%d", t) end,
+  h = function(t) return MONTH_NAMES[t.month]:sub(1, 3) end,
+  H = function(t) return sfmt("%02d", t.hour) end,
+  I = function(t) return sfmt("%02d", (t.hour + 11) % 12 + 1) end,
+  j = function(t) return sfmt("%03d", t.yday) end,
+  m = function(t) return sfmt("%02d", t.month) end,
+  M = function(t) return sfmt("%02d", t.min) end,
+  n = function() return "\n" end,
+  p = function(t) return t.hour < 12 and "AM" or "PM" end,
+  r = function(t) return strftime("%I:%M:%S %p", t) end,
+  R = function(t) return strftime("%H:%M", t) end,
+  S = function(t) return sfmt("%02d", t.sec) end,
+  t = function() return "\t" end,
+  T = function(t) return strftime("%H:%M:%S", t) end,
+  u = function(t) return tostring((t.wday + 5) % 7 + 1) end,
+  w = function(t) return tostring(t.wday - 1) end,
+  x = function(t) return strftime("%m/%d/%y", t) end,
+  X = function(t) return strftime("%H:%M:%S", t) end,
+  y = function(t) return sfmt("%02d", t.year % 100) end,
+  Y = function(t) return tostring(t.year) end,
+  z = function() return "+0000" end,
+  Z = function() return "UTC" end,
+  ["%"] = function() return "%" end,
+}
+
+strftime = function(fmt, t)
+  return (sgsub(fmt, "%%(.?)", function(c)
+    local f = CONVERSIONS[c]
+    if not f then
+      error("invalid conversion specifier '%" .. c .. "' (supported: %a %A %b %B %c %C %d %D %e " ..
+        "%F %h %H %I %j %m %M %n %p %r %R %S %t %T %u %w %x %X %y %Y %z %Z %%)", 0)
+    end
+    return f(t)
+  end))
+end
+B.strftime = strftime
+
+local TimeMethods = {}
+local TimeMT = { __index = TimeMethods, __name = "wflow.time" }
+
+local function new_time(ns)
+  return setmetatable({ _ns = ns }, TimeMT)
+end
+B.new_time = new_time
+B.TimeMT = TimeMT
+
+local function is_time(v) return type(v) == "table" and getmetatable(v) == TimeMT end
+B.is_time = is_time
+
+local function rfc3339(ns, nano)
+  local secs = ns // 1000000000
+  local frac = ns - secs * 1000000000
+  local t = date_table(secs)
+  local s = sfmt("%04d-%02d-%02dT%02d:%02d:%02d", t.year, t.month, t.day, t.hour, t.min, t.sec)
+  if nano and frac ~= 0 then
+    s = s .. "." .. (sgsub(sfmt("%09d", frac), "0+$", ""))
+  end
+  return s .. "Z"
+end
+B.rfc3339 = rfc3339
+
+-- Durations in Lua are milliseconds (numbers) or strings like "1h30m"; validated by the host.
+local function duration_ms(d, who, level)
+  if type(d) ~= "number" and type(d) ~= "string" then
+    error(who .. ": expected a duration (milliseconds or a string like \"5s\"), got " .. type(d), level + 1)
+  end
+  if type(d) == "string" and not ulen(d) then error(who .. ": duration is not valid UTF-8", level + 1) end
+  local ms, err = ops.parse_duration(d)
+  if ms == nil then error(who .. ": " .. err, level + 1) end
+  return ms
+end
+B.duration_ms = duration_ms
+
+function TimeMethods.unix(t) return t._ns // 1000000000 end
+function TimeMethods.unix_milli(t) return t._ns // 1000000 end
+function TimeMethods.unix_nano(t) return t._ns end
+function TimeMethods.format_rfc3339(t) return rfc3339(t._ns, false) end
+function TimeMethods.format_rfc3339_nano(t) return rfc3339(t._ns, true) end
+function TimeMethods.format(t, fmt)
+  if type(fmt) ~= "string" then error("time:format: expected a strftime-style format string", 2) end
+  local ok, s = pcall(strftime, fmt, date_table(t._ns // 1000000000))
+  if not ok then error("time:format: " .. s, 2) end
+  return s
+end
+function TimeMethods.add(t, d)
+  -- Numbers may be negative here (milliseconds back in time); strings must be durations.
+  local ms = type(d) == "number" and d or duration_ms(d, "time:add", 2)
+  if ms ~= ms or ms == huge or ms == -huge then error("time:add: invalid duration", 2) end
+  return new_time(t._ns + math.floor(ms * 1000000 + 0.5))
+end
+function TimeMethods.sub(t, other)
+  if not is_time(other) then error("time:sub: expected a time object", 2) end
+  local diff = t._ns - other._ns
+  if diff % 1000000 == 0 then return diff // 1000000 end
+  return diff / 1000000
+end
+function TimeMethods.before(t, other)
+  if not is_time(other) then error("time:before: expected a time object", 2) end
+  return t._ns < other._ns
+end
+function TimeMethods.after(t, other)
+  if not is_time(other) then error("time:after: expected a time object", 2) end
+  return t._ns > other._ns
+end
+function TimeMethods.equal(t, other)
+  return is_time(other) and t._ns == other._ns
+end
+TimeMT.__eq = function(a, b) return is_time(a) and is_time(b) and a._ns == b._ns end
+TimeMT.__lt = function(a, b) return a._ns < b._ns end
+TimeMT.__le = function(a, b) return a._ns <= b._ns end
+TimeMT.__tostring = function(t) return rfc3339(t._ns, true) end
