@@ -13,6 +13,24 @@ Exception tree:
 
 A workflow whose Lua code returns `nil, err` raises `wflow.model.WflowError` instead.
 
+Layout (private modules, each named after what it holds):
+
+    _protocol.py           every Lua request and host call, declared once (OPERATIONS)
+    _lua_engine.py         LuaEngine (a wflow.model.Engine) and the two program classes
+    _workflow_driver.py    WorkflowDriver: steps a workflow's coroutines, serves its requests
+    _workflow_channels.py  the channels and timers of a workflow run
+    _function_runner.py    run_function and FunctionHost (a function's process calls)
+    _static_check.py       LuaEngine.check (`wflow validate`)
+    _lua_run.py            LuaRun: one run's Lua state and the host calls every run has
+    _lua_state.py          the sandboxed LuaRuntime factory; the bridge's bytecode
+    _lua_values.py         Python -> Lua values; `nil, err` -> WflowError
+    _chunks.py             an entry and its imported libraries as Lua chunks
+    _limits.py, _lua_errors.py
+    lua/protocol.lua, sandbox.lua, error_object.lua, time_object.lua, message_object.lua,
+    codec.lua, entry.lua   the core every run loads
+    lua/funcs.lua, time.lua, uuid.lua, channel.lua, process.lua, workflow.lua, errors.lua,
+    json.lua, os.lua       one file per Lua module, loaded on its first `require` or use
+
 Decisions (where SPEC leaves room):
 
 - **Entry shapes.** The file may return a function (the method), a table of functions
@@ -37,6 +55,9 @@ Decisions (where SPEC leaves room):
   `runtime.random_seed()`; `math.randomseed(x)` reseeds deterministically. `os.time`,
   `os.date` (UTC), `os.clock` (workflow-clock seconds since the run started) read the
   workflow clock.
+- **Modules load lazily.** A module (and the globals `process`, `errors`, `os`, `channel`)
+  is loaded into a run the first time it is required or used; iterating `_G` loads them all.
+  Before its first use, `rawget(_G, "process")` is nil.
 - **Limits.** 64 MiB of memory per run and 50 million VM instructions per uninterrupted slice
   by default (entry `limits` override); neither can be caught by `pcall`. A long pattern
   match inside one C call is not counted (only VM instructions are).

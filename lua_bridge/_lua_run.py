@@ -154,6 +154,33 @@ class LuaRun:
         guarded.__name__ = name
         return guarded
 
+    def to_lua(self, value: Any, path: str = "value") -> Any:
+        """Return `value` as a Lua value (see `LuaValues.to_lua`).
+
+        Raises:
+            LuaValueError: The value is not JSON data.
+            LuaResourceError: The memory limit was reached while building it.
+        """
+        try:
+            return self.values.to_lua(value, path)
+        except lupa54.LuaMemoryError:
+            raise LuaResourceError("memory", self.limits.max_memory) from None
+
+    def lua_error(self, error: WflowError) -> Any:
+        """Return a Lua error object for `error`.
+
+        Raises:
+            LuaResourceError: The memory limit was reached while building it.
+        """
+        try:
+            return self.values.error(error)
+        except lupa54.LuaMemoryError:
+            raise LuaResourceError("memory", self.limits.max_memory) from None
+
+    def failed(self, error: WflowError) -> tuple[Any, ...]:
+        """Return Lua's `nil, err` for `error` (an operation's operational failure)."""
+        return None, self.lua_error(error)
+
     # -- host calls of every run (see _protocol.OPERATIONS) ------------------------------------
 
     def now_ns(self) -> int:

@@ -121,6 +121,23 @@ class LuaBridge:
         self.b = b
 
 
+def _entries_table(lua: Any, chunks: Mapping[str, Chunk]) -> Any:
+    """Return the Lua table of chunk descriptions `require` and `start_entry` load from."""
+    entries = lua.table()
+    for key, chunk in chunks.items():
+        entries[key] = lua.table_from(
+            {
+                "source": chunk.source,
+                "bytecode": chunk.bytecode,
+                "chunkname": chunk.chunkname,
+                "display": chunk.display,
+                "modules": lua.table_from({name: True for name in chunk.modules}),
+                "imports": lua.table_from(dict(chunk.imports)),
+            }
+        )
+    return entries
+
+
 def create_bridge(
     *,
     where: str,
@@ -150,18 +167,6 @@ def create_bridge(
         attribute_filter=_refuse_attribute,
     )
     kinds, not_retryable = _error_kinds()
-    entries = lua.table()
-    for key, chunk in chunks.items():
-        entries[key] = lua.table_from(
-            {
-                "source": chunk.source,
-                "bytecode": chunk.bytecode,
-                "chunkname": chunk.chunkname,
-                "display": chunk.display,
-                "modules": lua.table_from({name: True for name in chunk.modules}),
-                "imports": lua.table_from(dict(chunk.imports)),
-            }
-        )
     cfg = lua.table_from(
         {
             "where": where,
@@ -172,7 +177,7 @@ def create_bridge(
             ),
             "kinds": lua.table_from(kinds),
             "not_retryable": lua.table_from(not_retryable),
-            "entries": entries,
+            "entries": _entries_table(lua, chunks),
             "max_instructions": limits.max_instructions,
         }
     )

@@ -16,7 +16,8 @@ each activation job to its `_apply_<job>` the same way):
 | object | serves |
 |---|---|
 | `LuaRun` (`_lua_run.py`) | host calls of every run: clock, UUIDs, options, JSON, log |
-| `WorkflowDriver` (`_workflow_driver.py`) | the workflow side's requests and host calls |
+| `WorkflowDriver` (`_workflow_driver.py`) | the workflow side's calls, processes, versions |
+| `WorkflowChannels` (`_workflow_channels.py`) | channels, timers, the mailbox's channels |
 | `FunctionHost` (`_function_runner.py`) | the function side's host calls (`ProcessClient`) |
 | the checker (`_static_check.py`) | `LuaRun`'s, and a refusal for every other operation |
 
@@ -369,8 +370,12 @@ def bind_host(
     return host
 
 
-def bind_requests(side: Side, handler: object) -> dict[str, RequestHandler]:
-    """Return the request handlers of `side`: `handler`'s `_op_<name>` coroutine methods.
+def bind_requests(side: Side, handlers: Sequence[object]) -> dict[str, RequestHandler]:
+    """Return the request handlers of `side`: the `_op_<name>` coroutine methods, by name.
+
+    Args:
+        side: Which side's requests.
+        handlers: The objects whose methods serve them, searched in order.
 
     Raises:
         LookupError: A request of `side` has no handler method.
@@ -379,7 +384,7 @@ def bind_requests(side: Side, handler: object) -> dict[str, RequestHandler]:
     for op in OPERATIONS:
         if op.sides.get(side) != "request":
             continue
-        method = _handler(op, (handler,))
+        method = _handler(op, handlers)
         if method is None:
             raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
         requests[op.name] = method

@@ -81,6 +81,26 @@ def _allowed_modules(kind: str) -> frozenset[str]:
     return FUNCTION_MODULES if kind == "function.lua" else WORKFLOW_MODULES
 
 
+def _module_problems(entry: LuaEntry) -> list[str]:
+    """Return what is wrong with the entry's `modules` list, one message per name."""
+    where = "functions" if entry.kind == "function.lua" else "workflows"
+    allowed = _allowed_modules(entry.kind)
+    messages = []
+    for name in entry.modules or ():
+        if name in allowed:
+            continue
+        if name in _FORBIDDEN_MODULES:
+            messages.append(f"modules: {name!r} is not available in {where}")
+        elif name in WORKFLOW_MODULES:
+            messages.append(f"modules: {name!r} is only available in workflows")
+        else:
+            messages.append(
+                f"modules: unknown module {name!r} (available in {where}: "
+                f"{', '.join(sorted(allowed))})"
+            )
+    return messages
+
+
 def check_entry(
     entry: LuaEntry, registry: Registry | None, default_limits: LuaLimits
 ) -> list[Problem]:
@@ -96,21 +116,7 @@ def check_entry(
     yaml_file = Path(entry.file) if entry.file is not None else None
     at_entry = Problem(yaml_file, entry.line, "", entry.id)
     problems: list[Problem] = []
-    where = "functions" if entry.kind == "function.lua" else "workflows"
-
-    allowed = _allowed_modules(entry.kind)
-    for name in entry.modules or ():
-        if name in allowed:
-            continue
-        if name in _FORBIDDEN_MODULES:
-            message = f"modules: {name!r} is not available in {where}"
-        elif name in WORKFLOW_MODULES:
-            message = f"modules: {name!r} is only available in workflows"
-        else:
-            message = (
-                f"modules: unknown module {name!r} (available in {where}: "
-                f"{', '.join(sorted(allowed))})"
-            )
+    for message in _module_problems(entry):
         problems.append(dataclasses.replace(at_entry, message=message))
 
     try:

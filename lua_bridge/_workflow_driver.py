@@ -15,51 +15,34 @@ Exceptions from the runtime: a `WflowError` becomes `nil, err` in Lua; any other
 (a bug, or a control-flow signal such as the runtime's continue-as-new from `upgrade`)
 propagates out of `run` untouched, and Lua code cannot catch it with `pcall`.
 
-Channels: the Lua side names channels by integer id. Channels of `channel.new` carry stashed
-Lua values; the others carry Python values (`Message`, payloads, `Event`, a call's outcome,
-a time), turned into Lua values when received (`_received`).
+The channels and timers of a run are `WorkflowChannels`' (`_workflow_channels.py`); the
+driver serves the other workflow operations: function calls, sleep, processes, versions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Coroutine, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
-
-import lupa.lua54 as lupa54
 
 from lua_bridge._chunks import Chunk
 from lua_bridge._limits import LuaLimits
-from lua_bridge._lua_errors import LuaResourceError, LuaScriptError
-from lua_bridge._lua_run import LuaRun, unix_ns
+from lua_bridge._lua_errors import LuaScriptError
+from lua_bridge._lua_run import LuaRun
 from lua_bridge._lua_values import error_from_fail
 from lua_bridge._protocol import RequestHandler, bind_requests
+from lua_bridge._workflow_channels import WorkflowChannels
 from wflow.model import (
     CallHandle,
-    Channel,
-    Event,
-    Message,
     WflowError,
     WorkflowRuntime,
-    after_channel,
     message_payload,
     result_channel,
-    select,
 )
 
 __all__ = ["WorkflowDriver"]
-
-_Convert = Callable[[Any], Any]
-
-
-class _Timer:
-    """A `time.timer`: its channel, and the task that fills it while it is armed."""
-
-    def __init__(self, channel_id: int) -> None:
-        self.channel_id = channel_id
-        self.task: asyncio.Future[Any] | None = None
 
 
 class WorkflowDriver:
@@ -77,20 +60,17 @@ class WorkflowDriver:
         self._runtime = runtime
         self._handles: dict[int, CallHandle] = {}
         self._outcomes: dict[int, tuple[bool, Any]] = {}
-        self._channels: dict[int, Channel] = {}
-        # Channel id -> how its Python items become Lua values; absent for channels of
-        # stashed Lua values (`channel.new`).
-        self._converters: dict[int, _Convert] = {}
-        self._adopted: dict[int, int] = {}
-        self._timers: dict[int, _Timer] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._failure: BaseException | None = None
         self._root: asyncio.Task[Any] | None = None
         self._next_id = 0
-        self._requests: dict[str, RequestHandler] = bind_requests("workflow", self)
+        self._channels = WorkflowChannels(runtime, self._start_task, self._new_id)
+        handlers = (self, self._channels)
+        self._requests: dict[str, RequestHandler] = bind_requests("workflow", handlers)
         self.run_state = LuaRun(
-            side="workflow", clock=runtime, chunks=chunks, limits=limits, handlers=(self,)
+            side="workflow", clock=runtime, chunks=chunks, limits=limits, handlers=handlers
         )
+        self._channels.run_state = self.run_state
 
     # -- running ------------------------------------------------------------------------
 
@@ -104,7 +84,7 @@ class WorkflowDriver:
         """
         try:
             tid = self.run_state.start(key, method)
-            lua_args = [self._to_lua(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
+            lua_args = [self.run_state.to_lua(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
             self._root = asyncio.get_running_loop().create_task(self._drive(tid, lua_args))
             try:
                 return await self._root
@@ -139,25 +119,6 @@ class WorkflowDriver:
             else:
                 raise LuaScriptError(str(out[1]), str(out[2]) if len(out) > 2 else "")
 
-    def _to_lua(self, value: Any, path: str = "value") -> Any:
-        try:
-            return self.run_state.values.to_lua(value, path)
-        except lupa54.LuaMemoryError:
-            raise LuaResourceError("memory", self.run_state.limits.max_memory) from None
-
-    def _lua_error(self, error: WflowError) -> Any:
-        try:
-            return self.run_state.values.error(error)
-        except lupa54.LuaMemoryError:
-            raise LuaResourceError("memory", self.run_state.limits.max_memory) from None
-
-    def _failed(self, error: WflowError) -> tuple[Any, ...]:
-        """Return Lua's `nil, err` for a `WflowError`."""
-        return None, self._lua_error(error)
-
-    def _lua_call(self, fn: Any, *args: Any) -> Any:
-        return self.run_state.call_lua(fn, *args)
-
     # -- tasks --------------------------------------------------------------------------
 
     def _new_id(self) -> int:
@@ -191,62 +152,6 @@ class WorkflowDriver:
                 self._outcomes.setdefault(hid, (True, value))
         return self._outcomes[hid]
 
-    # -- channels -----------------------------------------------------------------------
-
-    def _add_channel(self, channel: Channel, convert: _Convert | None = None) -> int:
-        cid = self._new_id()
-        self._channels[cid] = channel
-        if convert is not None:
-            self._converters[cid] = convert
-        return cid
-
-    def _adopt(self, channel: Channel, convert: _Convert) -> int:
-        """Return the id of a mailbox channel (the same id for the same channel)."""
-        cid = self._adopted.get(id(channel))
-        if cid is None:
-            cid = self._add_channel(channel, convert)
-            self._adopted[id(channel)] = cid
-        return cid
-
-    def _received(self, cid: int, value: Any, ok: bool) -> Any:
-        """Return the stash id of a received item as Lua sees it."""
-        convert = self._converters.get(cid)
-        if convert is None or not ok:
-            return value
-        return self._lua_call(self.run_state.b.stash, convert(value))
-
-    def _message_to_lua(self, value: Any) -> Any:
-        if not isinstance(value, Message):
-            return self._to_lua(value, "payload")
-        data = self._to_lua(value.payload, "message.payload")
-        return self._lua_call(self.run_state.b.new_message, value.topic, value.sender, data)
-
-    def _payload_to_lua(self, value: Any) -> Any:
-        return self._to_lua(value, "payload")
-
-    def _event_to_lua(self, value: Any) -> Any:
-        if not isinstance(value, Event):
-            return self._to_lua(value, "payload")
-        result = self._to_lua(value.value, "event.value") if value.error is None else None
-        error = self._lua_error(value.error) if value.error is not None else None
-        return self._lua_call(self.run_state.b.new_event, value.kind, value.sender, result, error)
-
-    def _outcome_to_lua(self, value: Any) -> Any:
-        if isinstance(value, WflowError):
-            return self._lua_error(value)
-        return self._to_lua(value, "result")
-
-    def _time_to_lua(self, value: datetime) -> Any:
-        return self._lua_call(self.run_state.b.new_time, unix_ns(value))
-
-    def _arm(self, timer: _Timer, ms: float) -> None:
-        def start(coro: Coroutine[Any, Any, None]) -> asyncio.Future[Any]:
-            timer.task = self._start_task(coro)
-            return timer.task
-
-        channel = self._channels[timer.channel_id]
-        after_channel(self._runtime, timedelta(milliseconds=ms), channel=channel, start=start)
-
     # -- requests (yielded by Lua, awaited here; see _protocol.OPERATIONS) ---------------------
 
     async def _op_call_function(self, target: str, args_json: str, options: int) -> Sequence[Any]:
@@ -255,39 +160,18 @@ class WorkflowDriver:
                 target, json.loads(args_json), self.run_state.options[options]
             )
         except WflowError as exc:
-            return self._failed(exc)
-        return (self._to_lua(value, "result"),)
+            return self.run_state.failed(exc)
+        return (self.run_state.to_lua(value, "result"),)
 
     async def _op_call_result(self, call_id: int) -> Sequence[Any]:
         ok, value = await self._outcome(int(call_id))
         if ok:
-            return (self._to_lua(value, "result"),)
-        return self._failed(value)
+            return (self.run_state.to_lua(value, "result"),)
+        return self.run_state.failed(value)
 
     async def _op_sleep(self, ms: float) -> Sequence[Any]:
         await self._runtime.sleep(timedelta(milliseconds=ms))
         return (True,)
-
-    async def _op_receive(self, channel_id: int) -> Sequence[Any]:
-        cid = int(channel_id)
-        value, ok = await self._channels[cid].receive()
-        return (self._received(cid, value, ok), ok)
-
-    async def _op_send_channel(self, channel_id: int, stash_id: int) -> Sequence[Any]:
-        try:
-            await self._channels[int(channel_id)].send(stash_id)
-        except WflowError as exc:
-            self._lua_call(self.run_state.b.unstash, stash_id)
-            return self._failed(exc)
-        return (True,)
-
-    async def _op_select(self, default: bool, *channel_ids: int) -> Sequence[Any]:
-        channels = [self._channels[int(cid)] for cid in channel_ids]
-        result = await select(channels, default=bool(default))
-        if result.index < 0:
-            return (result.index, None, False)
-        cid = int(channel_ids[result.index])
-        return (result.index, self._received(cid, result.value, result.ok), result.ok)
 
     async def _op_send_message(
         self, pid: str, topic: str, payload_json: str, as_error: bool
@@ -298,7 +182,7 @@ class WorkflowDriver:
                 payload = WflowError.from_dict(payload)
             await self._runtime.send(pid, topic, payload)
         except WflowError as exc:
-            return self._failed(exc)
+            return self.run_state.failed(exc)
         return (True,)
 
     async def _op_spawn_child(
@@ -313,7 +197,7 @@ class WorkflowDriver:
                 monitored=bool(monitored),
             )
         except WflowError as exc:
-            return self._failed(exc)
+            return self.run_state.failed(exc)
         return (pid,)
 
     async def _op_exec_child(
@@ -326,21 +210,21 @@ class WorkflowDriver:
             )
             value = await runtime.wait(pid)
         except WflowError as exc:
-            return self._failed(exc)
-        return (self._to_lua(value, "result"),)
+            return self.run_state.failed(exc)
+        return (self.run_state.to_lua(value, "result"),)
 
     async def _op_cancel_process(self, pid: str) -> Sequence[Any]:
         try:
             await self._runtime.cancel(pid)
         except WflowError as exc:
-            return self._failed(exc)
+            return self.run_state.failed(exc)
         return (True,)
 
     async def _op_terminate_process(self, pid: str, reason: str | None) -> Sequence[Any]:
         try:
             await self._runtime.terminate(pid, reason)
         except WflowError as exc:
-            return self._failed(exc)
+            return self.run_state.failed(exc)
         return (True,)
 
     async def _op_continue_as_new(self, args_json: str) -> Sequence[Any]:
@@ -356,7 +240,7 @@ class WorkflowDriver:
                 target, json.loads(args_json), self.run_state.options[options]
             )
         except WflowError as exc:
-            return None, self.run_state.values.error(exc)
+            return None, self.run_state.lua_error(exc)
         hid = self._new_id()
         self._handles[hid] = handle
         return (hid,)
@@ -370,37 +254,7 @@ class WorkflowDriver:
     def _op_call_channel(self, call_id: int) -> int:
         # Lua's future:channel() stays open after the outcome (`close=False`).
         channel = result_channel(self._handles[call_id], close=False, start=self._start_task)
-        return self._add_channel(channel, self._outcome_to_lua)
-
-    def _op_new_channel(self, capacity: int) -> int:
-        return self._add_channel(Channel(int(capacity)))
-
-    def _op_close_channel(self, channel_id: int) -> None:
-        self._channels[channel_id].close()
-
-    def _op_after_channel(self, ms: float) -> int:
-        channel = after_channel(self._runtime, timedelta(milliseconds=ms), start=self._start_task)
-        return self._add_channel(channel, self._time_to_lua)
-
-    def _op_new_timer(self, ms: float) -> tuple[int, int]:
-        cid = self._add_channel(Channel(1), self._time_to_lua)
-        tid = self._new_id()
-        timer = self._timers[tid] = _Timer(cid)
-        self._arm(timer, ms)
-        return tid, cid
-
-    def _op_stop_timer(self, timer_id: int) -> bool:
-        timer = self._timers[timer_id]
-        active = timer.task is not None and not timer.task.done()
-        if timer.task is not None:
-            timer.task.cancel()
-            timer.task = None
-        return active
-
-    def _op_reset_timer(self, timer_id: int, ms: float) -> bool:
-        was_active = self._op_stop_timer(timer_id)
-        self._arm(self._timers[timer_id], ms)
-        return was_active
+        return self._channels.add(channel, self._channels.outcome_to_lua)
 
     def _op_spawn_coroutine(self, thread_id: int) -> bool:
         self._start_task(self._drive(int(thread_id), ()))
@@ -412,28 +266,19 @@ class WorkflowDriver:
     def _op_entry_id(self) -> str:
         return self._runtime.info().entry_id
 
-    def _op_inbox_channel(self) -> int:
-        return self._adopt(self._runtime.mailbox().inbox(), self._message_to_lua)
-
-    def _op_listen_channel(self, topic: str) -> int:
-        return self._adopt(self._runtime.mailbox().listen(topic), self._payload_to_lua)
-
-    def _op_events_channel(self) -> int:
-        return self._adopt(self._runtime.mailbox().events(), self._event_to_lua)
-
     def _op_get_version(
         self, change_id: str, min_version: int, max_version: int
     ) -> tuple[Any, ...]:
         try:
             return (self._runtime.version(change_id, int(min_version), int(max_version)),)
         except WflowError as exc:
-            return None, self.run_state.values.error(exc)
+            return None, self.run_state.lua_error(exc)
 
     def _op_set_state(self, state_json: str) -> tuple[Any, ...]:
         try:
             self._runtime.set_state(json.loads(state_json))
         except WflowError as exc:
-            return None, self.run_state.values.error(exc)
+            return None, self.run_state.lua_error(exc)
         return (True,)
 
     def _op_set_attrs(self, search_json: str | None, memo_json: str | None) -> tuple[Any, ...]:
@@ -443,5 +288,5 @@ class WorkflowDriver:
                 None if memo_json is None else json.loads(memo_json),
             )
         except WflowError as exc:
-            return None, self.run_state.values.error(exc)
+            return None, self.run_state.lua_error(exc)
         return (True,)
