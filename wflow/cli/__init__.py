@@ -5,7 +5,6 @@ Commands: `validate`, `schema`, `run`, `worker`, `dev`, and the process commands
 workflow failed (or no server could be reached or started), 2 bad usage or configuration.
 """
 
-from wflow.cli import _process  # noqa: F401  (registers the process commands)
 from wflow.cli._app import EXIT_FAILED, EXIT_OK, EXIT_USAGE, app, main
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app", "main"]

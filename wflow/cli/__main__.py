@@ -2,4 +2,6 @@
 
 from wflow.cli import main
 
+__all__: list[str] = []
+
 main()

@@ -7,7 +7,6 @@ starts a server or workers. PIDs are `<worker entry ID>/<workflow ID>`, as `spaw
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,20 +15,21 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from temporalio.service import RPCError
 
-from wflow.cli._app import (
+from wflow.cli._common import (
     EXIT_FAILED,
     EXIT_USAGE,
     AddressOpt,
     ProjectArg,
-    _cancelled_by_signals,
-    _check_workflow_entry,
-    _configure_logging,
-    _errors,
-    _fail,
-    _load,
-    _options,
-    _to_json,
-    app,
+    cancelled_by_signals,
+    check_workflow_entry,
+    configure_logging,
+    fail,
+    load_registry,
+    parse_json,
+    parse_json_args,
+    reporting_errors,
+    settings,
+    to_json,
 )
 from wflow.model import ErrorKind, SpawnOptions, WflowError
 
@@ -37,7 +37,17 @@ if TYPE_CHECKING:
     from wflow.registry import Registry
     from wflow.temporal import Connection
 
-__all__: list[str] = []
+__all__ = [
+    "cancel",
+    "list_workflows",
+    "query",
+    "register",
+    "result",
+    "send",
+    "spawn",
+    "terminate",
+    "update",
+]
 
 T = TypeVar("T")
 
@@ -54,14 +64,6 @@ PidArg = Annotated[
 ]
 
 
-def _parse_json(name: str, text: str) -> Any:
-    """Parse `text` as JSON or exit 2 naming the argument `name`."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        _fail(EXIT_USAGE, f"error: {name} is not valid JSON ({exc}): {text!r}")
-
-
 def _check_pid(registry: Registry, pid: str) -> None:
     """Exit 2 unless `pid` is well-formed and names one of the project's workers."""
     from wflow.model import parse_pid
@@ -69,11 +71,11 @@ def _check_pid(registry: Registry, pid: str) -> None:
     try:
         worker_id, _ = parse_pid(pid)
     except WflowError as error:
-        _fail(EXIT_USAGE, f"error: {error.message}")
+        fail(EXIT_USAGE, f"error: {error.message}")
     workers = sorted(worker.id for worker in registry.workers())
     if worker_id not in workers:
         known = ", ".join(workers) if workers else "none"
-        _fail(
+        fail(
             EXIT_USAGE,
             f"error: invalid PID {pid!r}: {worker_id} is not a temporal.worker of the project "
             f"(its workers: {known})",
@@ -81,7 +83,7 @@ def _check_pid(registry: Registry, pid: str) -> None:
 
 
 def _addresses(registry: Registry, address: str | None) -> list[str]:
-    from wflow.temporal._servers import DEFAULT_ADDRESS
+    from wflow.temporal import DEFAULT_ADDRESS
 
     if address is not None:
         return [address]
@@ -91,7 +93,7 @@ def _addresses(registry: Registry, address: str | None) -> list[str]:
 def _unreachable(
     project: Path, registry: Registry, address: str | None, error: WflowError
 ) -> NoReturn:
-    from wflow.temporal._servers import is_local_address
+    from wflow.temporal import is_local_address
 
     lines = [f"error: {error.message}"]
     try:
@@ -103,7 +105,7 @@ def _unreachable(
             f"hint: no server runs there; start one with `wflow dev {project}` "
             f"(or connect workers with `wflow worker {project}`)"
         )
-    _fail(EXIT_FAILED, *lines)
+    fail(EXIT_FAILED, *lines)
 
 
 def _operate(
@@ -120,17 +122,17 @@ def _operate(
     with a hint. A `WflowError` of the operation goes to `failed`, else exits 1 as
     `error: KIND: message`.
     """
-    with _errors():
-        registry = _load(project)
+    with reporting_errors():
+        registry = load_registry(project)
     if check is not None:
         check(registry)
-    _configure_logging()
-    _options["hard_exit"] = True  # see _exit_now
+    configure_logging()
+    settings.hard_exit = True  # see wflow.cli.main
 
     async def main() -> T:
         from wflow.temporal import connect
 
-        with _cancelled_by_signals() as interrupted:
+        with cancelled_by_signals() as interrupted:
             try:
                 try:
                     connection = await connect(registry, address=address)
@@ -143,7 +145,7 @@ def _operate(
                 except WflowError as error:
                     if failed is not None:
                         failed(error)
-                    _fail(EXIT_FAILED, f"error: {error}")
+                    fail(EXIT_FAILED, f"error: {error}")
             except asyncio.CancelledError:
                 if interrupted.is_set():
                     raise KeyboardInterrupt from None
@@ -153,18 +155,17 @@ def _operate(
         return asyncio.run(main())
     except WflowError as error:  # connecting: bad TLS files, unset API key variables, ...
         usage = error.kind in (ErrorKind.INVALID, ErrorKind.NOT_FOUND)
-        _fail(EXIT_USAGE if usage else EXIT_FAILED, f"error: {error}")
+        fail(EXIT_USAGE if usage else EXIT_FAILED, f"error: {error}")
     except RPCError as error:
-        _fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
+        fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except KeyboardInterrupt:
-        _fail(130, "interrupted")
+        fail(130, "interrupted")
 
 
 def _print(value: Any) -> None:
-    typer.echo(_to_json(value))
+    typer.echo(to_json(value))
 
 
-@app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)
 def spawn(
     project: ProjectArg,
     entry: Annotated[
@@ -213,9 +214,9 @@ def spawn(
 
     Needs workers to run it (`wflow worker PROJECT` or `wflow dev PROJECT`); does not wait.
     """
-    values = [_parse_json(f"ARG_JSON {n}", text) for n, text in enumerate(args or [], start=1)]
+    values = parse_json_args(args or [], "ARG_JSON")
     if name is not None and workflow_id is not None:
-        _fail(EXIT_USAGE, "error: give --name or --id, not both")
+        fail(EXIT_USAGE, "error: give --name or --id, not both")
     options = SpawnOptions()
     try:
         if name is not None:
@@ -224,26 +225,26 @@ def spawn(
             options = options.merged({"workflow.id": workflow_id})
         if message is not None:
             topic, sep, payload_text = message.partition("=")
-            payload = _parse_json("--message payload", payload_text) if sep else None
+            payload = parse_json("--message payload", payload_text) if sep else None
             # Signal-with-start: the server refuses the default `fail` conflict policy for it;
             # a running workflow with that ID gets the message instead.
             options = options.with_message(topic, payload).merged(
                 {"workflow.id_conflict_policy": "use_existing"}
             )
     except WflowError as error:
-        _fail(EXIT_USAGE, f"error: {error.message}")
+        fail(EXIT_USAGE, f"error: {error.message}")
 
     def check(registry: Registry) -> None:
-        _check_workflow_entry(registry, entry)
+        check_workflow_entry(registry, entry)
         if host is None:
             return
         target = registry.get(entry)
         try:
             worker = registry.get(registry.resolve(host, target.namespace))
         except WflowError as error:
-            _fail(EXIT_USAGE, f"error: --host: {error.message}")
+            fail(EXIT_USAGE, f"error: --host: {error.message}")
         if worker.kind != "temporal.worker":
-            _fail(EXIT_USAGE, f"error: --host: {worker.id} is a {worker.kind} entry, not a worker")
+            fail(EXIT_USAGE, f"error: --host: {worker.id} is a {worker.kind} entry, not a worker")
 
     async def start(connection: Connection) -> str:
         return await connection.spawn(entry, host, *values, options=options)
@@ -251,7 +252,6 @@ def spawn(
     typer.echo(_operate(project, address, start, check=check))
 
 
-@app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)
 def send(
     project: ProjectArg,
     pid: PidArg,
@@ -268,7 +268,7 @@ def send(
 
     Exits 1 with `RATE_LIMITED` when the workflow's mailbox is full (nothing is sent).
     """
-    value = None if payload is None else _parse_json("PAYLOAD_JSON", payload)
+    value = None if payload is None else parse_json("PAYLOAD_JSON", payload)
 
     async def deliver(connection: Connection) -> None:
         await connection.send(pid, topic, value)
@@ -276,7 +276,6 @@ def send(
     _operate(project, address, deliver, check=lambda registry: _check_pid(registry, pid))
 
 
-@app.command(rich_help_panel="Processes")
 def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
     """Wait for workflow PID to close and print its result as JSON.
 
@@ -285,11 +284,11 @@ def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None
 
     def failed(error: WflowError) -> NoReturn:
         if error.kind is ErrorKind.NOT_FOUND and error.message == f"no workflow {pid}":
-            _fail(EXIT_FAILED, f"error: {error}")  # not the workflow's own failure
+            fail(EXIT_FAILED, f"error: {error}")  # not the workflow's own failure
         lines = [f"error: workflow {pid} failed: {error}"]
         if error.details is not None:
-            lines.append(f"details: {_to_json(error.details)}")
-        _fail(EXIT_FAILED, *lines)
+            lines.append(f"details: {to_json(error.details)}")
+        fail(EXIT_FAILED, *lines)
 
     async def wait(connection: Connection) -> Any:
         return await connection.result(pid)
@@ -306,7 +305,6 @@ def _timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@app.command("ls", rich_help_panel="Processes")
 def list_workflows(
     project: ProjectArg,
     as_json: Annotated[
@@ -343,7 +341,6 @@ def list_workflows(
         typer.echo("  ".join([*cells, row[3]]))
 
 
-@app.command(rich_help_panel="Processes")
 def cancel(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
     """Request cancellation of workflow PID (it may clean up); prints nothing."""
 
@@ -353,7 +350,6 @@ def cancel(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None
     _operate(project, address, request, check=lambda registry: _check_pid(registry, pid))
 
 
-@app.command(rich_help_panel="Processes")
 def terminate(
     project: ProjectArg,
     pid: PidArg,
@@ -370,7 +366,6 @@ def terminate(
     _operate(project, address, stop, check=lambda registry: _check_pid(registry, pid))
 
 
-@app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)
 def update(
     project: ProjectArg,
     pid: PidArg,
@@ -388,7 +383,7 @@ def update(
     A rejected update (`nak`) exits 1 as `error: INVALID: rejected: ...`; one that failed
     (`error`) exits 1 with its kind and message.
     """
-    value = None if payload is None else _parse_json("PAYLOAD_JSON", payload)
+    value = None if payload is None else parse_json("PAYLOAD_JSON", payload)
 
     async def ask(connection: Connection) -> Any:
         return await connection.update(pid, name, value)
@@ -396,7 +391,6 @@ def update(
     _print(_operate(project, address, ask, check=lambda registry: _check_pid(registry, pid)))
 
 
-@app.command(rich_help_panel="Processes")
 def query(
     project: ProjectArg,
     pid: PidArg,
@@ -414,3 +408,15 @@ def query(
         return await connection.query(pid, name)
 
     _print(_operate(project, address, ask, check=lambda registry: _check_pid(registry, pid)))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the process commands to `app`, in the order `wflow --help` lists them."""
+    app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)(spawn)
+    app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)(send)
+    app.command(rich_help_panel="Processes")(result)
+    app.command("ls", rich_help_panel="Processes")(list_workflows)
+    app.command(rich_help_panel="Processes")(cancel)
+    app.command(rich_help_panel="Processes")(terminate)
+    app.command(rich_help_panel="Processes", context_settings=_JSON_ARGS)(update)
+    app.command(rich_help_panel="Processes")(query)
