@@ -4,7 +4,7 @@ Error kinds, durations, call options, channels and the `WorkflowRuntime` protoco
 Temporal executor implements once for both authoring styles. This package imports neither
 Temporal nor Lua.
 
-Exception tree:
+Exception tree (this package's part; the whole tree is drawn in `wflow.exceptions`):
 
     Exception
     └── WflowError          kind, message, retryable, details

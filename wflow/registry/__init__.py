@@ -5,7 +5,7 @@ each have an ID `namespace:name` and a kind; Python decorators register entries 
 registry. `load_project` reads a project into a `Registry`; `validate_project` lists its
 problems without raising.
 
-Exception tree:
+Exception tree (this package's part; the whole tree is drawn in `wflow.exceptions`):
 
     WflowError
     └── ConfigError     kind INVALID; `problems`: one `Problem` (file, line, message) each
