@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from wflow.registry._messages import describe_error
 from wflow.registry._problems import Problem
+from wflow.registry._pydantic_messages import describe_error
 from wflow.registry._schema import ENTRY_TYPES, KINDS, NAME_PATTERN, Entry
 from wflow.registry._yaml import YamlSyntaxError, line_of, node_line, parse_yaml, to_plain
 

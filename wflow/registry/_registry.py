@@ -10,8 +10,8 @@ from typing import Any, Literal, TypeVar, Union
 
 from wflow.model import ErrorKind, WflowError
 from wflow.registry._decorated import unwrap_target
-from wflow.registry._messages import format_loc
 from wflow.registry._problems import ConfigError, Problem, sort_problems
+from wflow.registry._pydantic_messages import format_loc
 from wflow.registry._python import ImportProblem, find_target, import_target
 from wflow.registry._schema import (
     Entry,
