@@ -48,7 +48,10 @@ class Engine(Protocol):
         """Load a workflow entry as a program.
 
         Raises:
-            WflowError: `INVALID` when the entry cannot be loaded (its message says why).
+            Exception: The entry cannot be loaded; the message says why and where. Python
+                entries raise `WflowError` (`INVALID`), Lua entries `LuaScriptError` with the
+                `file.lua:line:` of a syntax error. Inside a workflow either fails the
+                workflow *task*, so a fixed deploy resumes the run.
         """
         ...
 
@@ -56,7 +59,7 @@ class Engine(Protocol):
         """Load a function entry as a program.
 
         Raises:
-            WflowError: `INVALID` when the entry cannot be loaded (its message says why).
+            Exception: The entry cannot be loaded, as for `workflow_program`.
         """
         ...
 
