@@ -7,6 +7,7 @@ starts a server or workers. PIDs are `<worker entry ID>/<workflow ID>`, as `spaw
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -166,6 +167,43 @@ def _print(value: Any) -> None:
     typer.echo(to_json(value))
 
 
+def _spawn_options(name: str | None, workflow_id: str | None, message: str | None) -> SpawnOptions:
+    """Return the options `spawn`'s flags ask for; exit 2 on bad ones."""
+    if name is not None and workflow_id is not None:
+        fail(EXIT_USAGE, "error: give --name or --id, not both")
+    options = SpawnOptions()
+    try:
+        if name is not None:
+            options = options.with_name(name)
+        if workflow_id is not None:
+            options = options.merged({"workflow.id": workflow_id})
+        if message is not None:
+            topic, sep, payload_text = message.partition("=")
+            payload = parse_json("--message payload", payload_text) if sep else None
+            # Signal-with-start: the server refuses the default `fail` conflict policy for it;
+            # a running workflow with that ID gets the message instead.
+            options = options.with_message(topic, payload).merged(
+                {"workflow.id_conflict_policy": "use_existing"}
+            )
+    except WflowError as error:
+        fail(EXIT_USAGE, f"error: {error.message}")
+    return options
+
+
+def _check_spawn_target(registry: Registry, *, entry: str, host: str | None) -> None:
+    """Exit 2 unless `entry` is a workflow of the project and `host` (if given) a worker."""
+    check_workflow_entry(registry, entry)
+    if host is None:
+        return
+    target = registry.get(entry)
+    try:
+        worker = registry.get(registry.resolve(host, target.namespace))
+    except WflowError as error:
+        fail(EXIT_USAGE, f"error: --host: {error.message}")
+    if worker.kind != "temporal.worker":
+        fail(EXIT_USAGE, f"error: --host: {worker.id} is a {worker.kind} entry, not a worker")
+
+
 def spawn(
     project: ProjectArg,
     entry: Annotated[
@@ -215,36 +253,8 @@ def spawn(
     Needs workers to run it (`wflow worker PROJECT` or `wflow dev PROJECT`); does not wait.
     """
     values = parse_json_args(args or [], "ARG_JSON")
-    if name is not None and workflow_id is not None:
-        fail(EXIT_USAGE, "error: give --name or --id, not both")
-    options = SpawnOptions()
-    try:
-        if name is not None:
-            options = options.with_name(name)
-        if workflow_id is not None:
-            options = options.merged({"workflow.id": workflow_id})
-        if message is not None:
-            topic, sep, payload_text = message.partition("=")
-            payload = parse_json("--message payload", payload_text) if sep else None
-            # Signal-with-start: the server refuses the default `fail` conflict policy for it;
-            # a running workflow with that ID gets the message instead.
-            options = options.with_message(topic, payload).merged(
-                {"workflow.id_conflict_policy": "use_existing"}
-            )
-    except WflowError as error:
-        fail(EXIT_USAGE, f"error: {error.message}")
-
-    def check(registry: Registry) -> None:
-        check_workflow_entry(registry, entry)
-        if host is None:
-            return
-        target = registry.get(entry)
-        try:
-            worker = registry.get(registry.resolve(host, target.namespace))
-        except WflowError as error:
-            fail(EXIT_USAGE, f"error: --host: {error.message}")
-        if worker.kind != "temporal.worker":
-            fail(EXIT_USAGE, f"error: --host: {worker.id} is a {worker.kind} entry, not a worker")
+    options = _spawn_options(name, workflow_id, message)
+    check = functools.partial(_check_spawn_target, entry=entry, host=host)
 
     async def start(connection: Connection) -> str:
         return await connection.spawn(entry, host, *values, options=options)
