@@ -104,9 +104,10 @@ EXPORTS: dict[str, list[str]] = {
         "DEFAULT_MAX_MEMORY",
         "FUNCTION_MODULES",
         "LUA_VERSION",
+        "OPERATIONS",
         "WORKFLOW_MODULES",
+        "LuaBridge",
         "LuaEngine",
-        "LuaEntryLike",
         "LuaFunctionProgram",
         "LuaLimits",
         "LuaProblem",
@@ -114,8 +115,10 @@ EXPORTS: dict[str, list[str]] = {
         "LuaScriptError",
         "LuaValueError",
         "LuaWorkflowProgram",
-        "RegistryLike",
+        "Operation",
+        "create_bridge",
     ],
+    "wflow.exceptions": ["ConfigError", "ErrorKind", "Problem", "WflowError"],
 }
 
 
@@ -131,3 +134,14 @@ def test_every_export_exists(module_name: str) -> None:
     module = importlib.import_module(module_name)
     missing = [name for name in module.__all__ if not hasattr(module, name)]
     assert missing == []
+
+
+def test_the_workflow_decorator_carries_every_workflow_function() -> None:
+    # `wflow.workflow` is the decorator; workflows call `wflow.workflow.info()` etc. on it, so
+    # a function added to `wflow.dsl.workflow` must be added to the decorator as well.
+    import wflow
+
+    # `wflow.dsl.workflow` as an attribute is the decorator too; sys.modules has the module.
+    functions = importlib.import_module("wflow.dsl.workflow")
+    for name in functions.__all__:
+        assert getattr(wflow.workflow, name) is getattr(functions, name), name
