@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import types
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from temporalio.worker import Replayer
 
-from wflow.model import ErrorKind, WflowError, register_engine
-from wflow.registry import Registry
+from wflow.model import ErrorKind, WflowError
+from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
 from wflow.temporal import sandbox_runner
 from wflow.temporal._headers import HeaderInterceptor
 from wflow.temporal._workflows import workflow_class as _workflow_class
 
-if TYPE_CHECKING:
-    from wflow.model import FunctionProgram, WorkflowProgram
-    from wflow.registry import Entry, Problem
-
 __all__ = ["replayer", "workflow_class", "workflow_classes"]
-
-
-class _SandboxChoice:
-    """A stand-in engine that only answers `needs_sandbox`, with a fixed choice.
-
-    A workflow class's sandbox is its engine's `needs_sandbox(entry)`; the class is built for
-    a stand-in entry of this engine's kind, while the run looks the real entry (and its real
-    engine) up by ID.
-    """
-
-    sandbox_passthrough: tuple[str, ...] = ()
-
-    def __init__(self, sandboxed: bool) -> None:
-        self.sandboxed = sandboxed
-        self.kind = f"wflow.testing:{'sandboxed' if sandboxed else 'unsandboxed'}"
-        self.kinds = frozenset({self.kind})
-
-    def workflow_program(self, entry: Entry, registry: Registry) -> WorkflowProgram:
-        raise WflowError(f"{self.kind} entries are not runnable", ErrorKind.INVALID)
-
-    def function_program(self, entry: Entry, registry: Registry) -> FunctionProgram:
-        raise WflowError(f"{self.kind} entries are not runnable", ErrorKind.INVALID)
-
-    def needs_sandbox(self, entry: Entry) -> bool:
-        return self.sandboxed
-
-    def check(self, entry: Entry, registry: Registry) -> list[Problem]:
-        return []
-
-
-_CHOICES = {choice: _SandboxChoice(choice) for choice in (False, True)}
 
 
 def workflow_class(registry: Registry, entry_id: str, *, sandboxed: bool | None = None) -> type:
@@ -68,14 +32,12 @@ def workflow_class(registry: Registry, entry_id: str, *, sandboxed: bool | None 
         A new workflow class.
 
     Raises:
-        WflowError: `NOT_FOUND` when no entry has that ID.
+        WflowError: `NOT_FOUND` when no entry has that ID, `INVALID` when it is no workflow.
     """
-    entry: Any = registry.get(entry_id)
-    if sandboxed is not None:
-        choice = _CHOICES[sandboxed]
-        register_engine(choice)
-        entry = types.SimpleNamespace(id=entry.id, namespace=entry.namespace, kind=choice.kind)
-    return _workflow_class(entry, registry)
+    entry = registry.get(entry_id)
+    if not isinstance(entry, (WorkflowLuaEntry, WorkflowPyEntry)):
+        raise WflowError(f"{entry_id} is a {entry.kind} entry, not a workflow", ErrorKind.INVALID)
+    return _workflow_class(entry, registry, sandboxed=sandboxed)
 
 
 def workflow_classes(registry: Registry) -> list[type]:
