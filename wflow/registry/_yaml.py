@@ -10,6 +10,7 @@ from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from wflow.registry._env import EnvError, interpolate_env
+from wflow.registry._yaml_messages import explain_yaml_error
 
 __all__ = ["YamlSyntaxError", "line_of", "node_line", "parse_yaml", "to_plain"]
 
@@ -19,7 +20,8 @@ class YamlSyntaxError(ValueError):
 
     Attributes:
         line: The 1-based line of the error, if known.
-        message: The parser's message, without location.
+        message: What is wrong in plain words, without location; its second line shows the
+            offending line of the file.
     """
 
     def __init__(self, message: str, line: int | None) -> None:
@@ -38,10 +40,8 @@ def parse_yaml(text: str) -> Any:
     try:
         return yaml.load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        parts = [str(part) for part in (error.context, error.problem) if part]
-        message = ": ".join(parts) or "invalid YAML"
-        raise YamlSyntaxError(message, None if mark is None else mark.line + 1) from None
+        line, message = explain_yaml_error(error, text)
+        raise YamlSyntaxError(message, line) from None
     except YAMLError as error:
         raise YamlSyntaxError(str(error).strip() or "invalid YAML", None) from None
 
