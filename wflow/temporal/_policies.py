@@ -31,22 +31,10 @@ def retry_policy(policy: RetryPolicy | None) -> temporalio.common.RetryPolicy | 
 
 def reuse_policy(name: str | None) -> temporalio.common.WorkflowIDReusePolicy:
     """Return the ID reuse policy named as in `SpawnOptions` (Temporal's default for None)."""
-    policies = temporalio.common.WorkflowIDReusePolicy
-    return {
-        None: policies.ALLOW_DUPLICATE,
-        "allow_duplicate": policies.ALLOW_DUPLICATE,
-        "allow_duplicate_failed_only": policies.ALLOW_DUPLICATE_FAILED_ONLY,
-        "reject_duplicate": policies.REJECT_DUPLICATE,
-        "terminate_if_running": policies.TERMINATE_IF_RUNNING,
-    }[name]
+    # SpawnOptions checks the name; it is Temporal's member name in lower case.
+    return temporalio.common.WorkflowIDReusePolicy[(name or "allow_duplicate").upper()]
 
 
 def conflict_policy(name: str | None) -> temporalio.common.WorkflowIDConflictPolicy:
     """Return the ID conflict policy named as in `SpawnOptions` (fail for None)."""
-    policies = temporalio.common.WorkflowIDConflictPolicy
-    return {
-        None: policies.FAIL,
-        "fail": policies.FAIL,
-        "use_existing": policies.USE_EXISTING,
-        "terminate_existing": policies.TERMINATE_EXISTING,
-    }[name]
+    return temporalio.common.WorkflowIDConflictPolicy[(name or "fail").upper()]

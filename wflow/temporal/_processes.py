@@ -48,16 +48,20 @@ class UpdateReply:
 
 
 class RunProcesses:
-    """Per-run process state and the operations on it."""
+    """The process half of a run's `WorkflowRuntime`: mailbox, messages, children, state.
+
+    `TemporalRuntime` inherits it and adds calls, timers, clock and randomness; the workflow
+    class's Temporal handlers (signals, updates, queries) call the `on_*` methods.
+    """
 
     def __init__(self, entry_id: str, namespace: str, registry: Registry) -> None:
         self._entry_id = entry_id
         self._namespace = namespace
         self._registry = registry
         worker = registry.worker_of(entry_id, "workflow")
-        self.pid = format_pid(worker.id, workflow.info().workflow_id)
-        self.mailbox = Mailbox(workflow_entry(registry, entry_id, "").mailbox_bound)
-        self.state: Any = None
+        self._pid = format_pid(worker.id, workflow.info().workflow_id)
+        self._mailbox = Mailbox(workflow_entry(registry, entry_id, "").mailbox_bound)
+        self._state: Any = None
         self._children: dict[str, temporalio.workflow.ChildWorkflowHandle[Any, Any]] = {}
         self._updates: dict[str, UpdateReply] = {}
         self._watchers: set[asyncio.Task[None]] = set()
@@ -70,17 +74,29 @@ class RunProcesses:
         """
         carried = [Message.from_dict(item) for item in carried_messages()]
         if carried:
-            self.mailbox.restore(carried)
+            self._mailbox.restore(carried)
+
+    def pid(self) -> str:
+        """Return this workflow's PID (`<worker entry ID>/<workflow ID>`)."""
+        return self._pid
+
+    def mailbox(self) -> Mailbox:
+        """Return this run's mailbox."""
+        return self._mailbox
+
+    def set_state(self, value: Any) -> None:
+        """Set what the `state` query returns."""
+        self._state = value
 
     # Incoming: called by the workflow class's Temporal handlers.
 
     def on_signal(self, topic: str, payload: Any, sender: str | None) -> None:
-        self.mailbox.deliver(Message(topic, payload, sender))
+        self._mailbox.deliver(Message(topic, payload, sender))
 
     async def on_update(self, name: str, payload: Any, update_id: str) -> Any:
         reply = UpdateReply()
         self._updates[update_id] = reply
-        self.mailbox.deliver(Message(name, payload, f"{UPDATE_PID_PREFIX}{update_id}"))
+        self._mailbox.deliver(Message(name, payload, f"{UPDATE_PID_PREFIX}{update_id}"))
         try:
             while True:
                 (topic, value), _ = await reply.channel.receive()
@@ -106,11 +122,11 @@ class RunProcesses:
 
     def on_query(self, name: str) -> Any:
         if name == "pid":
-            return self.pid
+            return self._pid
         if name == "state":
-            return self.state
+            return self._state
         if name == "wflow.mailbox":
-            return {"pending": self.mailbox.pending(), "bound": self.mailbox.bound}
+            return {"pending": self._mailbox.pending(), "bound": self._mailbox.bound}
         unknown = WflowError(f"unknown query {name!r} (known: pid, state)", ErrorKind.NOT_FOUND)
         raise to_application_error(unknown, non_retryable=False)
 
@@ -121,7 +137,7 @@ class RunProcesses:
             self._reply(pid.removeprefix(UPDATE_PID_PREFIX), topic, payload)
             return
         _, workflow_id = parse_pid(pid)
-        token = outgoing_sender.set(self.pid)
+        token = outgoing_sender.set(self._pid)
         try:
             child = self._children.get(pid)
             if child is not None:
@@ -150,8 +166,10 @@ class RunProcesses:
         host: str | None,
         args: Sequence[Any],
         options: SpawnOptions,
-        monitored: bool,
+        *,
+        monitored: bool = False,
     ) -> str:
+        """Start workflow `entry` as a child on worker `host` and return its PID."""
         target = workflow_entry(self._registry, entry, self._namespace)
         worker = host_worker(self._registry, host, target, self._namespace)
         workflow_id = options.workflow_id_for(target.id) or default_workflow_id(
@@ -192,9 +210,9 @@ class RunProcesses:
         try:
             value = await handle
         except temporalio.exceptions.ChildWorkflowError as exc:
-            self.mailbox.post_event(Event("EXIT", pid, error=to_wflow_error(exc)))
+            self._mailbox.post_event(Event("EXIT", pid, error=to_wflow_error(exc)))
         else:
-            self.mailbox.post_event(Event("EXIT", pid, value=value))
+            self._mailbox.post_event(Event("EXIT", pid, value=value))
 
     async def wait(self, pid: str) -> Any:
         handle = self._children.get(pid)
@@ -215,7 +233,7 @@ class RunProcesses:
         except temporalio.exceptions.FailureError as exc:
             raise WflowError(f"cancel {pid}: {exc}", ErrorKind.NOT_FOUND) from None
 
-    async def terminate(self, pid: str, reason: str | None) -> None:
+    async def terminate(self, pid: str, reason: str | None = None) -> None:
         parse_pid(pid)
         try:
             await workflow.execute_activity(
@@ -246,7 +264,7 @@ class RunProcesses:
             workflow.upsert_search_attributes(updates)
 
     def upgrade(self, args: Sequence[Any]) -> NoReturn:
-        carried = [message.to_dict() for message in self.mailbox.drain()]
+        carried = [message.to_dict() for message in self._mailbox.drain()]
         token = outgoing_carried.set(carried)
         try:
             workflow.continue_as_new(args=list(args))

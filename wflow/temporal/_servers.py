@@ -20,7 +20,6 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import temporalio.api.workflowservice.v1
@@ -394,12 +393,7 @@ class EmbeddedDevServer:
     async def __aenter__(self) -> EmbeddedDevServer:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
     def __repr__(self) -> str:

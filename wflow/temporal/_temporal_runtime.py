@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 import temporalio.exceptions
 from temporalio import workflow
 
 from wflow.model import (
     ActivityOptions,
-    Mailbox,
-    SpawnOptions,
     WflowError,
     WorkflowInfo,
     make_uuid7,
 )
-from wflow.registry import FunctionEntry, Registry
+from wflow.registry import FunctionEntry
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._headers import outgoing_context
 from wflow.temporal._policies import retry_policy
@@ -48,8 +46,11 @@ class _ActivityHandle:
         self._task.cancel()
 
 
-class TemporalRuntime:
+class TemporalRuntime(RunProcesses):
     """Executes the intercepted calls of one workflow run on Temporal.
+
+    The process half (messages, children, versions, state) is `RunProcesses`; this class adds
+    function calls, timers, the clock and randomness.
 
     Args:
         entry_id: The workflow entry being run.
@@ -57,11 +58,10 @@ class TemporalRuntime:
         registry: The project registry.
     """
 
-    def __init__(self, entry_id: str, namespace: str, registry: Registry) -> None:
-        self._entry_id = entry_id
-        self._namespace = namespace
-        self._registry = registry
-        self.processes = RunProcesses(entry_id, namespace, registry)
+    @property
+    def processes(self) -> RunProcesses:
+        """The process half of this runtime (the workflow class's handlers call it)."""
+        return self
 
     def info(self) -> WorkflowInfo:
         """Return facts about the running workflow."""
@@ -134,54 +134,3 @@ class TemporalRuntime:
         """Schedule a function entry as an activity."""
         return _ActivityHandle(self._schedule(target, args, options))
 
-    def pid(self) -> str:
-        """Return this workflow's PID."""
-        return self.processes.pid
-
-    def mailbox(self) -> Mailbox:
-        """Return this run's mailbox."""
-        return self.processes.mailbox
-
-    async def send(self, pid: str, topic: str, payload: Any) -> None:
-        """Signal workflow `pid`, or answer an update."""
-        await self.processes.send(pid, topic, payload)
-
-    async def spawn(
-        self,
-        entry: str,
-        host: str | None,
-        args: Sequence[Any],
-        options: SpawnOptions,
-        *,
-        monitored: bool = False,
-    ) -> str:
-        """Start a child workflow."""
-        return await self.processes.spawn(entry, host, args, options, monitored)
-
-    async def wait(self, pid: str) -> Any:
-        """Wait for a child workflow's result."""
-        return await self.processes.wait(pid)
-
-    async def cancel(self, pid: str) -> None:
-        """Request cancellation of a workflow."""
-        await self.processes.cancel(pid)
-
-    async def terminate(self, pid: str, reason: str | None = None) -> None:
-        """Terminate a workflow."""
-        await self.processes.terminate(pid, reason)
-
-    def version(self, change_id: str, min_version: int, max_version: int) -> int:
-        """Return the recorded version of a changed piece of code."""
-        return self.processes.version(change_id, min_version, max_version)
-
-    def set_state(self, value: Any) -> None:
-        """Set what the `state` query returns."""
-        self.processes.state = value
-
-    def set_attrs(self, search: Mapping[str, Any] | None, memo: Mapping[str, Any] | None) -> None:
-        """Upsert search attributes and memo."""
-        self.processes.set_attrs(search, memo)
-
-    def upgrade(self, args: Sequence[Any]) -> NoReturn:
-        """Continue as new, carrying unreceived messages."""
-        self.processes.upgrade(args)
