@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,14 @@ def load_file(path: Path) -> tuple[list[Entry], list[Problem]]:
         if is_index or _LOOKS_LIKE_DEFINITIONS.search(text):
             result.problems.append(Problem(path, error.line, error.message))
         return result.entries, result.problems
-    if not isinstance(document, Mapping) or "entries" not in document:
+    # Another YAML file with wflow's header (version and namespace) is a definition file even
+    # when its `entries` key is misspelt: otherwise its entries would silently vanish. (An
+    # index file is one anyway and says so below.)
+    is_definitions = isinstance(document, Mapping) and (
+        "entries" in document
+        or (not is_index and "version" in document and "namespace" in document)
+    )
+    if not is_definitions:
         if is_index:
             result.problems.append(
                 Problem(
@@ -93,6 +101,11 @@ def load_file(path: Path) -> tuple[list[Entry], list[Problem]]:
         return result.entries, result.problems
     _load_document(path, document, result)
     return result.entries, result.problems
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _scalar(path: Path, document: Any, key: str, result: _FileResult) -> tuple[Any, int | None]:
@@ -112,8 +125,9 @@ def _load_document(path: Path, document: Any, result: _FileResult) -> None:
                 Problem(
                     path,
                     line_of(document, (key,), 1),
-                    f"unknown top-level field '{key}' (expected version, namespace, entries; "
-                    "'x-' fields are free for YAML anchors)",
+                    f"unknown top-level field '{key}'{_did_you_mean(str(key), _TOP_LEVEL)} "
+                    "(expected version, namespace, entries; 'x-' fields are free for YAML "
+                    "anchors)",
                 )
             )
 
@@ -147,6 +161,11 @@ def _load_document(path: Path, document: Any, result: _FileResult) -> None:
         valid_namespace = namespace
 
     items = document.get("entries")
+    if "entries" not in document:
+        misspelt = [k for k in document if k not in _TOP_LEVEL and not str(k).startswith("x-")]
+        if not misspelt:  # a misspelt `entries` was reported above, once is enough
+            problems.append(Problem(path, 1, "missing required field 'entries' (a list)"))
+        return
     if items is None:
         return
     if not isinstance(items, list):
