@@ -65,6 +65,24 @@ Decisions (where SPEC leaves room):
   worker thread), `uuid`/`math.random` are random; `funcs.call`, `channel`, `workflow` are
   workflow-only. Any failure other than `nil, err` is `WflowError(INTERNAL)` with the Lua
   `file.lua:line:` message (resource limits: not retryable).
+- **Why a call failed, when the script ignored `err`.** The bridge remembers, per coroutine,
+  the most recent call that returned `nil, err`: `funcs.call` / `funcs.async` /
+  `executor:call` / `executor:async`, a future's `:result()`, `process.spawn` /
+  `spawn_monitored` / `exec` / `send` / `cancel` / `terminate` (and a spawner's), and
+  `workflow.exec`; with the call's leading string arguments (target, host, pid, topic), the
+  `chunk:line` of the script that made it (from the Lua stack, read by bridge code only) and
+  the error. When an unhandled error ends the coroutine (a workflow task failure, or a
+  function's `INTERNAL` error) and its message speaks of a nil value (`attempt to index a nil
+  value`, `got nil`, ...) or is a failed `assert`, one sentence is appended on the same line:
+  `order.lua:6: attempt to index a nil value (local 'result'); the last call,
+  funcs.call("app.api:chrage") at order.lua:5, failed: NOT_FOUND: ...`. A later call of those
+  kinds that succeeds does not erase the note (the seed's order script sleeps between the
+  failed call and the index), it is counted instead: `the last call that failed, ... (2 calls
+  succeeded since), failed: ...`, so the note never claims more than is known. Other errors
+  (`error("...")`, an error object raised) carry no note, nor does a message that already
+  contains the failure. An error that ends a user coroutine hands its note to the coroutine
+  that resumed it. Python workflows need none of this: the Python DSL raises `WflowError` at
+  the failing call itself.
 - **print** goes to the `lua_bridge.print` logger (again on every replay).
 - **Exceptions from the runtime.** A `WflowError` raised by a `WorkflowRuntime` (or, in a
   function, `ProcessClient`) method becomes `nil, err` in Lua. Any other exception, including

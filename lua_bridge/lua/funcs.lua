@@ -6,7 +6,7 @@ local B, cfg = ...
 
 local type, error, rawget, select, setmetatable = type, error, rawget, select, setmetatable
 local ulen = utf8.len
-local ops, only_in_workflows = B.ops, B.only_in_workflows
+local ops, only_in_workflows, noted = B.ops, B.only_in_workflows, B.noted
 
 local function check_target(target, who, level)
   if type(target) ~= "string" or target == "" then
@@ -26,7 +26,7 @@ local FutureMethods = {}
 local FutureMT = { __index = FutureMethods, __name = "wflow.future" }
 
 function FutureMethods.result(f)
-  return ops.call_result(f._id)
+  return noted(rawget(f, "_desc"), nil, nil, ops.call_result(f._id))
 end
 function FutureMethods.is_complete(f)
   return ops.call_done(f._id)
@@ -49,16 +49,16 @@ local function do_call(opts, who, target, ...)
   only_in_workflows(who, 3)
   check_target(target, who, 3)
   local args = encode_args(who, select("#", ...), ...)
-  return ops.call_function(target, args, opts)
+  return noted(who, target, nil, ops.call_function(target, args, opts))
 end
 
 local function do_async(opts, who, target, ...)
   only_in_workflows(who, 3)
   check_target(target, who, 3)
   local args = encode_args(who, select("#", ...), ...)
-  local id, err = ops.start_call(target, args, opts)
+  local id, err = noted(who, target, nil, ops.start_call(target, args, opts))
   if id == nil then return nil, err end
-  return setmetatable({ _id = id }, FutureMT)
+  return setmetatable({ _id = id, _desc = B.call_text(who, target) .. ":result" }, FutureMT)
 end
 
 local ExecutorMethods = {}

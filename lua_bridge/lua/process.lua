@@ -8,7 +8,7 @@ local B, cfg = ...
 
 local type, error, rawget, select, setmetatable, getmetatable = type, error, rawget, select,
   setmetatable, getmetatable
-local ops, is_error = B.ops, B.is_error
+local ops, is_error, noted = B.ops, B.is_error, B.noted
 local only_in_workflows, check_nonempty = B.only_in_workflows, B.check_nonempty
 
 -- Mailbox channels are lua/channel.lua's objects, loaded the first time a workflow needs one.
@@ -60,7 +60,7 @@ local function do_spawn(opts, who, monitored, level, entry, h, ...)
   local args, err = B.encode_list("args", select("#", ...), ...)
   if not args then error(who .. ": " .. err, level + 1) end
   client_check(who, level + 1)
-  return ops.spawn_child(entry, h, args, opts, monitored)
+  return noted(who, entry, h, ops.spawn_child(entry, h, args, opts, monitored))
 end
 
 local function do_exec(opts, who, level, entry, h, ...)
@@ -68,7 +68,7 @@ local function do_exec(opts, who, level, entry, h, ...)
   local args, err = B.encode_list("args", select("#", ...), ...)
   if not args then error(who .. ": " .. err, level + 1) end
   client_check(who, level + 1)
-  return ops.exec_child(entry, h, args, opts)
+  return noted(who, entry, h, ops.exec_child(entry, h, args, opts))
 end
 
 function process.spawn(entry, h, ...)
@@ -94,14 +94,14 @@ function process.send(pid, topic, ...)
   -- An error object answering an update (`"error"`) crosses as that error, keeping its kind.
   local as_error = topic == "error" and select("#", ...) == 1 and is_error((...)) and
     string.sub(pid, 1, 7) == "update:"
-  local ok, err = ops.send_message(pid, topic, payload, as_error)
+  local ok, err = noted("process.send", pid, topic, ops.send_message(pid, topic, payload, as_error))
   return ok, err
 end
 
 function process.cancel(pid)
   check_pid(pid, "process.cancel", 2)
   client_check("process.cancel", 2)
-  local ok, err = ops.cancel_process(pid)
+  local ok, err = noted("process.cancel", pid, nil, ops.cancel_process(pid))
   return ok, err
 end
 
@@ -111,7 +111,7 @@ function process.terminate(pid, reason)
     error("process.terminate: reason must be a string or nil, got " .. type(reason), 2)
   end
   client_check("process.terminate", 2)
-  local ok, err = ops.terminate_process(pid, reason)
+  local ok, err = noted("process.terminate", pid, nil, ops.terminate_process(pid, reason))
   return ok, err
 end
 

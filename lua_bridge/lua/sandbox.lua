@@ -10,7 +10,7 @@ local B, cfg = ...
 ---------------------------------------------------------------------------------------------
 -- Captured primitives (user code cannot reach or replace these upvalues)
 ---------------------------------------------------------------------------------------------
-local sethook, traceback = debug.sethook, debug.traceback
+local sethook, traceback, getinfo = debug.sethook, debug.traceback, debug.getinfo
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local co_status, co_running, co_isyieldable = coroutine.status, coroutine.running, coroutine.isyieldable
 local co_close = coroutine.close
@@ -292,6 +292,60 @@ local function d_xpcall(f, handler, ...)
 end
 
 ---------------------------------------------------------------------------------------------
+-- Failed calls: why a script that ignored `err` then failed (see lua_bridge/__init__.py)
+---------------------------------------------------------------------------------------------
+-- Per coroutine, the most recent call that returned `nil, err` (funcs.call, a future's
+-- :result(), process.spawn/exec/send, workflow.exec, ...): what it was, where the script made
+-- it, its error, and how many of those calls succeeded since. When an error ends the
+-- coroutine and its message speaks of a nil value, the message names that failure too.
+local failed_calls = setmetatable({}, { __mode = "k" })
+local NOTE_ERROR_MAX = 400
+
+-- `chunk:line` of the innermost frame that is not the bridge's own code (user code), or nil.
+local function caller_position()
+  local level = 2
+  while true do
+    local info = getinfo(level, "Sl")
+    if info == nil then return nil end
+    if info.what ~= "C" and ssub(info.source, 1, 7) ~= "=wflow/" and info.currentline > 0 then
+      return info.short_src .. ":" .. info.currentline
+    end
+    level = level + 1
+  end
+end
+
+-- How a call reads in a note: `funcs.call("app.api:charge")`; `args` are the leading string
+-- arguments that say what was called (target, host, pid, topic); nil ones are left out.
+local function call_text(who, a, b)
+  local parts = {}
+  if type(a) == "string" then parts[1] = sfmt("%q", a) end
+  if type(b) == "string" then parts[#parts + 1] = sfmt("%q", b) end
+  return safe_text(who .. "(" .. tconcat(parts, ", ") .. ")")
+end
+B.call_text = call_text
+
+-- Record the outcome of a call and return it unchanged: `nil, err` is remembered as the
+-- coroutine's last failed call; any other outcome counts as a later call that succeeded.
+function B.noted(who, a, b, ...)
+  local v, err = ...
+  local co = co_running()
+  if v == nil and err ~= nil then
+    failed_calls[co] = { call = call_text(who, a, b), at = caller_position(), err = err, later = 0 }
+  else
+    local rec = failed_calls[co]
+    if rec then rec.later = rec.later + 1 end
+  end
+  return ...
+end
+
+-- A coroutine that died of an error hands its last failed call to the one that resumed it
+-- (the error travels there too: coroutine.wrap re-raises it, resume returns it).
+local function inherit_failed_call(child)
+  local rec = failed_calls[child]
+  if rec then failed_calls[co_running()] = rec end
+end
+
+---------------------------------------------------------------------------------------------
 -- Coroutines: user coroutines pass the driver's yields through to the driver
 ---------------------------------------------------------------------------------------------
 local DRV = B.DRV
@@ -307,6 +361,7 @@ local function pass(co, ok, ...)
     return true, ...
   end
   if is_resource_error((...)) then error((...), 0) end
+  inherit_failed_call(co)
   return false, ...
 end
 
@@ -412,6 +467,26 @@ B.error_text = error_text
 local finishers = {}
 B.finishers = finishers
 
+-- The note for an error `text` that ends coroutine `co`, or "" when there is nothing to say:
+-- only errors about a nil value (or a failed assert) are how an ignored `err` shows up.
+local function failed_call_note(co, e, text)
+  local rec = failed_calls[co]
+  if rec == nil or type(e) ~= "string" then return "" end
+  if not (sfind(text, "nil", 1, true) or sfind(text, "assertion failed", 1, true)) then
+    return ""
+  end
+  local err_text = error_text(rec.err)
+  if sfind(text, err_text, 1, true) then return "" end -- the message names it already
+  if #err_text > NOTE_ERROR_MAX then err_text = ssub(err_text, 1, NOTE_ERROR_MAX) .. "..." end
+  local at = rec.at and (" at " .. rec.at) or ""
+  if rec.later == 0 then
+    return "; the last call, " .. rec.call .. at .. ", failed: " .. err_text
+  end
+  local since = rec.later == 1 and "1 call" or (rec.later .. " calls")
+  return "; the last call that failed, " .. rec.call .. at .. " (" .. since ..
+    " succeeded since), failed: " .. err_text
+end
+
 local function on_resume(tid, co, ok, ...)
   if ok then
     if co_status(co) == "dead" then
@@ -432,6 +507,7 @@ local function on_resume(tid, co, ok, ...)
   end
   local text = safe_text(error_text(e))
   local tb = safe_text(traceback(co, text))
+  text = text .. safe_text(failed_call_note(co, e, text))
   threads[tid] = nil
   return "error", text, tb
 end
