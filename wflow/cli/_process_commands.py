@@ -1,7 +1,8 @@
 """Process commands: `spawn`, `send`, `result`, `ls`, `cancel`, `terminate`, `update`, `query`.
 
 Each connects to the project's configured Temporal cluster (or `--address`) as a client; none
-starts a server or workers. PIDs are `<worker entry ID>/<workflow ID>`, as `spawn` prints them.
+starts a server or workers. PIDs are `<worker entry ID>/<workflow ID>`, as `spawn` prints them;
+where a PID is expected a bare workflow ID works too (it is looked up on the project's clients).
 """
 
 from __future__ import annotations
@@ -59,20 +60,24 @@ PidArg = Annotated[
     str,
     typer.Argument(
         metavar="PID",
-        help="Workflow PID as `spawn` prints it: `<worker entry ID>/<workflow ID>`.",
+        help="Workflow PID as `spawn` prints it (`<worker entry ID>/<workflow ID>`), or a bare "
+        "workflow ID.",
         show_default=False,
     ),
 ]
 
 
 def _check_pid(registry: Registry, pid: str) -> None:
-    """Exit 2 unless `pid` is well-formed and names one of the project's workers."""
+    """Exit 2 when `pid` is a PID whose worker is not one of the project's workers.
+
+    Text that is not of the PID form is a bare workflow ID, looked up once connected.
+    """
     from wflow.model import parse_pid
 
     try:
         worker_id, _ = parse_pid(pid)
-    except WflowError as error:
-        fail(EXIT_USAGE, f"error: {error.message}")
+    except WflowError:
+        return
     workers = sorted(worker.id for worker in registry.workers())
     if worker_id not in workers:
         known = ", ".join(workers) if workers else "none"
@@ -97,11 +102,18 @@ def _unreachable(
     from wflow.temporal import is_local_address
 
     lines = [f"error: {error.message}"]
+    details = error.details if isinstance(error.details, dict) else {}
     try:
-        local = any(is_local_address(a) for a in _addresses(registry, address))
+        local = (
+            is_local_address(details["address"])
+            if "address" in details
+            else any(is_local_address(a) for a in _addresses(registry, address))
+        )
     except WflowError:
         local = False
-    if local:
+    # Only a refused connection means "nothing runs there"; a TLS mismatch or a timeout at a
+    # local address has a server (or something else) listening, and `wflow dev` would not help.
+    if local and details.get("cause", "refused") == "refused":
         lines.append(
             f"hint: no server runs there; start one with `wflow dev {project}` "
             f"(or connect workers with `wflow worker {project}`)"
@@ -161,6 +173,52 @@ def _operate(
         fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except KeyboardInterrupt:
         fail(130, "interrupted")
+
+
+def _not_found_lines(project: Path, target: str, error: WflowError) -> list[str]:
+    """The message for a bare workflow ID that names no single workflow of the project."""
+    lines = [f"error: {error}"]
+    if error.kind is ErrorKind.NOT_FOUND:
+        lines.append(
+            f"hint: it is not a PID either (invalid PID {target!r}: expected "
+            "`<worker entry ID>/<workflow ID>`); "
+            f"run `wflow ls {project}` for the project's workflows and their PIDs"
+        )
+    return lines
+
+
+def _operate_on(
+    project: Path,
+    address: str | None,
+    target: str,
+    operation: Callable[[Connection, str], Awaitable[T]],
+    *,
+    failed: Callable[[str, WflowError], NoReturn] | None = None,
+) -> T:
+    """`_operate` on one workflow: `target` is a PID or a bare workflow ID.
+
+    A bare ID is resolved to its PID first, so `operation` and `failed` see the PID and the
+    command behaves exactly as if the PID had been given. A bare ID that names no workflow of
+    the project, or two, exits 2 like a malformed PID.
+    """
+
+    async def on_workflow(connection: Connection) -> T:
+        try:
+            pid = await connection.resolve(target)
+        except WflowError as error:
+            if error.kind is ErrorKind.UNAVAILABLE:
+                raise
+            fail(EXIT_USAGE, *_not_found_lines(project, target, error))
+        try:
+            return await operation(connection, pid)
+        except WflowError as error:
+            if failed is not None:
+                failed(pid, error)
+            raise
+
+    return _operate(
+        project, address, on_workflow, check=lambda registry: _check_pid(registry, target)
+    )
 
 
 def _print(value: Any) -> None:
@@ -280,10 +338,10 @@ def send(
     """
     value = None if payload is None else parse_json("PAYLOAD_JSON", payload)
 
-    async def deliver(connection: Connection) -> None:
+    async def deliver(connection: Connection, pid: str) -> None:
         await connection.send(pid, topic, value)
 
-    _operate(project, address, deliver, check=lambda registry: _check_pid(registry, pid))
+    _operate_on(project, address, pid, deliver)
 
 
 def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
@@ -292,7 +350,7 @@ def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None
     Exits 1 with the error's kind and message when it failed, was canceled or terminated.
     """
 
-    def failed(error: WflowError) -> NoReturn:
+    def failed(pid: str, error: WflowError) -> NoReturn:
         if error.kind is ErrorKind.NOT_FOUND and error.message == f"no workflow {pid}":
             fail(EXIT_FAILED, f"error: {error}")  # not the workflow's own failure
         lines = [f"error: workflow {pid} failed: {error}"]
@@ -300,13 +358,10 @@ def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None
             lines.append(f"details: {to_json(error.details)}")
         fail(EXIT_FAILED, *lines)
 
-    async def wait(connection: Connection) -> Any:
+    async def wait(connection: Connection, pid: str) -> Any:
         return await connection.result(pid)
 
-    value = _operate(
-        project, address, wait, check=lambda registry: _check_pid(registry, pid), failed=failed
-    )
-    _print(value)
+    _print(_operate_on(project, address, pid, wait, failed=failed))
 
 
 def _timestamp(moment: datetime | None) -> str | None:
@@ -354,10 +409,10 @@ def list_workflows(
 def cancel(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
     """Request cancellation of workflow PID (it may clean up); prints nothing."""
 
-    async def request(connection: Connection) -> None:
+    async def request(connection: Connection, pid: str) -> None:
         await connection.cancel(pid)
 
-    _operate(project, address, request, check=lambda registry: _check_pid(registry, pid))
+    _operate_on(project, address, pid, request)
 
 
 def terminate(
@@ -370,10 +425,10 @@ def terminate(
 ) -> None:
     """Terminate workflow PID at once (no clean-up); prints nothing."""
 
-    async def stop(connection: Connection) -> None:
+    async def stop(connection: Connection, pid: str) -> None:
         await connection.terminate(pid, reason)
 
-    _operate(project, address, stop, check=lambda registry: _check_pid(registry, pid))
+    _operate_on(project, address, pid, stop)
 
 
 def update(
@@ -395,10 +450,10 @@ def update(
     """
     value = None if payload is None else parse_json("PAYLOAD_JSON", payload)
 
-    async def ask(connection: Connection) -> Any:
+    async def ask(connection: Connection, pid: str) -> Any:
         return await connection.update(pid, name, value)
 
-    _print(_operate(project, address, ask, check=lambda registry: _check_pid(registry, pid)))
+    _print(_operate_on(project, address, pid, ask))
 
 
 def query(
@@ -414,10 +469,10 @@ def query(
     Needs a worker of the workflow to be running.
     """
 
-    async def ask(connection: Connection) -> Any:
+    async def ask(connection: Connection, pid: str) -> Any:
         return await connection.query(pid, name)
 
-    _print(_operate(project, address, ask, check=lambda registry: _check_pid(registry, pid)))
+    _print(_operate_on(project, address, pid, ask))
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -54,6 +55,9 @@ class WorkflowSummary:
 
 
 def _rpc_error(pid: str, exc: RPCError) -> WflowError:
+    if exc.status == RPCStatusCode.NOT_FOUND and "namespace" in exc.message.lower():
+        # The client's namespace is missing, not the workflow: say that, not "no workflow".
+        return WflowError(f"{pid}: {exc.message}", ErrorKind.NOT_FOUND)
     if exc.status == RPCStatusCode.NOT_FOUND:
         return WflowError(f"no workflow {pid}", ErrorKind.NOT_FOUND)
     if exc.status == RPCStatusCode.ALREADY_EXISTS:
@@ -65,7 +69,8 @@ class Connection:
     """A project's view of its Temporal cluster(s), for code outside workflows.
 
     Create one with `wflow.connect(project)`; PIDs name the worker, so one connection serves
-    every `temporal.worker` of the project.
+    every `temporal.worker` of the project. Every method that takes a PID also takes a bare
+    workflow ID, which `resolve` turns into its PID.
 
     Args:
         registry: The loaded project.
@@ -88,6 +93,109 @@ class Connection:
     def _handle(self, pid: str) -> WorkflowHandle[Any, Any]:
         worker_id, workflow_id = parse_pid(pid)
         return self._client_of_worker(worker_id).get_workflow_handle(workflow_id)
+
+    def _queues_by_client(self) -> list[tuple[str | None, Client, dict[str, list[str]]]]:
+        """Each distinct client with the project's workers on it: task queue -> worker IDs."""
+        groups: dict[int, tuple[str | None, Client, dict[str, list[str]]]] = {}
+        for worker in self.registry.workers():
+            try:
+                client = self._client_of_worker(worker)
+            except WflowError:
+                continue  # no connection for this worker: nothing of it can be found
+            entry = self.registry.client_of(worker)
+            _, _, queues = groups.setdefault(
+                id(client), (entry.id if entry is not None else None, client, {})
+            )
+            queues.setdefault(self.registry.task_queue_of(worker), []).append(worker.id)
+        return list(groups.values())
+
+    async def resolve(self, pid_or_id: str) -> str:
+        """Return the PID of `pid_or_id`: a PID as it is, a bare workflow ID looked up.
+
+        A bare workflow ID (anything that does not parse as `<worker entry ID>/<workflow ID>`)
+        is described on each of the project's clients; the task queue it runs on names the
+        worker, and so the PID. The workflow may be running or closed (within the namespace's
+        retention).
+
+        Args:
+            pid_or_id: A PID, or a workflow ID.
+
+        Returns:
+            The PID.
+
+        Raises:
+            WflowError: `NOT_FOUND` when no client knows a workflow with that ID, or it runs on
+                a task queue no worker of the project polls; `INVALID` when it is ambiguous
+                (found on two workers, e.g. in two namespaces); `UNAVAILABLE` when a server
+                does not answer.
+        """
+        try:
+            parse_pid(pid_or_id)
+        except WflowError:
+            pass
+        else:
+            return pid_or_id
+        workflow_id = pid_or_id
+        groups = self._queues_by_client()
+        descriptions = await asyncio.gather(
+            *(self._describe(client, workflow_id) for _, client, _ in groups)
+        )
+        found: set[str] = set()
+        elsewhere: list[str] = []
+        searched: list[str] = []
+        for (entry_id, client, queues), (description, problem) in zip(
+            groups, descriptions, strict=True
+        ):
+            where = _where(entry_id, client)
+            searched.append(f"{where}{f' ({problem})' if problem else ''}")
+            if description is None:
+                continue
+            workers = queues.get(description.task_queue)
+            if not workers:
+                elsewhere.append(f"{where}, task queue {description.task_queue!r}")
+                continue
+            # Two workers polling one queue: the one the workflow's entry runs on names it.
+            owners = [
+                w
+                for w in workers
+                if any(e.id == description.workflow_type for e in self.registry.workflows_on(w))
+            ]
+            found.add(format_pid(sorted(owners or workers)[0], workflow_id))
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            raise WflowError(
+                f"workflow ID {workflow_id!r} is ambiguous: it names "
+                f"{' and '.join(sorted(found))}; give the PID instead",
+                ErrorKind.INVALID,
+                details={"workflow_id": workflow_id, "pids": sorted(found)},
+            )
+        if elsewhere:
+            raise WflowError(
+                f"workflow {workflow_id!r} exists on {'; '.join(elsewhere)}, which no "
+                "temporal.worker of the project polls: it is not one of the project's workflows",
+                ErrorKind.NOT_FOUND,
+                details={"workflow_id": workflow_id, "searched": searched},
+            )
+        raise WflowError(
+            f"no workflow with ID {workflow_id!r} on {'; '.join(searched) or 'no client'}",
+            ErrorKind.NOT_FOUND,
+            details={"workflow_id": workflow_id, "searched": searched},
+        )
+
+    @staticmethod
+    async def _describe(
+        client: Client, workflow_id: str
+    ) -> tuple[WorkflowExecutionDescription | None, str | None]:
+        """Describe `workflow_id` on `client`: (description or None, why not found or None)."""
+        try:
+            return await client.get_workflow_handle(workflow_id).describe(), None
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise _rpc_error(workflow_id, exc) from None
+            if "namespace" in exc.message.lower():
+                return None, exc.message.rstrip(".")  # the namespace, not the workflow, is missing
+            return None, None
 
     async def spawn(
         self,
@@ -138,7 +246,7 @@ class Connection:
         return pid
 
     async def send(self, pid: str, topic: str, payload: Any = None) -> None:
-        """Send a message (a Temporal signal named `topic`).
+        """Send a message (a Temporal signal named `topic`) to `pid`, a PID or bare workflow ID.
 
         The receiver's mailbox is asked first: when it holds its bound of unreceived
         messages the send is refused, so nothing is accepted that would not be kept.
@@ -147,6 +255,7 @@ class Connection:
             WflowError: `RATE_LIMITED` when the mailbox is full; `NOT_FOUND` when no such
                 workflow runs.
         """
+        pid = await self.resolve(pid)
         handle = self._handle(pid)
         try:
             room = await asyncio.wait_for(handle.query("wflow.mailbox"), 10)
@@ -167,7 +276,8 @@ class Connection:
             raise _rpc_error(pid, exc) from None
 
     async def result(self, pid: str) -> Any:
-        """Wait for workflow `pid` and return its result; raise its `WflowError`."""
+        """Wait for workflow `pid` (a PID or bare workflow ID); return its result or raise."""
+        pid = await self.resolve(pid)
         try:
             return await self._handle(pid).result()
         except WorkflowFailureError as exc:
@@ -176,26 +286,29 @@ class Connection:
             raise _rpc_error(pid, exc) from None
 
     async def cancel(self, pid: str) -> None:
-        """Request cancellation of workflow `pid`."""
+        """Request cancellation of workflow `pid` (a PID or bare workflow ID)."""
+        pid = await self.resolve(pid)
         try:
             await self._handle(pid).cancel()
         except RPCError as exc:
             raise _rpc_error(pid, exc) from None
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
-        """Terminate workflow `pid` at once."""
+        """Terminate workflow `pid` (a PID or bare workflow ID) at once."""
+        pid = await self.resolve(pid)
         try:
             await self._handle(pid).terminate(reason=reason)
         except RPCError as exc:
             raise _rpc_error(pid, exc) from None
 
     async def update(self, pid: str, name: str, payload: Any = None) -> Any:
-        """Send update `name` and return the workflow's `ok` reply.
+        """Send update `name` to `pid` (a PID or bare workflow ID); return the `ok` reply.
 
         Raises:
             WflowError: The workflow answered `nak` (kind `INVALID`, message `rejected: ...`)
                 or `error` (its kind and message).
         """
+        pid = await self.resolve(pid)
         try:
             return await self._handle(pid).execute_update(name, payload)
         except WorkflowUpdateFailedError as exc:
@@ -204,7 +317,8 @@ class Connection:
             raise _rpc_error(pid, exc) from None
 
     async def query(self, pid: str, name: str = "state") -> Any:
-        """Ask workflow `pid` a query (`state`, `pid`)."""
+        """Ask workflow `pid` (a PID or bare workflow ID) a query (`state`, `pid`)."""
+        pid = await self.resolve(pid)
         try:
             return await self._handle(pid).query(name)
         except WorkflowQueryFailedError as exc:
@@ -239,6 +353,12 @@ class Connection:
                 )
         found.sort(key=lambda s: s.start_time or datetime.min, reverse=True)
         return found[:limit]
+
+
+def _where(entry_id: str | None, client: Client) -> str:
+    """Name a client for messages: its entry, address and namespace."""
+    name = f"temporal.client {entry_id} " if entry_id is not None else ""
+    return f"{name}({client.service_client.config.target_host}, namespace {client.namespace})"
 
 
 async def connect(project: str | Path | Registry, *, address: str | None = None) -> Connection:
