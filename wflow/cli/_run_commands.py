@@ -7,7 +7,10 @@ embedded dev server when a local address has none) or on the time-skipping test 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import shlex
 import signal
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -36,6 +39,7 @@ from wflow.model import WflowError
 if TYPE_CHECKING:
     from wflow.registry import Registry
     from wflow.temporal import Session
+    from wflow.temporal._failure_reports import FailureLog, FailureReport
 
 __all__ = ["dev", "register", "run", "worker"]
 
@@ -44,6 +48,85 @@ class _WorkflowFailed(Exception):
     def __init__(self, error: WflowError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+class _WorkflowStuck(Exception):
+    """The run's workflow task failed: the workflow waits for a fixed deploy."""
+
+    def __init__(self, report: FailureReport) -> None:
+        super().__init__(report.error_text())
+        self.report = report
+
+
+@dataclasses.dataclass
+class _RunState:
+    """What `wflow run` knows about its workflow, for the messages after it ends."""
+
+    project: Path
+    time_skipping: bool
+    workflow_id: str
+    pid: str
+    started: bool = False
+    log: FailureLog | None = None
+
+    def commands(self) -> dict[str, str]:
+        """The follow-up commands, with this run's project and PID filled in."""
+        project, pid = shlex.quote(str(self.project)), shlex.quote(self.pid)
+        return {
+            "follow it": f"wflow result {project} {pid}",
+            "keep it running": f"wflow dev {project}",
+            "stop it": f"wflow terminate {project} {pid}",
+        }
+
+
+def _interrupted_lines(state: _RunState) -> list[str]:
+    if not state.started:
+        return ["interrupted before the workflow started"]
+    if state.time_skipping:
+        return [
+            "interrupted; the workflow ran on the time-skipping test server, "
+            "which is gone with it (nothing persists)"
+        ]
+    commands = state.commands()
+    width = max(len(name) for name in commands) + 1
+    return [
+        "interrupted; the workflow keeps running (it was not cancelled)",
+        f"  {'PID:':<{width}}  {state.pid}",
+        *(f"  {name + ':':<{width}}  {command}" for name, command in commands.items()),
+    ]
+
+
+def _stuck_lines(state: _RunState, entry_id: str, report: FailureReport) -> list[str]:
+    lines = [
+        f"error: workflow {entry_id} is stuck: its workflow task failed: {report.error_text()}"
+    ]
+    if state.time_skipping:
+        lines.append("fix the code and run it again (nothing persists on the time-skipping server)")
+        return lines
+    commands = state.commands()
+    lines += [
+        "the workflow was not terminated: Temporal retries the task until a fixed deploy "
+        "resumes it",
+        f"  PID:                        {state.pid}",
+        f"  fix the code, then resume:  {commands['keep it running']}",
+        f"  or stop it:                 {commands['stop it']}",
+    ]
+    return lines
+
+
+def _where_line(state: _RunState, error: WflowError) -> str | None:
+    """Where the failure the workflow ended with was raised, as the workers reported it."""
+    log = state.log
+    if log is None:
+        return None
+    call = log.last(state.workflow_id, "call")
+    if call is not None and call.message in error.message and call.location:
+        attempt = f", attempt {call.attempt}" if call.attempt is not None else ""
+        return f"where: {call.location} (call {call.entry_id}{attempt})"
+    failed = log.last(state.workflow_id, "workflow")
+    if failed is not None and failed.location:
+        return f"where: {failed.location} (workflow {failed.entry_id})"
+    return None
 
 
 def run(
@@ -77,14 +160,33 @@ def run(
         ),
     ] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress lines on stderr (failures are still shown)."
+        ),
     ] = False,
+    max_attempts: Annotated[
+        int | None,
+        typer.Option(
+            "--max-attempts",
+            min=1,
+            help="Try each function call of this run at most N times "
+            "(default: the retry policy's, unlimited unless set).",
+            metavar="N",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a workflow to completion and print its result as JSON.
 
     Starts the project's workers in this process. Without --time-skipping it uses the
     configured Temporal server, starting the embedded dev server when a local address has none.
-    Progress goes to stderr, the result to stdout. Exits 1 when the workflow fails.
+    Progress and each failed function attempt or workflow task (with the file and line that
+    raised it) go to stderr, the result to stdout.
+
+    Exits 1 when the workflow fails, and as soon as its workflow task fails: the workflow then
+    waits, not terminated, for a fixed deploy (`wflow dev PROJECT`), or `wflow terminate`.
+    Ctrl-C exits 130 and prints the workflow's PID and the commands to follow it.
     """
     values = parse_json_args(args or [])
     with reporting_errors():
@@ -92,32 +194,55 @@ def run(
     check_workflow_entry(registry, entry)
     configure_logging()
     progress = None if quiet else echo_err
+    state = _run_state(registry, project, entry, workflow_id, time_skipping)
     try:
         result = asyncio.run(
             _run(
                 registry,
                 entry,
                 values,
-                time_skipping=time_skipping,
+                state=state,
                 address=address,
                 state_dir=state_dir,
-                workflow_id=workflow_id,
                 progress=progress,
+                max_attempts=max_attempts,
             )
         )
     except _WorkflowFailed as failed:
         error = failed.error
         lines = [f"error: workflow {entry} failed: {error}"]
+        where = _where_line(state, error)
+        if where is not None:
+            lines.append(where)
         if error.details is not None:
             lines.append(f"details: {to_json(error.details)}")
         fail(EXIT_FAILED, *lines)
+    except _WorkflowStuck as stuck:
+        fail(EXIT_FAILED, *_stuck_lines(state, entry, stuck.report))
     except WflowError as error:
         report(error)
     except RPCError as error:
         fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except KeyboardInterrupt:
-        fail(130, "interrupted (the workflow itself was not cancelled)")
+        fail(130, *_interrupted_lines(state))
     typer.echo(to_json(result))
+
+
+def _run_state(
+    registry: Registry, project: Path, entry_id: str, workflow_id: str | None, time_skipping: bool
+) -> _RunState:
+    from wflow.model import format_pid
+    from wflow.temporal._targets import default_workflow_id
+
+    # The ID is chosen here, not by the session, so an interrupted run can name its PID.
+    workflow_id = workflow_id or default_workflow_id(entry_id, uuid.uuid4())
+    worker = registry.worker_of(entry_id, "workflow")
+    return _RunState(
+        project=project,
+        time_skipping=time_skipping,
+        workflow_id=workflow_id,
+        pid=format_pid(worker.id, workflow_id),
+    )
 
 
 async def _run(
@@ -125,33 +250,89 @@ async def _run(
     entry_id: str,
     values: list[Any],
     *,
-    time_skipping: bool,
+    state: _RunState,
     address: str | None,
     state_dir: Path | None,
-    workflow_id: str | None,
     progress: Callable[[str], None] | None,
+    max_attempts: int | None,
 ) -> Any:
     from wflow.temporal import Session
+    from wflow.temporal._failure_reports import FailureLog
 
+    loop = asyncio.get_running_loop()
+    stuck: asyncio.Future[FailureReport] = loop.create_future()
+
+    def on_failure(report: FailureReport) -> None:
+        # Called from worker threads too: hand the first stuck task over to the loop.
+        if report.what == "workflow task" and report.workflow_id == state.workflow_id:
+            loop.call_soon_threadsafe(_settle, stuck, report)
+
+    log = FailureLog(
+        echo_err,
+        time_skipping=state.time_skipping,
+        main_workflow_id=state.workflow_id,
+        show_workflow_failures=False,  # the run prints its workflow's failure itself
+    )
+    log.add_listener(on_failure)
+    state.log = log
     with cancelled_by_signals() as interrupted:
         try:
             async with Session(
                 registry,
-                mode="time-skipping" if time_skipping else "auto",
+                mode="time-skipping" if state.time_skipping else "auto",
                 state_dir=state_dir,
                 address=address,
                 progress=progress,
+                failures=log,
             ) as session:
                 if progress is not None:
                     progress(f"connected to {session.server_address}")
-                try:
-                    return await session.execute(entry_id, values, workflow_id=workflow_id)
-                except WflowError as error:
-                    raise _WorkflowFailed(error) from None
+                return await _start_and_wait(
+                    session, entry_id, values, state, stuck, max_attempts, progress
+                )
         except asyncio.CancelledError:
             if interrupted.is_set():
                 raise KeyboardInterrupt from None
             raise
+        finally:
+            log.close()
+
+
+def _settle(future: asyncio.Future[FailureReport], report: FailureReport) -> None:
+    if not future.done():
+        future.set_result(report)
+
+
+async def _start_and_wait(
+    session: Session,
+    entry_id: str,
+    values: list[Any],
+    state: _RunState,
+    stuck: asyncio.Future[FailureReport],
+    max_attempts: int | None,
+    progress: Callable[[str], None] | None,
+) -> Any:
+    handle = await session.start(
+        entry_id, values, workflow_id=state.workflow_id, max_attempts=max_attempts
+    )
+    state.started = True
+    if progress is not None:
+        progress(f"started {entry_id} as {handle.id}")
+    result = asyncio.ensure_future(session.result(handle))
+    try:
+        done, _ = await asyncio.wait({result, stuck}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        result.cancel()
+        raise
+    if result in done:
+        try:
+            return result.result()
+        except WflowError as error:
+            raise _WorkflowFailed(error) from None
+    result.cancel()
+    # Waiting on would only watch this process's worker fail the same task again and again:
+    # a fixed deploy is another process (wflow dev / wflow worker), so the run ends here.
+    raise _WorkflowStuck(stuck.result())
 
 
 async def _serve(
@@ -178,13 +359,24 @@ async def _serve(
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
         loop.add_signal_handler(sig, on_signal)
+    from wflow.temporal._failure_reports import FailureLog
+
+    # Every failed function attempt and workflow task of this process's workers, as it
+    # happens (workflows' IDs in brackets: a worker serves many).
+    failures = FailureLog(echo_err)
     try:
         async with Session(
-            registry, mode="auto", state_dir=state_dir, address=address, progress=echo_err
+            registry,
+            mode="auto",
+            state_dir=state_dir,
+            address=address,
+            progress=echo_err,
+            failures=failures,
         ) as session:
             on_ready(session)
             await session.run_workers_until(stop)
     finally:
+        failures.close()
         for sig in signals:
             loop.remove_signal_handler(sig)
 

@@ -9,11 +9,20 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
 
 from wflow.model import FunctionContext, FunctionProgram, WflowError, engine_for
 from wflow.registry import Registry
 from wflow.temporal._connection import BlockingConnection, Connection
 from wflow.temporal._error_mapping import to_application_error
+from wflow.temporal._failure_reports import (
+    FailureReport,
+    FailureSink,
+    error_kind_and_message,
+    python_location,
+    retry_delay,
+    returned_error_location,
+)
 from wflow.temporal._headers import received_context
 from wflow.temporal._processes import INTERNAL_TERMINATE
 from wflow.temporal._targets import function_entry
@@ -21,8 +30,62 @@ from wflow.temporal._targets import function_entry
 __all__ = ["function_activity"]
 
 
-def function_activity(registry: Registry) -> Callable[..., Any]:
-    """Return a dynamic activity serving every function entry of `registry`."""
+def _report(failures: FailureSink, registry: Registry, error: BaseException) -> None:
+    """Tell `failures` about this attempt's failure: where it was raised, what happens next."""
+    info = activity.info()
+    if isinstance(error, WflowError):
+        type_name, message, retryable = error.kind.value, error.message, error.retryable
+    elif isinstance(error, ApplicationError):
+        type_name = error.type or type(error).__name__
+        message, retryable = error.message, not error.non_retryable
+    else:
+        type_name, message, retryable = type(error).__name__, str(error), True
+    kind, message, location = error_kind_and_message(type_name, message)
+    location = location or python_location(error)
+    if location is None and isinstance(error, WflowError) and info.activity_type in registry:
+        # A Lua `return nil, err` has no line: name the function's file at least.
+        location = returned_error_location(registry.get(info.activity_type))
+    policy = info.retry_policy
+    final: str | None = None
+    if not retryable or (policy is not None and kind in (policy.non_retryable_error_types or ())):
+        final = "not retryable"
+    elif policy is not None and 0 < policy.maximum_attempts <= info.attempt:
+        final = f"attempt {info.attempt} of {policy.maximum_attempts}"
+    delay = None
+    # Without the policy (the time-skipping test server sends none) the next step is unknown.
+    if final is None and policy is not None:
+        delay = retry_delay(
+            info.attempt,
+            policy.initial_interval if policy else None,
+            policy.backoff_coefficient if policy else None,
+            policy.maximum_interval if policy else None,
+        )
+    failures(
+        FailureReport(
+            what="call",
+            workflow_id=info.workflow_id or "",
+            entry_id=info.activity_type,
+            kind=kind,
+            message=message,
+            location=location,
+            attempt=info.attempt,
+            next_attempt_in=delay,
+            final=final,
+        )
+    )
+
+
+def function_activity(
+    registry: Registry, failures: FailureSink | None = None
+) -> Callable[..., Any]:
+    """Return a dynamic activity serving every function entry of `registry`.
+
+    Args:
+        registry: The project.
+        failures: Told about each failed attempt, with where the user's code raised it (see
+            `wflow.temporal._failure_reports`); the failure itself still goes to Temporal
+            unchanged, so the retry policy decides what happens next.
+    """
     programs: dict[str, FunctionProgram] = {}
 
     def program_of(entry_id: str) -> FunctionProgram:
@@ -46,19 +109,27 @@ def function_activity(registry: Registry) -> Callable[..., Any]:
         if info.activity_type == INTERNAL_TERMINATE:
             await connection.terminate(str(args[0]), args[1] if len(args) > 1 else None)
             return None
-        program = program_of(info.activity_type)
-        context = FunctionContext(
-            entry_id=info.activity_type,
-            attempt=info.attempt,
-            workflow_id=info.workflow_id,
-            values=received_context(),
-            processes=BlockingConnection(connection, asyncio.get_running_loop()),
-        )
         try:
+            program = program_of(info.activity_type)
+            context = FunctionContext(
+                entry_id=info.activity_type,
+                attempt=info.attempt,
+                workflow_id=info.workflow_id,
+                values=received_context(),
+                processes=BlockingConnection(connection, asyncio.get_running_loop()),
+            )
             if inspect.iscoroutinefunction(program.call):
                 return await program.call(args, context)
             return await asyncio.to_thread(program.call, args, context)
         except WflowError as exc:
-            raise to_application_error(exc) from None
+            if failures is not None:
+                _report(failures, registry, exc)
+            # The user's frames go along: Temporal's stack trace of the failure (web UI,
+            # `temporal workflow describe`) then ends where the user's code raised it.
+            raise to_application_error(exc).with_traceback(exc.__traceback__) from None
+        except Exception as exc:
+            if failures is not None:
+                _report(failures, registry, exc)
+            raise
 
     return wflow_function

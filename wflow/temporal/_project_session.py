@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -16,8 +16,16 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from wflow.model import format_duration
 from wflow.registry import Registry, TemporalClientEntry
+from wflow.temporal._attempt_cap import MAX_ATTEMPTS_MEMO
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
+from wflow.temporal._failure_reports import (
+    FailureReport,
+    FailureSink,
+    error_kind_and_message,
+    location_in_stack_trace,
+    returned_error_location,
+)
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
 from wflow.temporal._targets import default_workflow_id, workflow_entry
 from wflow.temporal._worker import build_workers
@@ -62,6 +70,9 @@ class Session:
         start_workers: Start the project's workers in this process.
         client: Use this connected client for every `temporal.client` entry instead of
             connecting (and starting no server); for tests and embedding.
+        failures: Told about each failure of user code: every failed function attempt and
+            workflow task the in-process workers run, and the failures recorded in the history
+            of workflows this session executes (`wflow.temporal._failure_reports`).
     """
 
     def __init__(
@@ -74,6 +85,7 @@ class Session:
         progress: Callable[[str], None] | None = None,
         start_workers: bool = True,
         client: Client | None = None,
+        failures: FailureSink | None = None,
     ) -> None:
         self.registry = registry
         self._mode = mode
@@ -85,6 +97,8 @@ class Session:
         self._stack = contextlib.AsyncExitStack()
         self._clients: dict[str | None, Client] = {}
         self._given_client = client
+        self._failures = failures
+        self._workflow_types: dict[str, str] = {}
         self.server_address: str | None = None
         self.ui_url: str | None = None
 
@@ -92,7 +106,7 @@ class Session:
         try:
             await self._connect()
             if self._start_workers:
-                for worker in build_workers(self.registry, self._clients):
+                for worker in build_workers(self.registry, self._clients, failures=self._failures):
                     await self._stack.enter_async_context(worker)
         except BaseException:
             await self._stack.aclose()
@@ -146,21 +160,39 @@ class Session:
         return client, self.registry.task_queue_of(worker)
 
     async def start(
-        self, entry_id: str, args: Sequence[Any], *, workflow_id: str | None = None
+        self,
+        entry_id: str,
+        args: Sequence[Any],
+        *,
+        workflow_id: str | None = None,
+        max_attempts: int | None = None,
     ) -> WorkflowHandle[Any, Any]:
-        """Start workflow `entry_id` and return its handle."""
+        """Start workflow `entry_id` and return its handle.
+
+        Args:
+            entry_id: The workflow entry.
+            args: Its arguments.
+            workflow_id: The workflow ID (default: the entry ID and a random suffix).
+            max_attempts: Cap every function call of this workflow (and its children) at
+                that many attempts (`wflow.temporal._attempt_cap`); None keeps Temporal's
+                retry policies.
+        """
         client, task_queue = self.client_for_workflow(entry_id)
+        workflow_id = workflow_id or default_workflow_id(entry_id, uuid.uuid4())
+        self._workflow_types[workflow_id] = entry_id
+        memo = {MAX_ATTEMPTS_MEMO: max_attempts} if max_attempts is not None else None
         return await client.start_workflow(
             entry_id,
             args=list(args),
-            id=workflow_id or default_workflow_id(entry_id, uuid.uuid4()),
+            id=workflow_id,
             task_queue=task_queue,
+            memo=memo,
         )
 
     async def result(self, handle: WorkflowHandle[Any, Any]) -> Any:
         """Wait for a workflow's result, reporting progress; raise `WflowError` on failure."""
         follower = None
-        if self._progress is not None and self._mode != "time-skipping":
+        if self._progress is not None or self._failures is not None:
             follower = asyncio.create_task(self._follow(handle))
         try:
             return await handle.result()
@@ -173,14 +205,21 @@ class Session:
                     await follower
 
     async def execute(
-        self, entry_id: str, args: Sequence[Any], *, workflow_id: str | None = None
+        self,
+        entry_id: str,
+        args: Sequence[Any],
+        *,
+        workflow_id: str | None = None,
+        max_attempts: int | None = None,
     ) -> Any:
-        """Start workflow `entry_id` and wait for its result.
+        """Start workflow `entry_id` and wait for its result (arguments as for `start`).
 
         Raises:
             WflowError: The workflow failed, with the kind it failed with.
         """
-        handle = await self.start(entry_id, args, workflow_id=workflow_id)
+        handle = await self.start(
+            entry_id, args, workflow_id=workflow_id, max_attempts=max_attempts
+        )
         if self._progress is not None:
             self._progress(f"started {entry_id} as {handle.id}")
         return await self.result(handle)
@@ -190,8 +229,65 @@ class Session:
         await stop.wait()
 
     async def _follow(self, handle: WorkflowHandle[Any, Any]) -> None:
-        assert self._progress is not None
-        async for event in handle.fetch_history_events(wait_new_event=True):
+        activities: dict[int, str] = {}
+        async for event in self._history(handle):
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                name = event.activity_task_scheduled_event_attributes.activity_type.name
+                activities[event.event_id] = name
+            report = self._history_failure(handle, event, activities)
+            if report is not None and self._failures is not None:
+                self._failures(report)
+                continue
             line = describe_event(event)
-            if line is not None:
+            if line is not None and self._progress is not None:
                 self._progress(line)
+
+    async def _history(self, handle: WorkflowHandle[Any, Any]) -> AsyncIterator[HistoryEvent]:
+        if self._mode != "time-skipping":
+            async for event in handle.fetch_history_events(wait_new_event=True):
+                yield event
+            return
+        # The Java test server never answers a long poll for new history events (it blocks
+        # without events until the workflow ends); poll the whole history instead.
+        seen = 0
+        while True:
+            events = [event async for event in handle.fetch_history_events()]
+            for event in events[seen:]:
+                yield event
+            seen = len(events)
+            await asyncio.sleep(0.2)
+
+    def _history_failure(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        event: HistoryEvent,
+        activities: dict[int, str],
+    ) -> FailureReport | None:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+            attrs = event.activity_task_failed_event_attributes
+            failure = attrs.failure
+            entry_id = activities.get(attrs.scheduled_event_id, "?")
+            what: Literal["call", "workflow task"] = "call"
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            failure = event.workflow_task_failed_event_attributes.failure
+            entry_id = self._workflow_types.get(handle.id, "?")
+            what = "workflow task"
+        else:
+            return None
+        kind_name, message, location = error_kind_and_message(
+            failure.application_failure_info.type or "UNKNOWN", failure.message
+        )
+        location = location or location_in_stack_trace(failure.message, failure.stack_trace)
+        if location is None and what == "call" and entry_id in self.registry:
+            location = returned_error_location(self.registry.get(entry_id))
+        return FailureReport(
+            what=what,
+            workflow_id=handle.id,
+            entry_id=entry_id,
+            kind=kind_name,
+            message=message,
+            location=location,
+            final="retries over" if what == "call" else None,
+            source="history",
+        )

@@ -11,6 +11,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from wflow.model import engine_for
 from wflow.registry import Registry, WorkflowEntry
 from wflow.temporal._activities import function_activity
+from wflow.temporal._attempt_cap import AttemptCapInterceptor
+from wflow.temporal._failure_reports import FailureSink
 from wflow.temporal._headers import HeaderInterceptor
 from wflow.temporal._workflows import workflow_class
 
@@ -44,16 +46,24 @@ def _engine_passthrough(workflows: Iterable[WorkflowEntry]) -> list[str]:
     return modules
 
 
-def build_workers(registry: Registry, clients: Mapping[str | None, Client]) -> list[Worker]:
+def build_workers(
+    registry: Registry,
+    clients: Mapping[str | None, Client],
+    *,
+    failures: FailureSink | None = None,
+) -> list[Worker]:
     """Return one Temporal worker per auto-started `temporal.worker` entry with work.
 
     Which entries a worker serves is the registry's rule (`Registry.workflows_on`,
-    `Registry.functions_on`).
+    `Registry.functions_on`). Every worker applies a workflow's `--max-attempts` cap
+    (`wflow.temporal._attempt_cap`).
 
     Args:
         registry: The project registry.
         clients: Connected clients by `temporal.client` entry ID (None for a worker without
             a client reference).
+        failures: Told about each failed function attempt and workflow task, located in the
+            user's code (`wflow.temporal._failure_reports`).
 
     Raises:
         WflowError: `INVALID` when a workflow has no worker to run on.
@@ -64,7 +74,7 @@ def build_workers(registry: Registry, clients: Mapping[str | None, Client]) -> l
         for entry in registry.workflows():
             registry.worker_of(entry, "workflow")
     workers: list[Worker] = []
-    activity = function_activity(registry)
+    activity = function_activity(registry, failures)
     for worker_entry in starting:
         served = registry.workflows_on(worker_entry)
         if not served and not registry.functions_on(worker_entry):
@@ -74,11 +84,11 @@ def build_workers(registry: Registry, clients: Mapping[str | None, Client]) -> l
             Worker(
                 clients[client_entry.id if client_entry is not None else None],
                 task_queue=registry.task_queue_of(worker_entry),
-                workflows=[workflow_class(entry, registry) for entry in served],
+                workflows=[workflow_class(entry, registry, failures=failures) for entry in served],
                 # Always: workflows terminate other workflows through it too.
                 activities=[activity],
                 workflow_runner=sandbox_runner(_engine_passthrough(served)),
-                interceptors=[HeaderInterceptor()],
+                interceptors=[HeaderInterceptor(), AttemptCapInterceptor()],
                 **worker_entry.worker_options.to_temporalio_kwargs(),
             )
         )

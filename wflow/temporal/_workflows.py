@@ -15,10 +15,18 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError, FailureError
 
 from wflow.model import WflowError, engine_for, message_payload
 from wflow.registry import Registry, WorkflowEntry
 from wflow.temporal._error_mapping import to_application_error
+from wflow.temporal._failure_reports import (
+    FailureReport,
+    FailureSink,
+    What,
+    error_kind_and_message,
+    python_location,
+)
 from wflow.temporal._headers import signal_sender
 from wflow.temporal._temporal_runtime import TemporalRuntime
 
@@ -28,9 +36,22 @@ _serial = itertools.count(1)
 
 
 async def run_workflow_entry(
-    runtime: TemporalRuntime, registry: Registry, args: Sequence[Any]
+    runtime: TemporalRuntime,
+    registry: Registry,
+    args: Sequence[Any],
+    failures: FailureSink | None = None,
 ) -> Any:
-    """Run the runtime's workflow entry inside the current Temporal workflow."""
+    """Run the runtime's workflow entry inside the current Temporal workflow.
+
+    Args:
+        runtime: The workflow's runtime.
+        registry: The project.
+        args: The workflow's arguments.
+        failures: Told when the workflow's code raises: a `"workflow task"` failure (any
+            exception that is no wflow error; Temporal retries the task, so a fixed deploy
+            resumes the workflow) or a `"workflow"` failure (a wflow error: the workflow fails).
+            The exception goes on to Temporal unchanged.
+    """
     runtime.processes.restore_carried()
     entry = registry.get(runtime.info().entry_id)
     # The program's module is imported here, inside the run, on purpose: that gives each run
@@ -42,7 +63,43 @@ async def run_workflow_entry(
     try:
         return await program.run(runtime, list(args))
     except WflowError as exc:
-        raise to_application_error(exc) from None
+        if failures is not None:
+            _report(failures, "workflow", entry.id, exc.kind.value, exc.message, exc)
+        # The user's frames go along, so Temporal's stack trace of the failure ends in them.
+        raise to_application_error(exc).with_traceback(exc.__traceback__) from None
+    except Exception as exc:
+        if failures is not None:
+            if isinstance(exc, ApplicationError):
+                _report(failures, "workflow", entry.id, exc.type or "", exc.message, exc)
+            elif not isinstance(exc, FailureError):
+                _report(failures, "workflow task", entry.id, type(exc).__name__, str(exc), exc)
+        raise
+
+
+def _report(
+    failures: FailureSink,
+    what: What,
+    entry_id: str,
+    type_name: str,
+    message: str,
+    error: BaseException,
+) -> None:
+    # A replay re-raises what was reported when it first happened (queries of a failed run).
+    if workflow.unsafe.is_replaying():
+        return
+    # The sink prints and reads the clock: outside the workflow sandbox's restrictions.
+    with workflow.unsafe.sandbox_unrestricted():
+        kind, message, location = error_kind_and_message(type_name, message)
+        failures(
+            FailureReport(
+                what=what,
+                workflow_id=workflow.info().workflow_id,
+                entry_id=entry_id,
+                kind=kind or "UNKNOWN",
+                message=message,
+                location=location or python_location(error),
+            )
+        )
 
 
 def _payload(raw: Sequence[RawValue]) -> Any:
@@ -71,12 +128,17 @@ class _EntryWorkflow:
 
 
 def workflow_class(
-    entry: WorkflowEntry, registry: Registry, *, sandboxed: bool | None = None
+    entry: WorkflowEntry,
+    registry: Registry,
+    *,
+    sandboxed: bool | None = None,
+    failures: FailureSink | None = None,
 ) -> type:
     """Return a new Temporal workflow class whose type name is `entry`'s ID.
 
     Its engine says whether it runs in Temporal's Python sandbox, unless `sandboxed` says so
-    (benchmarks measure what the sandbox costs with it).
+    (benchmarks measure what the sandbox costs with it). `failures` is told when the
+    workflow's code raises (see `run_workflow_entry`).
     """
     entry_id = entry.id
     if sandboxed is None:
@@ -89,7 +151,7 @@ def workflow_class(
         self.runtime = TemporalRuntime(entry_id, namespace_of_entry, registry)
 
     async def run(self: _EntryWorkflow, *args: Any) -> Any:
-        return await run_workflow_entry(self.runtime, registry, args)
+        return await run_workflow_entry(self.runtime, registry, args, failures)
 
     run.__qualname__ = f"{name}.run"
     namespace = {
