@@ -1,7 +1,8 @@
 """The `wflow` command line (typer): the app, its root options and `main`.
 
 The commands live in one module per group (`_validate_commands`, `_run_commands`,
-`_process_commands`) and are added here in the order `wflow --help` lists them.
+`_process_commands`, `_history_commands`) and are added here in the order `wflow --help`
+lists them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from wflow.cli import _process_commands, _run_commands, _validate_commands
+from wflow.cli import _history_commands, _process_commands, _run_commands, _validate_commands
 from wflow.cli._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, settings
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app", "main"]
@@ -45,6 +46,7 @@ def _root(
 _validate_commands.register(app)
 _run_commands.register(app)
 _process_commands.register(app)
+_history_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

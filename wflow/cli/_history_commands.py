@@ -1,0 +1,248 @@
+"""History commands: `history` (a workflow's intercepted calls) and `replay` (check a change).
+
+Both are clients of the project's cluster, like the process commands: neither starts a server
+or workers. `replay` runs the project's current workflow code against recorded histories in
+this process, as a worker would replay them, and says where a changed workflow diverges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+from temporalio.service import RPCError
+
+from wflow.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    AddressOpt,
+    ProjectArg,
+    cancelled_by_signals,
+    configure_logging,
+    fail,
+    load_registry,
+    reporting_errors,
+    settings,
+    to_json,
+)
+from wflow.model import ErrorKind, WflowError
+
+if TYPE_CHECKING:
+    from temporalio.client import WorkflowHistory
+
+    from wflow.registry import Registry
+    from wflow.temporal import HistorySource, ReplayOutcome
+
+__all__ = ["history", "register", "replay"]
+
+T = TypeVar("T")
+
+
+def _exit_for(error: WflowError) -> int:
+    """Usage errors (a bad PID, file or query) exit 2; no such workflow and no server, 1."""
+    if error.kind is ErrorKind.INVALID:
+        return EXIT_USAGE
+    if error.kind is ErrorKind.NOT_FOUND and error.message.startswith("no workflow "):
+        return EXIT_FAILED  # as `wflow result` says it
+    return EXIT_USAGE if error.kind is ErrorKind.NOT_FOUND else EXIT_FAILED
+
+
+def _client_run(project: Path, operation: Callable[[Registry], Awaitable[T]]) -> tuple[Registry, T]:
+    """Load `project`, run `operation` on an event loop and return its value; exit on errors."""
+    with reporting_errors():
+        registry = load_registry(project)
+    configure_logging()
+    settings.hard_exit = True  # a Temporal client's threads; see wflow.cli.main
+
+    async def main() -> T:
+        with cancelled_by_signals() as interrupted:
+            try:
+                return await operation(registry)
+            except asyncio.CancelledError:
+                if interrupted.is_set():
+                    raise KeyboardInterrupt from None
+                raise
+
+    try:
+        return registry, asyncio.run(main())
+    except WflowError as error:
+        lines = [f"error: {error}"]
+        if error.kind is ErrorKind.UNAVAILABLE:
+            lines.append(f"hint: is the server running? `wflow dev {project}` starts one locally")
+        fail(_exit_for(error), *lines)
+    except RPCError as error:
+        fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
+    except KeyboardInterrupt:
+        fail(130, "interrupted")
+
+
+def _source(registry: Registry, address: str | None) -> HistorySource:
+    from wflow.temporal import HistorySource
+
+    return HistorySource(registry, address=address)
+
+
+PidArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="PID",
+        help="Workflow PID as `spawn` prints it: `<worker entry ID>/<workflow ID>`.",
+        show_default=False,
+    ),
+]
+
+
+def history(
+    project: ProjectArg,
+    pid: PidArg,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The steps as one JSON list instead of lines.")
+    ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Temporal's history JSON (as `temporal workflow show --output json`), "
+            "for `wflow replay --file`.",
+        ),
+    ] = False,
+    address: AddressOpt = None,
+) -> None:
+    """Print the intercepted calls workflow PID made, in order, one numbered line each.
+
+    Function calls with arguments and result or error, timers, messages received and sent,
+    children, versions, updates, and how the run started and ended.
+    """
+    if as_json and raw:
+        fail(EXIT_USAGE, "error: give --json or --raw, not both")
+
+    async def fetch(registry: Registry) -> WorkflowHistory:
+        return await _source(registry, address).fetch(pid)
+
+    _, fetched = _client_run(project, fetch)
+    if raw:
+        typer.echo(fetched.to_json())
+        return
+    from wflow.temporal import call_steps, describe_steps, steps_to_json
+
+    steps = call_steps(fetched)
+    if as_json:
+        typer.echo(json.dumps(steps_to_json(steps), ensure_ascii=False, indent=2, default=str))
+        return
+    for line in describe_steps(steps):
+        typer.echo(line)
+
+
+def _label(outcome: ReplayOutcome, label: str) -> str:
+    what = f"{outcome.workflow_type}, {outcome.steps} steps" if outcome.workflow_type else ""
+    return f"{label} ({what})" if what else label
+
+
+def replay(
+    project: ProjectArg,
+    pids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PID]...",
+            help="Workflows to replay: `<worker entry ID>/<workflow ID>`.",
+            show_default=False,
+        ),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query",
+            metavar="VISIBILITY_QUERY",
+            help="Replay the project's workflows this list filter finds, e.g. "
+            "\"ExecutionStatus = 'Running'\".",
+            show_default=False,
+        ),
+    ] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            metavar="HISTORY.json",
+            help="A history exported by `wflow history --raw` or `temporal workflow show "
+            "--output json`; repeat for more.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line per history.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="At most this many workflows for --query.")
+    ] = 1000,
+    address: AddressOpt = None,
+) -> None:
+    """Replay recorded histories against the project's current code: does the change fit?
+
+    Prints `ok` per history, or where the code now diverges from it, in calls: `history has
+    funcs.call app.api:charge_card at step 3; the code now calls app.api:refund
+    (order.lua:14)`. Exits 0 when all replay, 1 when any diverges or fails.
+    """
+    pids = list(pids or [])
+    files = list(files or [])
+    if not pids and query is None and not files:
+        fail(EXIT_USAGE, "error: give PIDs, --query VISIBILITY_QUERY or --file HISTORY.json")
+    from wflow.temporal import read_history_file
+
+    loaded: list[tuple[str, WorkflowHistory]] = []
+    for path in files:
+        try:
+            loaded.append((str(path), read_history_file(path)))
+        except WflowError as error:
+            fail(EXIT_USAGE, f"error: {error.message}")
+
+    async def run(registry: Registry) -> list[tuple[str, ReplayOutcome]]:
+        from wflow.temporal import replay_history
+
+        histories = list(loaded)
+        if pids or query is not None:
+            source = _source(registry, address)
+            targets = list(pids)
+            if query is not None:
+                found = await source.query(query, limit=limit)
+                if not found:
+                    typer.echo(f"no workflow of the project matches {query!r}", err=True)
+                targets += [pid for pid in found if pid not in targets]
+            for pid in targets:
+                histories.append((pid, await source.fetch(pid)))
+        outcomes = []
+        for label, recorded in histories:
+            outcomes.append((label, await replay_history(registry, recorded)))
+        return outcomes
+
+    if pids or query is not None:
+        _, outcomes = _client_run(project, run)
+    else:
+        # Files only: no cluster is needed at all.
+        with reporting_errors():
+            registry = load_registry(project)
+        configure_logging()
+        settings.hard_exit = True  # the replayer's worker threads, as for a client
+        outcomes = asyncio.run(run(registry))
+    failed = [outcome for _, outcome in outcomes if not outcome.ok]
+    for label, outcome in outcomes:
+        if as_json:
+            typer.echo(to_json({"history": label, **outcome.to_json()}))
+        elif outcome.ok:
+            typer.echo(f"ok        {_label(outcome, label)}")
+        else:
+            typer.echo(f"{outcome.status:<9} {_label(outcome, label)}: {outcome.message}")
+    if not as_json:
+        summary = f"{len(outcomes)} replayed, {len(failed)} diverged or failed"
+        typer.echo(summary, err=True)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the history commands to `app`, in the order `wflow --help` lists them."""
+    app.command(rich_help_panel="Histories")(history)
+    app.command(rich_help_panel="Histories")(replay)
