@@ -32,6 +32,17 @@ from wflow.temporal._worker import build_workers
 
 __all__ = ["Session", "describe_event"]
 
+_CLOSING_EVENTS = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
+
 
 def describe_event(event: HistoryEvent) -> str | None:
     """Return a one-line, human description of a history event worth showing, or None."""
@@ -194,12 +205,21 @@ class Session:
         follower = None
         if self._progress is not None or self._failures is not None:
             follower = asyncio.create_task(self._follow(handle))
+        finished = False
         try:
-            return await handle.result()
+            result = await handle.result()
+            finished = True
+            return result
         except WorkflowFailureError as exc:
+            finished = True
             raise to_wflow_error(exc.cause) from None
         finally:
             if follower is not None:
+                if finished:
+                    # Let it show the history's last steps (a time-skipping run can end
+                    # before its first poll); its iteration ends with the workflow.
+                    with contextlib.suppress(asyncio.TimeoutError, Exception):
+                        await asyncio.wait_for(asyncio.shield(follower), timeout=3)
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await follower
@@ -255,6 +275,8 @@ class Session:
             for event in events[seen:]:
                 yield event
             seen = len(events)
+            if events and events[-1].event_type in _CLOSING_EVENTS:
+                return
             await asyncio.sleep(0.2)
 
     def _history_failure(
