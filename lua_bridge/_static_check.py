@@ -3,30 +3,43 @@
 Besides syntax and the `modules` list, the checker runs the file's top level in the sandbox
 with the host calls every run has (`LuaRun`'s, on a fixed clock) and a refusal for every other
 operation of `_protocol.OPERATIONS`; it stops at the first request (an intercepted call).
+
+It also reads the file's calls (`_call_scan.py`): a literal target of `funcs.call/async`,
+`process.spawn/spawn_monitored/exec`, `workflow.exec` (and of executors and spawners) that
+names no entry of the right kind, or a function no started worker serves; and a module name
+that does not exist (`funcs.cal`, `time.slep`), each at `file.lua:line` with a suggestion.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from lua_bridge._call_scan import scan
 from lua_bridge._chunks import FUNCTION_MODULES, WORKFLOW_MODULES, Chunk, collect_chunks
 from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_errors import LuaResourceError, LuaScriptError
 from lua_bridge._lua_run import LuaRun
-from lua_bridge._lua_state import compile_bytecode
+from lua_bridge._lua_state import MODULE_FILES, compile_bytecode
 from lua_bridge._protocol import Operation
 from wflow.model import WorkflowInfo
-from wflow.registry import Problem
+from wflow.registry import Problem, Registry
+from wflow.registry._call_targets import target_problems
 
 if TYPE_CHECKING:
-    from wflow.registry import LuaEntry, LuaProgramEntry, Registry
+    from wflow.registry import LuaEntry, LuaProgramEntry
 
-__all__ = ["LuaProblem", "check_entry", "syntax_error"]
+__all__ = ["LuaProblem", "call_problems", "check_entry", "module_members", "syntax_error"]
+
+_STDLIB_TABLES = ("coroutine", "math", "string", "table", "utf8")
+# Listing a module's names in a message is useful while the list is short.
+_LIST_AT_MOST = 16
 
 _FORBIDDEN_MODULES = frozenset({"io", "os", "debug", "package", "ffi", "jit", "python"})
 _POSITION = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
@@ -138,12 +151,77 @@ def check_entry(
         if text is not None:
             syntax_ok = False
             problems.append(_positioned(text, entry.id, at_entry, chunks))
-    if not syntax_ok or entry.kind == "library.lua":
+    if not syntax_ok:
+        return problems
+
+    problems.extend(call_problems(entry, chunks, registry))
+    if entry.kind == "library.lua":
         return problems
 
     problem = _run_top_level(cast("LuaProgramEntry", entry), chunks, limits)
     if problem is not None:
         problems.append(_positioned(problem, entry.id, at_entry, chunks))
+    return problems
+
+
+@functools.cache
+def module_members() -> Mapping[str, tuple[str, ...]]:
+    """Return every Lua module's names (functions and constants), by module.
+
+    Read from the modules themselves: each bridge module (`lua/<name>.lua`) is loaded in a
+    sandboxed state as a run loads it; the standard libraries are the sandbox's own tables.
+    """
+    run = LuaRun(
+        side="workflow", clock=_CheckClock(), chunks={}, limits=LuaLimits(), fallback=_refuse
+    )
+    try:
+        tables = {name: run.b.module(name) for name in MODULE_FILES}
+        tables.update({name: run.b.SAFE[name] for name in _STDLIB_TABLES})
+        return {
+            name: tuple(sorted(key for key in table if isinstance(key, str)))
+            for name, table in tables.items()
+        }
+    finally:
+        run.close()
+
+
+def _known(names: tuple[str, ...]) -> str:
+    return f" (it has: {', '.join(names)})" if len(names) <= _LIST_AT_MOST else ""
+
+
+def call_problems(
+    entry: LuaEntry, chunks: Mapping[str, Chunk], registry: Registry | None
+) -> list[Problem]:
+    """Report the entry file's unknown module names and bad literal call targets.
+
+    Targets are checked only against a real `Registry`; a bare target of a `library.lua`
+    entry is left alone (it resolves in the namespace of whichever entry imports it).
+
+    Returns:
+        Problems at `file.lua:line`.
+    """
+    chunk = chunks.get(entry.id)
+    if chunk is None:
+        return []
+    calls, unknown = scan(chunk.source, module_members())
+    problems: list[Problem] = []
+    for member in unknown:
+        hint = Registry.suggest_name(member.name, member.known) or _known(member.known)
+        message = f"{member.spelled}: module '{member.module}' has no '{member.name}'{hint}"
+        problems.append(Problem(chunk.path, member.line, message, entry.id))
+    if isinstance(registry, Registry):
+        namespace = None if entry.kind == "library.lua" else entry.namespace
+        for call in calls:
+            for message in target_problems(
+                registry,
+                namespace,
+                call.call,
+                call.target,
+                call.kind,
+                host=call.host,
+                default_queue=call.default_queue,
+            ):
+                problems.append(Problem(chunk.path, call.line, message, entry.id))
     return problems
 
 

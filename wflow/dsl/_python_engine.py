@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from wflow.dsl._python_check import python_problems
 from wflow.model import (
     ErrorKind,
     FunctionContext,
@@ -112,9 +113,15 @@ class PythonEngine:
         return isinstance(entry, WorkflowPyEntry) and entry.sandboxed
 
     def check(self, entry: Entry, registry: Registry) -> list[Problem]:
-        """Return no problems: loading the project already imported every Python callable.
+        """Return the problems of the DSL calls in the entry's module (`wflow validate`).
 
-        The registry reports modules that do not import, missing or uncallable attributes and
-        decorator mismatches; nothing more is known about a Python entry without running it.
+        Loading the project already imported every Python callable (the registry reports
+        modules that do not import, missing attributes, decorator mismatches). This reads the
+        module's source with `ast`: string-literal targets of `funcs.call/start/async_`,
+        `process.spawn/spawn_monitored/exec` and `workflow.exec` that name no entry of the
+        right kind (or a function no started worker serves), and names a DSL module does not
+        have (`funcs.cal`), each at the source's `file.py:line` with a suggestion.
         """
-        return []
+        if not isinstance(registry, Registry):
+            return []
+        return python_problems(entry, registry)

@@ -37,6 +37,10 @@ FunctionEntry = Union[FunctionLuaEntry, FunctionPyEntry]  # noqa: UP007
 _E = TypeVar("_E", bound=Entry)
 
 
+def _did_you_mean(close: Sequence[str]) -> str:
+    return f" (did you mean {', '.join(repr(c) for c in close[:3])}?)" if close else ""
+
+
 def _where(entry: Entry) -> str:
     if entry.file is not None:
         return f"{entry.file}:{entry.line}" if entry.line is not None else str(entry.file)
@@ -153,7 +157,28 @@ class Registry:
             for key in candidates:
                 if key.partition(":")[2] == name and key not in close:
                     close.append(key)
-        return f" (did you mean {', '.join(repr(c) for c in close[:3])}?)" if close else ""
+        return _did_you_mean(close)
+
+    def suggest(self, entry_id: str, kinds: Sequence[str] | None = None) -> str:
+        """Return ` (did you mean 'a', 'b'?)` naming entries close to `entry_id`, or `""`.
+
+        The registry's own messages (`get`, `resolve`) end with it; checks elsewhere use it
+        so that every "no entry" message suggests alike.
+
+        Args:
+            entry_id: A full entry ID that does not exist.
+            kinds: If given, suggest only entries of these kinds.
+        """
+        return self._suggest(entry_id, kinds)
+
+    @staticmethod
+    def suggest_name(name: str, known: Iterable[str]) -> str:
+        """Return ` (did you mean 'a'?)` naming the words of `known` closest to `name`, or `""`.
+
+        The same wording as `suggest`, for names that are not entry IDs (a module's
+        functions, say).
+        """
+        return _did_you_mean(difflib.get_close_matches(name, list(known), n=3, cutoff=0.6))
 
     # --- lookup ---
 
