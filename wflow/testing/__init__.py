@@ -11,7 +11,9 @@ What wflow's own tests and benchmarks use, public so that a project's tests can 
   `FakeProcessClient` stands in for the process API outside workflows.
 * **Histories**: `wait_for_event` instead of sleeping; `history_summary` / `event_summary`,
   what must agree between two runs that did the same thing (a Lua workflow and its Python
-  twin); `replayer` to replay recorded histories as a worker would.
+  twin); `call_steps`, the intercepted calls of a history one `CallStep` each (what
+  `wflow history` prints); `replayer` to replay recorded histories as a worker would, and
+  `replay_history`, which says where a changed workflow diverges (`ReplayOutcome`).
 
 Importing this module imports neither Lua (`lupa`, `lua_bridge`) nor starts anything: a Lua
 engine is loaded only when a Lua workflow is run.
@@ -27,6 +29,7 @@ Example:
     ```
 """
 
+from wflow.temporal import CallStep, ReplayOutcome, call_steps, replay_history
 from wflow.testing._fakes import (
     FAKE_PID,
     FAKE_START,
@@ -55,6 +58,7 @@ __all__ = [
     "FAKE_PID",
     "FAKE_START",
     "FAKE_WORKER",
+    "CallStep",
     "EmbeddedDevServer",
     "FakeCallHandle",
     "FakeChild",
@@ -62,13 +66,16 @@ __all__ = [
     "FakeProcessClient",
     "FakeResult",
     "FakeRuntime",
+    "ReplayOutcome",
     "WorkflowUnderTest",
+    "call_steps",
     "decode_payloads",
     "dev_server",
     "event_summary",
     "find_binary",
     "free_port",
     "history_summary",
+    "replay_history",
     "replayer",
     "run_workflow",
     "server_answers",
