@@ -159,3 +159,27 @@ async def test_bare_id_found_on_two_clients_is_ambiguous(
     finally:
         for pid in pids:
             ok(wflow("terminate", project, pid))
+
+
+def test_pid_of_no_workflow_exits_1_pointing_at_ls(cli: Cli, project: Path) -> None:
+    pid = f"app:temporal_worker/gone-{uuid.uuid4().hex[:6]}"
+    for command in (("result",), ("cancel",), ("send", "topic")):
+        stderr = failed(cli(command[0], pid, *command[1:]))
+        assert f"error: NOT_FOUND: no workflow {pid}" in stderr
+        assert f"hint: run `wflow ls {project}` for the project's workflows and their PIDs" in (
+            stderr
+        )
+
+
+def test_query_that_no_worker_answers_says_to_start_one(
+    dev_server: EmbeddedDevServer, tmp_path: Path
+) -> None:
+    # Temporal waits about 30 s for a worker to answer a query before giving up.
+    project = make_project(tmp_path / "p", dev_server.address)  # no worker runs for it
+    pid = ok(wflow("spawn", str(project), "app:sleeper"))
+    try:
+        stderr = failed(wflow("query", str(project), bare(pid), timeout=120))
+        assert f"error: UNAVAILABLE: query 'state' on {pid}: no worker answered" in stderr
+        assert f"hint: start the project's workers with `wflow worker {project}`" in stderr
+    finally:
+        ok(wflow("terminate", str(project), pid))

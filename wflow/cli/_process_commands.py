@@ -175,14 +175,24 @@ def _operate(
         fail(130, "interrupted")
 
 
+def _ls_hint(project: Path) -> str:
+    return f"hint: run `wflow ls {project}` for the project's workflows and their PIDs"
+
+
+def _worker_hint(project: Path) -> str:
+    return (
+        f"hint: start the project's workers with `wflow worker {project}` "
+        f"(or `wflow dev {project}`), then ask again"
+    )
+
+
 def _not_found_lines(project: Path, target: str, error: WflowError) -> list[str]:
     """The message for a bare workflow ID that names no single workflow of the project."""
     lines = [f"error: {error}"]
     if error.kind is ErrorKind.NOT_FOUND:
         lines.append(
             f"hint: it is not a PID either (invalid PID {target!r}: expected "
-            "`<worker entry ID>/<workflow ID>`); "
-            f"run `wflow ls {project}` for the project's workflows and their PIDs"
+            "`<worker entry ID>/<workflow ID>`); " + _ls_hint(project).removeprefix("hint: ")
         )
     return lines
 
@@ -212,6 +222,10 @@ def _operate_on(
         try:
             return await operation(connection, pid)
         except WflowError as error:
+            if error.kind is ErrorKind.NOT_FOUND and error.message == f"no workflow {pid}":
+                fail(EXIT_FAILED, f"error: {error}", _ls_hint(project))
+            if error.kind is ErrorKind.UNAVAILABLE and "no worker answered" in error.message:
+                fail(EXIT_FAILED, f"error: {error}", _worker_hint(project))
             if failed is not None:
                 failed(pid, error)
             raise
@@ -351,8 +365,7 @@ def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None
     """
 
     def failed(pid: str, error: WflowError) -> NoReturn:
-        if error.kind is ErrorKind.NOT_FOUND and error.message == f"no workflow {pid}":
-            fail(EXIT_FAILED, f"error: {error}")  # not the workflow's own failure
+        # "no workflow PID" never gets here: `_operate_on` reports it, with a hint.
         lines = [f"error: workflow {pid} failed: {error}"]
         if error.details is not None:
             lines.append(f"details: {to_json(error.details)}")

@@ -324,6 +324,14 @@ class Connection:
         except WorkflowQueryFailedError as exc:
             raise WflowError(f"query {name!r} on {pid}: {exc}", ErrorKind.NOT_FOUND) from None
         except RPCError as exc:
+            timed_out = exc.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED)
+            if timed_out or "timeout" in exc.message.lower():
+                # A query is answered by a worker; the server only says its wait ran out.
+                raise WflowError(
+                    f"query {name!r} on {pid}: no worker answered ({exc.message}); a worker "
+                    f"polling the workflow's task queue must be running to answer queries",
+                    ErrorKind.UNAVAILABLE,
+                ) from None
             raise _rpc_error(pid, exc) from None
 
     async def list(self, *, limit: int = 100) -> list[WorkflowSummary]:
