@@ -130,10 +130,10 @@ def test_run_starts_and_stops_the_embedded_server(
 
 
 async def test_run_to_an_unreachable_remote_address_fails_cleanly(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", "10.255.255.1:7233")
+    project = make_project(tmp_path / "p", "unreachable.invalid:7233")
     result = wflow("run", str(project), "app:hello", '"x"', timeout=120)
     assert result.returncode == 1
-    assert "no Temporal server answers at 10.255.255.1:7233" in result.stderr
+    assert "no Temporal server answers at unreachable.invalid:7233" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -79,11 +79,11 @@ async def test_ensure_local_server_uses_a_running_server(
 async def test_ensure_local_server_refuses_remote_addresses(tmp_path: Path) -> None:
     with pytest.raises(WflowError) as info:
         await ensure_local_server(
-            tmp_path, "10.255.255.1:7233", client_name="temporal.client app:temporal_client"
+            tmp_path, "unreachable.invalid:7233", client_name="temporal.client app:temporal_client"
         )
     assert info.value.kind is ErrorKind.UNAVAILABLE
     assert info.value.message == (
-        "no Temporal server answers at 10.255.255.1:7233 (temporal.client app:temporal_client)"
+        "no Temporal server answers at unreachable.invalid:7233 (temporal.client app:temporal_client)"
     )
 
 
