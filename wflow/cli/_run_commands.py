@@ -32,6 +32,7 @@ from wflow.cli._common import (
     parse_json_args,
     report,
     reporting_errors,
+    settings,
     to_json,
 )
 from wflow.model import WflowError
@@ -193,6 +194,9 @@ def run(
         registry = load_registry(project)
     check_workflow_entry(registry, entry)
     configure_logging()
+    # Temporal's runtime threads are about to start: leave without interpreter finalization,
+    # which they can crash (PyGILState_Release abort or a segfault after the output).
+    settings.hard_exit = True
     progress = None if quiet else echo_err
     state = _run_state(registry, project, entry, workflow_id, time_skipping)
     try:
@@ -385,6 +389,7 @@ def _serve_command(project: Path, address: str | None, state_dir: Path | None, d
     with reporting_errors():
         registry = load_registry(project)
     configure_logging()
+    settings.hard_exit = True  # Temporal's runtime threads, as for `run`
 
     def on_ready(session: Session) -> None:
         echo_err(f"Temporal server: {session.server_address}")
