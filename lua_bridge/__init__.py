@@ -21,6 +21,7 @@ Layout (private modules, each named after what it holds):
     _workflow_channels.py  the channels and timers of a workflow run
     _function_runner.py    run_function and FunctionHost (a function's process calls)
     _static_check.py       LuaEngine.check (`wflow validate`)
+    _call_scan.py          a file's literal call targets and unknown module names (for it)
     _lua_run.py            LuaRun: one run's Lua state and the host calls every run has
     _lua_state.py          the sandboxed LuaRuntime factory; the bridge's bytecode
     _lua_values.py         Python -> Lua values; `nil, err` -> WflowError
@@ -83,6 +84,16 @@ Decisions (where SPEC leaves room):
   contains the failure. An error that ends a user coroutine hands its note to the coroutine
   that resumed it. Python workflows need none of this: the Python DSL raises `WflowError` at
   the failing call itself.
+- **Static call checks** (`wflow validate`, also run before `wflow run`): literal targets of
+  `funcs.call/async`, `executor:call/async`, `process.spawn/spawn_monitored/exec`, a
+  spawner's, and `workflow.exec` must name an entry of the right kind (a bare name resolves
+  in the entry's namespace; a library's bare names are left alone), a literal `host` a
+  `temporal.worker`, and a plain `funcs.call/async` target a function some auto-started
+  worker serves; `mod.name` must exist in the module's table (read from the loaded module,
+  so the list never drifts). Only one plain string literal counts as a target, and only a
+  module name that the file does not rebind; anything dynamic is left to run time (where
+  the failed-call note above names it). A project with no entry of the kind a target names
+  (a fragment) is not checked for that kind.
 - **print** goes to the `lua_bridge.print` logger (again on every replay).
 - **Exceptions from the runtime.** A `WflowError` raised by a `WorkflowRuntime` (or, in a
   function, `ProcessClient`) method becomes `nil, err` in Lua. Any other exception, including
