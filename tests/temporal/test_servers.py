@@ -83,7 +83,8 @@ async def test_ensure_local_server_refuses_remote_addresses(tmp_path: Path) -> N
         )
     assert info.value.kind is ErrorKind.UNAVAILABLE
     assert info.value.message == (
-        "no Temporal server answers at unreachable.invalid:7233 (temporal.client app:temporal_client)"
+        "no Temporal server answers at unreachable.invalid:7233"
+        " (temporal.client app:temporal_client)"
     )
 
 
