@@ -95,6 +95,11 @@ async def test_connect_to_an_unresolvable_host_keeps_the_transport_error_in_deta
         ("kind: InvalidData, error: InvalidMessage(InvalidContentType)", "tls_plain_server"),
         ("error: InvalidCertificate(UnknownIssuer) }))", "tls_certificate"),
         ('Status { code: Unknown, message: "transport error", ... BrokenPipe', "closed"),
+        (
+            'Status { code: Cancelled, message: "operation was canceled", source: Some(tonic::'
+            'transport::Error(Transport, hyper::Error(Canceled, "connection closed"))) }',
+            "closed",
+        ),
         # Not reproducible without a server that checks credentials: the gRPC status text.
         ('call error: Status { code: Unauthenticated, message: "bad key"', "auth"),
         ('Status { code: PermissionDenied, message: "Request unauthorized."', "auth"),

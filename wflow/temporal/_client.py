@@ -75,7 +75,18 @@ _CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tls_plain_server", ("InvalidContentType", "CorruptMessage", "wrong version number")),
     ("tls_certificate", ("InvalidCertificate", "UnknownIssuer", "NotValidForName", "certificate")),
     ("auth", ("Unauthenticated", "PermissionDenied", "code: Unauthorized", "API key")),
-    ("closed", ("broken pipe", "BrokenPipe", "ConnectionReset", "connection reset", "h2 protocol")),
+    (
+        "closed",
+        (
+            "broken pipe",
+            "BrokenPipe",
+            "ConnectionReset",
+            "connection reset",
+            "h2 protocol",
+            # hyper's words when the peer hangs up before answering (seen on a loaded machine)
+            '"connection closed"',
+        ),
+    ),
 )
 
 
