@@ -27,6 +27,10 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "AddressOpt",
+    "ArgsJsonArg",
+    "EntryArg",
+    "PayloadJsonArg",
+    "PidArg",
     "ProjectArg",
     "Settings",
     "StateDirOpt",
@@ -57,6 +61,26 @@ ProjectArg = Annotated[
         help="Project folder (its definition files are scanned recursively) or one file.",
         exists=True,
         metavar="PROJECT",
+        show_default=False,
+    ),
+]
+EntryArg = Annotated[
+    str, typer.Argument(metavar="ENTRY", help="Workflow entry ID, e.g. app.workflows:main.")
+]
+ArgsJsonArg = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="ARG_JSON", help="Arguments, each one JSON value.", show_default=False),
+]
+PayloadJsonArg = Annotated[
+    str | None,
+    typer.Argument(metavar="PAYLOAD_JSON", help="The payload (default null).", show_default=False),
+]
+PidArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="PID",
+        help="Workflow PID as `spawn` prints it (`<worker entry ID>/<workflow ID>`), or a bare "
+        "workflow ID.",
         show_default=False,
     ),
 ]

@@ -21,6 +21,7 @@ from wflow.cli._common import (
     EXIT_OK,
     EXIT_USAGE,
     AddressOpt,
+    PidArg,
     ProjectArg,
     cancelled_by_signals,
     configure_logging,
@@ -85,16 +86,6 @@ def _source(registry: Registry, address: str | None) -> HistorySource:
     from wflow.temporal import HistorySource
 
     return HistorySource(registry, address=address)
-
-
-PidArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="PID",
-        help="Workflow PID as `spawn` prints it: `<worker entry ID>/<workflow ID>`.",
-        show_default=False,
-    ),
-]
 
 
 def history(

@@ -21,6 +21,10 @@ from wflow.cli._common import (
     EXIT_FAILED,
     EXIT_USAGE,
     AddressOpt,
+    ArgsJsonArg,
+    EntryArg,
+    PayloadJsonArg,
+    PidArg,
     ProjectArg,
     cancelled_by_signals,
     check_workflow_entry,
@@ -55,17 +59,6 @@ T = TypeVar("T")
 
 # JSON arguments may look like options (`-2`); unknown options are taken as arguments then.
 _JSON_ARGS = {"ignore_unknown_options": True}
-
-PidArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="PID",
-        help="Workflow PID as `spawn` prints it (`<worker entry ID>/<workflow ID>`), or a bare "
-        "workflow ID.",
-        show_default=False,
-    ),
-]
-
 
 def _check_pid(registry: Registry, pid: str) -> None:
     """Exit 2 when `pid` is a PID whose worker is not one of the project's workers.
@@ -278,15 +271,8 @@ def _check_spawn_target(registry: Registry, *, entry: str, host: str | None) -> 
 
 def spawn(
     project: ProjectArg,
-    entry: Annotated[
-        str, typer.Argument(metavar="ENTRY", help="Workflow entry ID, e.g. app.workflows:main.")
-    ],
-    args: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="ARG_JSON", help="Arguments, each one JSON value.", show_default=False
-        ),
-    ] = None,
+    entry: EntryArg,
+    args: ArgsJsonArg = None,
     host: Annotated[
         str | None,
         typer.Option(
@@ -338,12 +324,7 @@ def send(
     project: ProjectArg,
     pid: PidArg,
     topic: Annotated[str, typer.Argument(metavar="TOPIC", help="The message's topic.")],
-    payload: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="PAYLOAD_JSON", help="The payload (default null).", show_default=False
-        ),
-    ] = None,
+    payload: PayloadJsonArg = None,
     address: AddressOpt = None,
 ) -> None:
     """Send a message to workflow PID; prints nothing.
@@ -448,12 +429,7 @@ def update(
     project: ProjectArg,
     pid: PidArg,
     name: Annotated[str, typer.Argument(metavar="NAME", help="The update's name.")],
-    payload: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="PAYLOAD_JSON", help="The payload (default null).", show_default=False
-        ),
-    ] = None,
+    payload: PayloadJsonArg = None,
     address: AddressOpt = None,
 ) -> None:
     """Send update NAME to workflow PID, wait for the reply and print it as JSON.

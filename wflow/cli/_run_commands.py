@@ -21,6 +21,8 @@ from temporalio.service import RPCError
 from wflow.cli._common import (
     EXIT_FAILED,
     AddressOpt,
+    ArgsJsonArg,
+    EntryArg,
     ProjectArg,
     StateDirOpt,
     cancelled_by_signals,
@@ -132,17 +134,8 @@ def _where_line(state: _RunState, error: WflowError) -> str | None:
 
 def run(
     project: ProjectArg,
-    entry: Annotated[
-        str, typer.Argument(metavar="ENTRY", help="Workflow entry ID, e.g. app.workflows:main.")
-    ],
-    args: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="ARG_JSON",
-            help="Arguments, each one JSON value.",
-            show_default=False,
-        ),
-    ] = None,
+    entry: EntryArg,
+    args: ArgsJsonArg = None,
     time_skipping: Annotated[
         bool,
         typer.Option(
