@@ -90,6 +90,19 @@ def test_history_lists_the_orders_calls(runs: dict[str, object]) -> None:
     ]
 
 
+def test_history_and_replay_take_a_bare_workflow_id(runs: dict[str, object]) -> None:
+    address = str(runs["address"])
+    pid = str(runs["py_pid"])
+    bare = pid.split("/", 1)[1]
+    by_pid = wflow("history", str(runs["py"]), pid, "--address", address)
+    by_id = wflow("history", str(runs["py"]), bare, "--address", address)
+    assert by_id.returncode == 0, by_id.stderr
+    assert by_id.stdout == by_pid.stdout
+    done = wflow("replay", str(runs["py"]), bare, "--address", address)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"ok        {pid} (")
+
+
 def test_history_json_has_the_structured_steps(runs: dict[str, object]) -> None:
     done = wflow(
         "history", str(runs["py"]), str(runs["py_pid"]), "--json", "--address", str(runs["address"])
@@ -234,11 +247,11 @@ def test_unknown_pid(runs: dict[str, object]) -> None:
     for command in ("history", "replay"):
         done = wflow(command, str(runs["lua"]), f"{WORKER}/no-such-run", "--address", address)
         assert done.returncode == 1
-        assert done.stderr.strip().endswith(f"error: NOT_FOUND: no workflow {WORKER}/no-such-run")
+        assert f"error: NOT_FOUND: no workflow {WORKER}/no-such-run\n" in done.stderr
     done = wflow("history", str(runs["lua"]), "app:elsewhere/x", "--address", address)
     assert done.returncode == 2
     assert (
-        "error: INVALID: invalid PID 'app:elsewhere/x': app:elsewhere is not a temporal.worker "
+        "invalid PID 'app:elsewhere/x': app:elsewhere is not a temporal.worker "
         "of the project (its workers: app:temporal_worker)"
     ) in done.stderr
 

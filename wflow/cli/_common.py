@@ -11,16 +11,18 @@ import contextlib
 import dataclasses
 import json
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from temporalio.service import RPCError
 
 from wflow.model import ErrorKind, WflowError
 
 if TYPE_CHECKING:
     from wflow.registry import Problem, Registry
+    from wflow.temporal import Connection
 
 __all__ = [
     "EXIT_FAILED",
@@ -35,11 +37,14 @@ __all__ = [
     "Settings",
     "StateDirOpt",
     "cancelled_by_signals",
+    "check_pid",
     "check_workflow_entry",
     "configure_logging",
     "echo_err",
     "fail",
     "load_registry",
+    "operate",
+    "operate_on",
     "parse_json",
     "parse_json_args",
     "report",
@@ -47,6 +52,8 @@ __all__ = [
     "settings",
     "to_json",
 ]
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 """The command succeeded."""
@@ -260,3 +267,174 @@ def cancelled_by_signals() -> Iterator[asyncio.Event]:
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+
+
+# -- client commands: connect as a client, run one operation, exit with the right code ---------
+
+
+def check_pid(registry: Registry, pid: str) -> None:
+    """Exit 2 when `pid` is a PID whose worker is not one of the project's workers.
+
+    Text that is not of the PID form is a bare workflow ID, looked up once connected.
+    """
+    from wflow.model import parse_pid
+
+    try:
+        worker_id, _ = parse_pid(pid)
+    except WflowError:
+        return
+    workers = sorted(worker.id for worker in registry.workers())
+    if worker_id not in workers:
+        known = ", ".join(workers) if workers else "none"
+        fail(
+            EXIT_USAGE,
+            f"error: invalid PID {pid!r}: {worker_id} is not a temporal.worker of the project "
+            f"(its workers: {known})",
+        )
+
+
+def _addresses(registry: Registry, address: str | None) -> list[str]:
+    from wflow.temporal import DEFAULT_ADDRESS
+
+    if address is not None:
+        return [address]
+    return [client.address for client in registry.clients()] or [DEFAULT_ADDRESS]
+
+
+def _unreachable(
+    project: Path, registry: Registry, address: str | None, error: WflowError
+) -> NoReturn:
+    from wflow.temporal import is_local_address
+
+    lines = [f"error: {error.message}"]
+    details = error.details if isinstance(error.details, dict) else {}
+    try:
+        local = (
+            is_local_address(details["address"])
+            if "address" in details
+            else any(is_local_address(a) for a in _addresses(registry, address))
+        )
+    except WflowError:
+        local = False
+    # Only a refused connection means "nothing runs there"; a TLS mismatch or a timeout at a
+    # local address has a server (or something else) listening, and `wflow dev` would not help.
+    if local and details.get("cause", "refused") == "refused":
+        lines.append(
+            f"hint: no server runs there; start one with `wflow dev {project}` "
+            f"(or connect workers with `wflow worker {project}`)"
+        )
+    fail(EXIT_FAILED, *lines)
+
+
+def operate(
+    project: Path,
+    address: str | None,
+    operation: Callable[[Connection], Awaitable[T]],
+    *,
+    check: Callable[[Registry], None] | None = None,
+    failed: Callable[[WflowError], NoReturn] | None = None,
+) -> T:
+    """Load `project`, connect, run `operation` and return its value; exit on errors.
+
+    Configuration problems exit 2 (as do `check`'s). A server that does not answer exits 1
+    with a hint. A `WflowError` of the operation goes to `failed`, else exits 1 as
+    `error: KIND: message`.
+    """
+    with reporting_errors():
+        registry = load_registry(project)
+    if check is not None:
+        check(registry)
+    configure_logging()
+    settings.hard_exit = True  # see wflow.cli.main
+
+    async def main() -> T:
+        from wflow.temporal import connect
+
+        with cancelled_by_signals() as interrupted:
+            try:
+                try:
+                    connection = await connect(registry, address=address)
+                except WflowError as error:
+                    if error.kind is ErrorKind.UNAVAILABLE:
+                        _unreachable(project, registry, address, error)
+                    raise
+                try:
+                    return await operation(connection)
+                except WflowError as error:
+                    if failed is not None:
+                        failed(error)
+                    fail(EXIT_FAILED, f"error: {error}")
+            except asyncio.CancelledError:
+                if interrupted.is_set():
+                    raise KeyboardInterrupt from None
+                raise
+
+    try:
+        return asyncio.run(main())
+    except WflowError as error:  # connecting: bad TLS files, unset API key variables, ...
+        usage = error.kind in (ErrorKind.INVALID, ErrorKind.NOT_FOUND)
+        fail(EXIT_USAGE if usage else EXIT_FAILED, f"error: {error}")
+    except RPCError as error:
+        fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
+    except KeyboardInterrupt:
+        fail(130, "interrupted")
+
+
+def _ls_hint(project: Path) -> str:
+    return f"hint: run `wflow ls {project}` for the project's workflows and their PIDs"
+
+
+def _worker_hint(project: Path) -> str:
+    return (
+        f"hint: start the project's workers with `wflow worker {project}` "
+        f"(or `wflow dev {project}`), then ask again"
+    )
+
+
+def _not_found_lines(project: Path, target: str, error: WflowError) -> list[str]:
+    """The message for a bare workflow ID that names no single workflow of the project."""
+    lines = [f"error: {error}"]
+    if error.kind is ErrorKind.NOT_FOUND:
+        lines.append(
+            f"hint: it is not a PID either (invalid PID {target!r}: expected "
+            "`<worker entry ID>/<workflow ID>`); " + _ls_hint(project).removeprefix("hint: ")
+        )
+    return lines
+
+
+def operate_on(
+    project: Path,
+    address: str | None,
+    target: str,
+    operation: Callable[[Connection, str], Awaitable[T]],
+    *,
+    failed: Callable[[str, WflowError], NoReturn] | None = None,
+) -> T:
+    """`operate` on one workflow: `target` is a PID or a bare workflow ID.
+
+    A bare ID is resolved to its PID first, so `operation` and `failed` see the PID and the
+    command behaves exactly as if the PID had been given. A bare ID that names no workflow of
+    the project, or two, exits 2 like a malformed PID.
+    """
+
+    async def on_workflow(connection: Connection) -> T:
+        try:
+            pid = await connection.resolve(target)
+        except WflowError as error:
+            if error.kind is ErrorKind.UNAVAILABLE:
+                raise
+            fail(EXIT_USAGE, *_not_found_lines(project, target, error))
+        try:
+            return await operation(connection, pid)
+        except WflowError as error:
+            if error.kind is ErrorKind.NOT_FOUND and error.message == f"no workflow {pid}":
+                fail(EXIT_FAILED, f"error: {error}", _ls_hint(project))
+            if error.kind is ErrorKind.UNAVAILABLE and "no worker answered" in error.message:
+                fail(EXIT_FAILED, f"error: {error}", _worker_hint(project))
+            if failed is not None:
+                failed(pid, error)
+            raise
+
+    return operate(
+        project, address, on_workflow, check=lambda registry: check_pid(registry, target)
+    )

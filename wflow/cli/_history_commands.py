@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from temporalio.service import RPCError
 
 from wflow.cli._common import (
     EXIT_FAILED,
@@ -23,10 +21,12 @@ from wflow.cli._common import (
     AddressOpt,
     PidArg,
     ProjectArg,
-    cancelled_by_signals,
+    check_pid,
     configure_logging,
     fail,
     load_registry,
+    operate,
+    operate_on,
     reporting_errors,
     settings,
     to_json,
@@ -37,55 +37,11 @@ if TYPE_CHECKING:
     from temporalio.client import WorkflowHistory
 
     from wflow.registry import Registry
-    from wflow.temporal import HistorySource, ReplayOutcome
+    from wflow.temporal import Connection, ReplayOutcome
 
 __all__ = ["history", "register", "replay"]
 
 T = TypeVar("T")
-
-
-def _exit_for(error: WflowError) -> int:
-    """Usage errors (a bad PID, file or query) exit 2; no such workflow and no server, 1."""
-    if error.kind is ErrorKind.INVALID:
-        return EXIT_USAGE
-    if error.kind is ErrorKind.NOT_FOUND and error.message.startswith("no workflow "):
-        return EXIT_FAILED  # as `wflow result` says it
-    return EXIT_USAGE if error.kind is ErrorKind.NOT_FOUND else EXIT_FAILED
-
-
-def _client_run(project: Path, operation: Callable[[Registry], Awaitable[T]]) -> tuple[Registry, T]:
-    """Load `project`, run `operation` on an event loop and return its value; exit on errors."""
-    with reporting_errors():
-        registry = load_registry(project)
-    configure_logging()
-    settings.hard_exit = True  # a Temporal client's threads; see wflow.cli.main
-
-    async def main() -> T:
-        with cancelled_by_signals() as interrupted:
-            try:
-                return await operation(registry)
-            except asyncio.CancelledError:
-                if interrupted.is_set():
-                    raise KeyboardInterrupt from None
-                raise
-
-    try:
-        return registry, asyncio.run(main())
-    except WflowError as error:
-        lines = [f"error: {error}"]
-        if error.kind is ErrorKind.UNAVAILABLE:
-            lines.append(f"hint: is the server running? `wflow dev {project}` starts one locally")
-        fail(_exit_for(error), *lines)
-    except RPCError as error:
-        fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
-    except KeyboardInterrupt:
-        fail(130, "interrupted")
-
-
-def _source(registry: Registry, address: str | None) -> HistorySource:
-    from wflow.temporal import HistorySource
-
-    return HistorySource(registry, address=address)
 
 
 def history(
@@ -112,10 +68,10 @@ def history(
     if as_json and raw:
         fail(EXIT_USAGE, "error: give --json or --raw, not both")
 
-    async def fetch(registry: Registry) -> WorkflowHistory:
-        return await _source(registry, address).fetch(pid)
+    async def fetch(connection: Connection, resolved: str) -> WorkflowHistory:
+        return await connection.history(resolved)
 
-    _, fetched = _client_run(project, fetch)
+    fetched = operate_on(project, address, pid, fetch)
     if raw:
         typer.echo(fetched.to_json())
         return
@@ -191,34 +147,47 @@ def replay(
         except WflowError as error:
             fail(EXIT_USAGE, f"error: {error.message}")
 
-    async def run(registry: Registry) -> list[tuple[str, ReplayOutcome]]:
+    async def replay_all(
+        registry: Registry, connection: Connection | None
+    ) -> list[tuple[str, ReplayOutcome]]:
         from wflow.temporal import replay_history
 
         histories = list(loaded)
-        if pids or query is not None:
-            source = _source(registry, address)
+        if connection is not None:
             targets = list(pids)
             if query is not None:
-                found = await source.query(query, limit=limit)
+                found = [summary.pid for summary in await connection.list(query, limit=limit)]
                 if not found:
                     typer.echo(f"no workflow of the project matches {query!r}", err=True)
                 targets += [pid for pid in found if pid not in targets]
-            for pid in targets:
-                histories.append((pid, await source.fetch(pid)))
-        outcomes = []
-        for label, recorded in histories:
-            outcomes.append((label, await replay_history(registry, recorded)))
-        return outcomes
+            for target in targets:
+                pid = await connection.resolve(target)
+                histories.append((pid, await connection.history(pid)))
+        return [(label, await replay_history(registry, recorded)) for label, recorded in histories]
+
+    def bad_query(error: WflowError) -> NoReturn:
+        fail(EXIT_USAGE if error.kind is ErrorKind.INVALID else EXIT_FAILED, f"error: {error}")
 
     if pids or query is not None:
-        _, outcomes = _client_run(project, run)
+
+        def check(registry: Registry) -> None:
+            for target in pids:
+                check_pid(registry, target)
+
+        outcomes = operate(
+            project,
+            address,
+            lambda connection: replay_all(connection.registry, connection),
+            check=check,
+            failed=bad_query,
+        )
     else:
         # Files only: no cluster is needed at all.
         with reporting_errors():
             registry = load_registry(project)
         configure_logging()
         settings.hard_exit = True  # the replayer's worker threads, as for a client
-        outcomes = asyncio.run(run(registry))
+        outcomes = asyncio.run(replay_all(registry, None))
     failed = [outcome for _, outcome in outcomes if not outcome.ok]
     for label, outcome in outcomes:
         if as_json:

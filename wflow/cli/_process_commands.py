@@ -7,15 +7,11 @@ where a PID is expected a bare workflow ID works too (it is looked up on the pro
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from temporalio.service import RPCError
 
 from wflow.cli._common import (
     EXIT_FAILED,
@@ -26,18 +22,15 @@ from wflow.cli._common import (
     PayloadJsonArg,
     PidArg,
     ProjectArg,
-    cancelled_by_signals,
     check_workflow_entry,
-    configure_logging,
     fail,
-    load_registry,
+    operate,
+    operate_on,
     parse_json,
     parse_json_args,
-    reporting_errors,
-    settings,
     to_json,
 )
-from wflow.model import ErrorKind, SpawnOptions, WflowError
+from wflow.model import SpawnOptions, WflowError
 
 if TYPE_CHECKING:
     from wflow.registry import Registry
@@ -59,174 +52,6 @@ T = TypeVar("T")
 
 # JSON arguments may look like options (`-2`); unknown options are taken as arguments then.
 _JSON_ARGS = {"ignore_unknown_options": True}
-
-def _check_pid(registry: Registry, pid: str) -> None:
-    """Exit 2 when `pid` is a PID whose worker is not one of the project's workers.
-
-    Text that is not of the PID form is a bare workflow ID, looked up once connected.
-    """
-    from wflow.model import parse_pid
-
-    try:
-        worker_id, _ = parse_pid(pid)
-    except WflowError:
-        return
-    workers = sorted(worker.id for worker in registry.workers())
-    if worker_id not in workers:
-        known = ", ".join(workers) if workers else "none"
-        fail(
-            EXIT_USAGE,
-            f"error: invalid PID {pid!r}: {worker_id} is not a temporal.worker of the project "
-            f"(its workers: {known})",
-        )
-
-
-def _addresses(registry: Registry, address: str | None) -> list[str]:
-    from wflow.temporal import DEFAULT_ADDRESS
-
-    if address is not None:
-        return [address]
-    return [client.address for client in registry.clients()] or [DEFAULT_ADDRESS]
-
-
-def _unreachable(
-    project: Path, registry: Registry, address: str | None, error: WflowError
-) -> NoReturn:
-    from wflow.temporal import is_local_address
-
-    lines = [f"error: {error.message}"]
-    details = error.details if isinstance(error.details, dict) else {}
-    try:
-        local = (
-            is_local_address(details["address"])
-            if "address" in details
-            else any(is_local_address(a) for a in _addresses(registry, address))
-        )
-    except WflowError:
-        local = False
-    # Only a refused connection means "nothing runs there"; a TLS mismatch or a timeout at a
-    # local address has a server (or something else) listening, and `wflow dev` would not help.
-    if local and details.get("cause", "refused") == "refused":
-        lines.append(
-            f"hint: no server runs there; start one with `wflow dev {project}` "
-            f"(or connect workers with `wflow worker {project}`)"
-        )
-    fail(EXIT_FAILED, *lines)
-
-
-def _operate(
-    project: Path,
-    address: str | None,
-    operation: Callable[[Connection], Awaitable[T]],
-    *,
-    check: Callable[[Registry], None] | None = None,
-    failed: Callable[[WflowError], NoReturn] | None = None,
-) -> T:
-    """Load `project`, connect, run `operation` and return its value; exit on errors.
-
-    Configuration problems exit 2 (as do `check`'s). A server that does not answer exits 1
-    with a hint. A `WflowError` of the operation goes to `failed`, else exits 1 as
-    `error: KIND: message`.
-    """
-    with reporting_errors():
-        registry = load_registry(project)
-    if check is not None:
-        check(registry)
-    configure_logging()
-    settings.hard_exit = True  # see wflow.cli.main
-
-    async def main() -> T:
-        from wflow.temporal import connect
-
-        with cancelled_by_signals() as interrupted:
-            try:
-                try:
-                    connection = await connect(registry, address=address)
-                except WflowError as error:
-                    if error.kind is ErrorKind.UNAVAILABLE:
-                        _unreachable(project, registry, address, error)
-                    raise
-                try:
-                    return await operation(connection)
-                except WflowError as error:
-                    if failed is not None:
-                        failed(error)
-                    fail(EXIT_FAILED, f"error: {error}")
-            except asyncio.CancelledError:
-                if interrupted.is_set():
-                    raise KeyboardInterrupt from None
-                raise
-
-    try:
-        return asyncio.run(main())
-    except WflowError as error:  # connecting: bad TLS files, unset API key variables, ...
-        usage = error.kind in (ErrorKind.INVALID, ErrorKind.NOT_FOUND)
-        fail(EXIT_USAGE if usage else EXIT_FAILED, f"error: {error}")
-    except RPCError as error:
-        fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
-    except KeyboardInterrupt:
-        fail(130, "interrupted")
-
-
-def _ls_hint(project: Path) -> str:
-    return f"hint: run `wflow ls {project}` for the project's workflows and their PIDs"
-
-
-def _worker_hint(project: Path) -> str:
-    return (
-        f"hint: start the project's workers with `wflow worker {project}` "
-        f"(or `wflow dev {project}`), then ask again"
-    )
-
-
-def _not_found_lines(project: Path, target: str, error: WflowError) -> list[str]:
-    """The message for a bare workflow ID that names no single workflow of the project."""
-    lines = [f"error: {error}"]
-    if error.kind is ErrorKind.NOT_FOUND:
-        lines.append(
-            f"hint: it is not a PID either (invalid PID {target!r}: expected "
-            "`<worker entry ID>/<workflow ID>`); " + _ls_hint(project).removeprefix("hint: ")
-        )
-    return lines
-
-
-def _operate_on(
-    project: Path,
-    address: str | None,
-    target: str,
-    operation: Callable[[Connection, str], Awaitable[T]],
-    *,
-    failed: Callable[[str, WflowError], NoReturn] | None = None,
-) -> T:
-    """`_operate` on one workflow: `target` is a PID or a bare workflow ID.
-
-    A bare ID is resolved to its PID first, so `operation` and `failed` see the PID and the
-    command behaves exactly as if the PID had been given. A bare ID that names no workflow of
-    the project, or two, exits 2 like a malformed PID.
-    """
-
-    async def on_workflow(connection: Connection) -> T:
-        try:
-            pid = await connection.resolve(target)
-        except WflowError as error:
-            if error.kind is ErrorKind.UNAVAILABLE:
-                raise
-            fail(EXIT_USAGE, *_not_found_lines(project, target, error))
-        try:
-            return await operation(connection, pid)
-        except WflowError as error:
-            if error.kind is ErrorKind.NOT_FOUND and error.message == f"no workflow {pid}":
-                fail(EXIT_FAILED, f"error: {error}", _ls_hint(project))
-            if error.kind is ErrorKind.UNAVAILABLE and "no worker answered" in error.message:
-                fail(EXIT_FAILED, f"error: {error}", _worker_hint(project))
-            if failed is not None:
-                failed(pid, error)
-            raise
-
-    return _operate(
-        project, address, on_workflow, check=lambda registry: _check_pid(registry, target)
-    )
-
 
 def _print(value: Any) -> None:
     typer.echo(to_json(value))
@@ -317,7 +142,7 @@ def spawn(
     async def start(connection: Connection) -> str:
         return await connection.spawn(entry, host, *values, options=options)
 
-    typer.echo(_operate(project, address, start, check=check))
+    typer.echo(operate(project, address, start, check=check))
 
 
 def send(
@@ -336,7 +161,7 @@ def send(
     async def deliver(connection: Connection, pid: str) -> None:
         await connection.send(pid, topic, value)
 
-    _operate_on(project, address, pid, deliver)
+    operate_on(project, address, pid, deliver)
 
 
 def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
@@ -355,7 +180,7 @@ def result(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None
     async def wait(connection: Connection, pid: str) -> Any:
         return await connection.result(pid)
 
-    _print(_operate_on(project, address, pid, wait, failed=failed))
+    _print(operate_on(project, address, pid, wait, failed=failed))
 
 
 def _timestamp(moment: datetime | None) -> str | None:
@@ -379,7 +204,7 @@ def list_workflows(
     async def fetch(connection: Connection) -> list[Any]:
         return await connection.list(limit=limit)
 
-    summaries = _operate(project, address, fetch)
+    summaries = operate(project, address, fetch)
     if as_json:
         for summary in summaries:
             _print(
@@ -406,7 +231,7 @@ def cancel(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None
     async def request(connection: Connection, pid: str) -> None:
         await connection.cancel(pid)
 
-    _operate_on(project, address, pid, request)
+    operate_on(project, address, pid, request)
 
 
 def terminate(
@@ -422,7 +247,7 @@ def terminate(
     async def stop(connection: Connection, pid: str) -> None:
         await connection.terminate(pid, reason)
 
-    _operate_on(project, address, pid, stop)
+    operate_on(project, address, pid, stop)
 
 
 def update(
@@ -442,7 +267,7 @@ def update(
     async def ask(connection: Connection, pid: str) -> Any:
         return await connection.update(pid, name, value)
 
-    _print(_operate_on(project, address, pid, ask))
+    _print(operate_on(project, address, pid, ask))
 
 
 def query(
@@ -461,7 +286,7 @@ def query(
     async def ask(connection: Connection, pid: str) -> Any:
         return await connection.query(pid, name)
 
-    _print(_operate_on(project, address, pid, ask))
+    _print(operate_on(project, address, pid, ask))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from wflow.temporal._call_history import (
 from wflow.temporal._client import connect_client
 from wflow.temporal._connection import BlockingConnection, Connection, WorkflowSummary, connect
 from wflow.temporal._error_mapping import to_application_error, to_wflow_error
-from wflow.temporal._history_source import HistorySource, read_history_file
+from wflow.temporal._history_files import read_history_file
 from wflow.temporal._project_session import Session, describe_event
 from wflow.temporal._replay_check import CodeCall, ReplayOutcome, diagnose, replay_history
 from wflow.temporal._servers import (
@@ -29,7 +29,6 @@ __all__ = [
     "CallStep",
     "CodeCall",
     "Connection",
-    "HistorySource",
     "ReplayOutcome",
     "Session",
     "TemporalRuntime",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowHistory,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
@@ -334,31 +336,70 @@ class Connection:
                 ) from None
             raise _rpc_error(pid, exc) from None
 
-    async def list(self, *, limit: int = 100) -> list[WorkflowSummary]:
-        """List the project's workflows, newest first, across its workers."""
+    async def history(self, pid: str) -> WorkflowHistory:
+        """Return the history of workflow `pid` (a PID or bare workflow ID), its latest run's.
+
+        Raises:
+            WflowError: `NOT_FOUND` for no such workflow, `UNAVAILABLE` when no server answers.
+        """
+        pid = await self.resolve(pid)
+        try:
+            return await self._handle(pid).fetch_history()
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
+
+    async def list(
+        self, query: str | None = None, *, limit: int = 100
+    ) -> builtins.list[WorkflowSummary]:
+        """List the project's workflows, newest first, across its workers.
+
+        Only workflows on the project's task queues whose type is one of its workflow entries
+        are listed.
+
+        Args:
+            query: A Temporal visibility filter to narrow the list, e.g.
+                `ExecutionStatus = 'Running'` or `WorkflowType = 'app:order'`.
+            limit: At most this many.
+
+        Raises:
+            WflowError: `INVALID` when the server refuses the query.
+        """
         types = {entry.id for entry in self.registry.workflows()}
         by_queue = {self.registry.task_queue_of(w): w for w in self.registry.workers()}
-        found: list[WorkflowSummary] = []
+        found: builtins.list[WorkflowSummary] = []
         seen: set[int] = set()
+        listed: set[str] = set()
         queues = " OR ".join(f"TaskQueue = '{queue}'" for queue in sorted(by_queue))
+        text = f"({query}) AND ({queues})" if query and queues else (query or queues or None)
         for client in self._clients.values():
             if id(client) in seen:
                 continue
             seen.add(id(client))
-            async for execution in client.list_workflows(queues or None, limit=limit):
-                worker = by_queue.get(execution.task_queue)
-                if execution.workflow_type not in types or worker is None:
-                    continue
-                status = execution.status or WorkflowExecutionStatus.RUNNING
-                found.append(
-                    WorkflowSummary(
-                        pid=format_pid(worker.id, execution.id),
-                        entry=execution.workflow_type,
-                        status=status.name,
-                        start_time=execution.start_time,
-                        close_time=execution.close_time,
+            try:
+                async for execution in client.list_workflows(text, limit=limit):
+                    worker = by_queue.get(execution.task_queue)
+                    if execution.workflow_type not in types or worker is None:
+                        continue
+                    pid = format_pid(worker.id, execution.id)
+                    if pid in listed:
+                        continue  # two clients of one cluster (`--address`) list it twice
+                    listed.add(pid)
+                    status = execution.status or WorkflowExecutionStatus.RUNNING
+                    found.append(
+                        WorkflowSummary(
+                            pid=pid,
+                            entry=execution.workflow_type,
+                            status=status.name,
+                            start_time=execution.start_time,
+                            close_time=execution.close_time,
+                        )
                     )
-                )
+            except RPCError as exc:
+                if query is not None and exc.status == RPCStatusCode.INVALID_ARGUMENT:
+                    raise WflowError(
+                        f"invalid visibility query {query!r}: {exc.message}", ErrorKind.INVALID
+                    ) from None
+                raise
         found.sort(key=lambda s: s.start_time or datetime.min, reverse=True)
         return found[:limit]
 
