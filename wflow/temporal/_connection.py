@@ -29,8 +29,8 @@ from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_p
 from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
-from wflow.temporal._policies import conflict_policy, retry_policy, reuse_policy
-from wflow.temporal._targets import default_workflow_id, host_worker, workflow_entry
+from wflow.temporal._policies import conflict_policy
+from wflow.temporal._targets import plan_spawn
 
 __all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
 
@@ -213,13 +213,9 @@ class Connection:
                 ID is taken and the conflict policy says fail.
         """
         options = options or SpawnOptions()
-        target = workflow_entry(self.registry, entry, "")
         # Outside workflows there is no caller: a bare host resolves in the entry's namespace.
-        worker = host_worker(self.registry, host, target, target.namespace)
-        workflow_id = options.workflow_id_for(target.id) or default_workflow_id(
-            target.id, uuid.uuid4()
-        )
-        pid = format_pid(worker.id, workflow_id)
+        plan = plan_spawn(self.registry, entry, host, "", options, uuid.uuid4())
+        pid = plan.pid
         extra: dict[str, Any] = {}
         policy = options.conflict_policy()
         if options.message is not None:
@@ -228,17 +224,11 @@ class Connection:
             # Signal-with-start cannot fail on a running ID: the message goes to that run.
             policy = policy or "use_existing"
         try:
-            await self._client_of_worker(worker).start_workflow(
-                target.id,
+            await self._client_of_worker(plan.worker).start_workflow(
+                plan.target.id,
                 args=list(args),
-                id=workflow_id,
-                task_queue=self.registry.task_queue_of(worker),
-                execution_timeout=options.execution_timeout,
-                id_reuse_policy=reuse_policy(options.id_reuse_policy),
                 id_conflict_policy=conflict_policy(policy),
-                retry_policy=retry_policy(options.retry_policy),
-                cron_schedule=options.cron_schedule or "",
-                memo=dict(options.memo) if options.memo else None,
+                **plan.start_options,
                 **extra,
             )
         except WorkflowAlreadyStartedError:

@@ -31,8 +31,7 @@ from wflow.model import (
 from wflow.registry import Registry
 from wflow.temporal._error_mapping import to_application_error, to_wflow_error
 from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
-from wflow.temporal._policies import retry_policy, reuse_policy
-from wflow.temporal._targets import default_workflow_id, host_worker, workflow_entry
+from wflow.temporal._targets import plan_spawn, workflow_entry
 
 __all__ = ["INTERNAL_TERMINATE", "RunProcesses", "UpdateReply"]
 
@@ -170,24 +169,16 @@ class RunProcesses:
         monitored: bool = False,
     ) -> str:
         """Start workflow `entry` as a child on worker `host` and return its PID."""
-        target = workflow_entry(self._registry, entry, self._namespace)
-        worker = host_worker(self._registry, host, target, self._namespace)
-        workflow_id = options.workflow_id_for(target.id) or default_workflow_id(
-            target.id, workflow.uuid4()
+        plan = plan_spawn(
+            self._registry, entry, host, self._namespace, options, workflow.uuid4()
         )
-        pid = format_pid(worker.id, workflow_id)
+        pid, workflow_id = plan.pid, plan.workflow_id
         try:
             handle = await workflow.start_child_workflow(
-                target.id,
+                plan.target.id,
                 args=list(args),
-                id=workflow_id,
-                task_queue=self._registry.task_queue_of(worker),
-                execution_timeout=options.execution_timeout,
-                id_reuse_policy=reuse_policy(options.id_reuse_policy),
-                retry_policy=retry_policy(options.retry_policy),
-                cron_schedule=options.cron_schedule or "",
-                memo=dict(options.memo) if options.memo else None,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                **plan.start_options,
             )
         except temporalio.exceptions.WorkflowAlreadyStartedError:
             if options.conflict_policy() == "use_existing":

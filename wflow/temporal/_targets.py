@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from typing import Any
 
+from wflow.model import SpawnOptions, format_pid
 from wflow.registry import (
     FUNCTION_KINDS,
     WORKFLOW_KINDS,
@@ -16,8 +19,24 @@ from wflow.registry import (
     WorkflowLuaEntry,
     WorkflowPyEntry,
 )
+from wflow.temporal._policies import retry_policy, reuse_policy
 
-__all__ = ["default_workflow_id", "function_entry", "host_worker", "workflow_entry"]
+__all__ = [
+    "SpawnPlan",
+    "default_workflow_id",
+    "function_entry",
+    "host_worker",
+    "plan_spawn",
+    "workflow_entry",
+]
+
+
+def _entry_of(
+    registry: Registry, ref: str, namespace: str, kinds: tuple[str, ...], types: tuple[type, ...]
+) -> Any:
+    entry = registry.get(registry.resolve(ref, namespace, kinds))
+    assert isinstance(entry, types)  # resolve checked the kind
+    return entry
 
 
 def workflow_entry(registry: Registry, ref: str, namespace: str) -> WorkflowEntry:
@@ -26,9 +45,10 @@ def workflow_entry(registry: Registry, ref: str, namespace: str) -> WorkflowEntr
     Raises:
         WflowError: `NOT_FOUND` for no such entry, `INVALID` for an entry of another kind.
     """
-    entry = registry.get(registry.resolve(ref, namespace, WORKFLOW_KINDS))
-    assert isinstance(entry, (WorkflowLuaEntry, WorkflowPyEntry))  # resolve checked the kind
-    return entry
+    found: WorkflowEntry = _entry_of(
+        registry, ref, namespace, WORKFLOW_KINDS, (WorkflowLuaEntry, WorkflowPyEntry)
+    )
+    return found
 
 
 def function_entry(registry: Registry, ref: str, namespace: str) -> FunctionEntry:
@@ -37,9 +57,10 @@ def function_entry(registry: Registry, ref: str, namespace: str) -> FunctionEntr
     Raises:
         WflowError: `NOT_FOUND` for no such entry, `INVALID` for an entry of another kind.
     """
-    entry = registry.get(registry.resolve(ref, namespace, FUNCTION_KINDS))
-    assert isinstance(entry, (FunctionLuaEntry, FunctionPyEntry))  # resolve checked the kind
-    return entry
+    found: FunctionEntry = _entry_of(
+        registry, ref, namespace, FUNCTION_KINDS, (FunctionLuaEntry, FunctionPyEntry)
+    )
+    return found
 
 
 def host_worker(
@@ -72,3 +93,63 @@ def default_workflow_id(entry_id: str, random: uuid.UUID) -> str:
             ID), `uuid.uuid4()` elsewhere.
     """
     return f"{entry_id}-{random.hex[:12]}"
+
+
+@dataclasses.dataclass(frozen=True)
+class SpawnPlan:
+    """What starting a workflow entry resolves to, before the start itself.
+
+    Attributes:
+        target: The workflow entry.
+        worker: The `temporal.worker` it runs on.
+        workflow_id: The workflow ID (given, named, or the default rule).
+        pid: Its PID.
+        start_options: Keyword arguments that `Client.start_workflow` and
+            `workflow.start_child_workflow` share: ID, task queue, timeouts, policies, memo.
+    """
+
+    target: WorkflowEntry
+    worker: TemporalWorkerEntry
+    workflow_id: str
+    pid: str
+    start_options: dict[str, Any]
+
+
+def plan_spawn(
+    registry: Registry,
+    entry: str,
+    host: str | None,
+    namespace: str,
+    options: SpawnOptions,
+    random: uuid.UUID,
+) -> SpawnPlan:
+    """Resolve a spawn of `entry` on `host` with `options`: the one mapping of `SpawnOptions`.
+
+    Used by `Connection.spawn` (a client start) and by spawns inside workflows (a child).
+
+    Args:
+        registry: The project registry.
+        entry: The workflow entry ID or bare name.
+        host: The worker, or None for the entry's own.
+        namespace: Where bare names resolve (the caller's; the entry's outside workflows).
+        options: The spawn options.
+        random: For the default workflow ID (see `default_workflow_id`).
+    """
+    target = workflow_entry(registry, entry, namespace)
+    worker = host_worker(registry, host, target, namespace or target.namespace)
+    workflow_id = options.workflow_id_for(target.id) or default_workflow_id(target.id, random)
+    return SpawnPlan(
+        target=target,
+        worker=worker,
+        workflow_id=workflow_id,
+        pid=format_pid(worker.id, workflow_id),
+        start_options={
+            "id": workflow_id,
+            "task_queue": registry.task_queue_of(worker),
+            "execution_timeout": options.execution_timeout,
+            "id_reuse_policy": reuse_policy(options.id_reuse_policy),
+            "retry_policy": retry_policy(options.retry_policy),
+            "cron_schedule": options.cron_schedule or "",
+            "memo": dict(options.memo) if options.memo else None,
+        },
+    )
