@@ -184,6 +184,35 @@ def _values(payloads: Payloads) -> list[Any]:
     return _decode(payloads.payloads)
 
 
+# Events that only close the step they refer to (found by the attributes' scheduling,
+# initiating or starting event ID): event type -> status and, for those that carry no failure,
+# the error to record. A result or failure the event carries is recorded with it.
+_CLOSINGS: dict[str, tuple[str, dict[str, str] | None]] = {
+    "activity_task_completed": ("ok", None),
+    "activity_task_failed": ("error", None),
+    "activity_task_timed_out": ("error", None),
+    "activity_task_canceled": ("error", {"kind": "CANCELED", "message": "the call was canceled"}),
+    "timer_fired": ("fired", None),
+    "external_workflow_execution_signaled": ("ok", None),
+    "external_workflow_execution_cancel_requested": ("ok", None),
+    "child_workflow_execution_completed": ("ok", None),
+    "child_workflow_execution_failed": ("error", None),
+    "child_workflow_execution_canceled": (
+        "error",
+        {"kind": "CANCELED", "message": "the child was canceled"},
+    ),
+    "child_workflow_execution_terminated": (
+        "error",
+        {"kind": "CANCELED", "message": "the child was terminated"},
+    ),
+    "child_workflow_execution_timed_out": (
+        "error",
+        {"kind": "TIMEOUT", "message": "the child timed out"},
+    ),
+}
+_REFERENCES = ("scheduled_event_id", "initiated_event_id", "started_event_id")
+
+
 def _single(payloads: Payloads) -> Any:
     values = _values(payloads)
     if not values:
@@ -248,9 +277,27 @@ class _Folder:
             setattr(step, key, value)
 
     def fold(self, event: HistoryEvent) -> None:
-        handler = getattr(self, f"_on_{_type_name(event).lower()}", None)
+        name = _type_name(event).lower()
+        closing = _CLOSINGS.get(name)
+        if closing is not None:
+            self._close(event, name, *closing)
+            return
+        handler = getattr(self, f"_on_{name}", None)
         if handler is not None:
             handler(event)
+
+    def _close(
+        self, event: HistoryEvent, name: str, status: str, error: dict[str, str] | None
+    ) -> None:
+        attrs = getattr(event, f"{name}_event_attributes")
+        fields = attrs.DESCRIPTOR.fields_by_name
+        initiated = next(getattr(attrs, key) for key in _REFERENCES if key in fields)
+        recorded: dict[str, Any] = {}
+        if "result" in fields and status == "ok":
+            recorded["result"] = _single(attrs.result)
+        if status == "error":
+            recorded["error"] = error if error is not None else _failure(attrs.failure)
+        self.outcome(event, initiated, status, **recorded)
 
     # The run itself.
 
@@ -307,23 +354,6 @@ class _Folder:
         a = event.activity_task_scheduled_event_attributes
         self.add(event, "call", name=a.activity_type.name, args=_values(a.input), status="pending")
 
-    def _on_activity_task_completed(self, event: HistoryEvent) -> None:
-        a = event.activity_task_completed_event_attributes
-        self.outcome(event, a.scheduled_event_id, "ok", result=_single(a.result))
-
-    def _on_activity_task_failed(self, event: HistoryEvent) -> None:
-        a = event.activity_task_failed_event_attributes
-        self.outcome(event, a.scheduled_event_id, "error", error=_failure(a.failure))
-
-    def _on_activity_task_timed_out(self, event: HistoryEvent) -> None:
-        a = event.activity_task_timed_out_event_attributes
-        self.outcome(event, a.scheduled_event_id, "error", error=_failure(a.failure))
-
-    def _on_activity_task_canceled(self, event: HistoryEvent) -> None:
-        a = event.activity_task_canceled_event_attributes
-        error = {"kind": "CANCELED", "message": "the call was canceled"}
-        self.outcome(event, a.scheduled_event_id, "error", error=error)
-
     # Timers.
 
     def _on_timer_started(self, event: HistoryEvent) -> None:
@@ -331,10 +361,6 @@ class _Folder:
         duration = format_duration(a.start_to_fire_timeout.ToTimedelta())
         step = self.add(event, "timer", status="pending", details={"duration": duration})
         self.timers[a.timer_id] = step
-
-    def _on_timer_fired(self, event: HistoryEvent) -> None:
-        a = event.timer_fired_event_attributes
-        self.outcome(event, a.started_event_id, "fired")
 
     def _on_timer_canceled(self, event: HistoryEvent) -> None:
         a = event.timer_canceled_event_attributes
@@ -362,10 +388,6 @@ class _Folder:
             details={"workflow_id": a.workflow_execution.workflow_id},
         )
 
-    def _on_external_workflow_execution_signaled(self, event: HistoryEvent) -> None:
-        a = event.external_workflow_execution_signaled_event_attributes
-        self.outcome(event, a.initiated_event_id, "ok")
-
     def _on_signal_external_workflow_execution_failed(self, event: HistoryEvent) -> None:
         a = event.signal_external_workflow_execution_failed_event_attributes
         error = {"kind": "NOT_FOUND", "message": f"not delivered ({a.cause})"}
@@ -375,10 +397,6 @@ class _Folder:
         a = event.request_cancel_external_workflow_execution_initiated_event_attributes
         details = {"workflow_id": a.workflow_execution.workflow_id}
         self.add(event, "cancel", status="pending", details=details)
-
-    def _on_external_workflow_execution_cancel_requested(self, event: HistoryEvent) -> None:
-        a = event.external_workflow_execution_cancel_requested_event_attributes
-        self.outcome(event, a.initiated_event_id, "ok")
 
     def _on_request_cancel_external_workflow_execution_failed(self, event: HistoryEvent) -> None:
         a = event.request_cancel_external_workflow_execution_failed_event_attributes
@@ -401,29 +419,6 @@ class _Folder:
     def _on_start_child_workflow_execution_failed(self, event: HistoryEvent) -> None:
         a = event.start_child_workflow_execution_failed_event_attributes
         error = {"kind": "ALREADY_EXISTS", "message": f"not started ({a.cause})"}
-        self.outcome(event, a.initiated_event_id, "error", error=error)
-
-    def _on_child_workflow_execution_completed(self, event: HistoryEvent) -> None:
-        a = event.child_workflow_execution_completed_event_attributes
-        self.outcome(event, a.initiated_event_id, "ok", result=_single(a.result))
-
-    def _on_child_workflow_execution_failed(self, event: HistoryEvent) -> None:
-        a = event.child_workflow_execution_failed_event_attributes
-        self.outcome(event, a.initiated_event_id, "error", error=_failure(a.failure))
-
-    def _on_child_workflow_execution_canceled(self, event: HistoryEvent) -> None:
-        a = event.child_workflow_execution_canceled_event_attributes
-        error = {"kind": "CANCELED", "message": "the child was canceled"}
-        self.outcome(event, a.initiated_event_id, "error", error=error)
-
-    def _on_child_workflow_execution_terminated(self, event: HistoryEvent) -> None:
-        a = event.child_workflow_execution_terminated_event_attributes
-        error = {"kind": "CANCELED", "message": "the child was terminated"}
-        self.outcome(event, a.initiated_event_id, "error", error=error)
-
-    def _on_child_workflow_execution_timed_out(self, event: HistoryEvent) -> None:
-        a = event.child_workflow_execution_timed_out_event_attributes
-        error = {"kind": "TIMEOUT", "message": "the child timed out"}
         self.outcome(event, a.initiated_event_id, "error", error=error)
 
     # Versions, attributes, updates.
