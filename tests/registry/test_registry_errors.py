@@ -71,7 +71,7 @@ def test_malformed_yaml(tmp_path: Path) -> None:
     assert problem.file == path
     assert problem.line == line_of(path, "source: file://w.lua")
     assert str(problem).startswith(f"{path}:{problem.line}: ")
-    assert "this line is indented less than the list it belongs to" in problem.message
+    assert "this line is indented less than the list item it belongs to" in problem.message
 
 
 def test_malformed_yaml_in_a_file_that_is_not_a_definition_file_is_ignored(

@@ -14,8 +14,14 @@ CASES = [
     pytest.param(
         HEADER + "entries:\n  - name: w\n    kind: workflow.lua\n   source: file://w.lua\n",
         6,
-        "this line is indented less than the list it belongs to (line 4)",
+        "this line is indented less than the list item it belongs to (line 4)",
         id="dedented-list-key",
+    ),
+    pytest.param(
+        HEADER + "entries:\n  - name: a\n    kind: workflow.lua\n  - name: b\n   kind: workflow.lua\n",
+        7,
+        "this line is indented less than the list item it belongs to (line 6)",
+        id="dedented-key-of-the-second-item",
     ),
     pytest.param(
         HEADER + "entries:\n  - name: w\n    x:\n      a: 1\n     b: 2\n",
@@ -106,4 +112,4 @@ def test_the_offending_line_is_shown(tmp_path: Path) -> None:
     path.write_text(HEADER + "entries:\n  - name: w\n   kind: workflow.lua\n", encoding="utf-8")
     (problem,) = validate_project(tmp_path)
     assert problem.message.endswith("\n    5 |    kind: workflow.lua")
-    assert str(problem).startswith(f"{path}:5: this line is indented less than the list")
+    assert str(problem).startswith(f"{path}:5: this line is indented less than the list item")

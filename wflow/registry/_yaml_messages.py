@@ -24,6 +24,15 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def _item_above(lines: list[str], line: int, indent: int) -> int:
+    """The line of the nearest list item (`- `) above `line` at `indent`."""
+    for number in range(line - 1, 0, -1):
+        text = lines[number - 1]
+        if _indent(text) == indent and text.lstrip().startswith("- "):
+            return number
+    return line
+
+
 def _spaces(count: int) -> str:
     return f"{count} space" + ("" if count == 1 else "s")
 
@@ -41,9 +50,10 @@ def _plain(error: MarkedYAMLError, lines: list[str], line: int | None, start: in
 
     if problem.startswith("expected <block end>"):
         if "block collection" in context and "- " in opened.lstrip()[:2]:
+            item = _item_above(lines, line or 1, _indent(opened))
             return (
-                f"this line is indented less than the list it belongs to (line {start}): "
-                f"indent it like the list item's other keys ({_spaces(_indent(opened) + 2)}), "
+                f"this line is indented less than the list item it belongs to (line {item}): "
+                f"indent it like the item's other keys ({_spaces(_indent(opened) + 2)}), "
                 f"or start a new item with '- '"
             )
         if _indent(here) > _indent(previous) and not previous.rstrip().endswith(":"):
