@@ -18,7 +18,8 @@ CASES = [
         id="dedented-list-key",
     ),
     pytest.param(
-        HEADER + "entries:\n  - name: a\n    kind: workflow.lua\n  - name: b\n   kind: workflow.lua\n",
+        HEADER
+        + "entries:\n  - name: a\n    kind: workflow.lua\n  - name: b\n   kind: workflow.lua\n",
         7,
         "this line is indented less than the list item it belongs to (line 6)",
         id="dedented-key-of-the-second-item",
