@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from temporalio import activity
@@ -27,7 +28,17 @@ from wflow.temporal._headers import received_context
 from wflow.temporal._processes import INTERNAL_TERMINATE
 from wflow.temporal._targets import function_entry
 
-__all__ = ["function_activity"]
+__all__ = ["FUNCTION_OVERRIDES", "function_activity"]
+
+FUNCTION_OVERRIDES: ContextVar[Mapping[str, FunctionProgram] | None] = ContextVar(
+    "wflow_function_overrides", default=None
+)
+"""Test hook: programs standing in for function entries, by entry ID.
+
+Read once by `function_activity` when it is built (so by the workers a `Session` starts while
+it is set); `wflow.testing`'s function mocks set it around a test's session. Unset (None)
+outside tests: every function runs through its entry's engine.
+"""
 
 
 def _report(failures: FailureSink, registry: Registry, error: BaseException) -> None:
@@ -86,7 +97,8 @@ def function_activity(
             `wflow.temporal._failure_reports`); the failure itself still goes to Temporal
             unchanged, so the retry policy decides what happens next.
     """
-    programs: dict[str, FunctionProgram] = {}
+    # Stand-ins first: a mocked entry never loads its real program.
+    programs: dict[str, FunctionProgram] = dict(FUNCTION_OVERRIDES.get() or {})
 
     def program_of(entry_id: str) -> FunctionProgram:
         program = programs.get(entry_id)
