@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from wflow.model import engine_for
-from wflow.registry import Registry, WorkflowEntry
+from wflow.model import ErrorKind, WflowError, engine_for
+from wflow.registry import Registry, WorkerOptions, WorkflowEntry
 from wflow.temporal._activities import function_activity
 from wflow.temporal._attempt_cap import AttemptCapInterceptor
 from wflow.temporal._failure_reports import FailureSink
 from wflow.temporal._headers import HeaderInterceptor
 from wflow.temporal._workflows import workflow_class
 
-__all__ = ["build_workers", "sandbox_runner"]
+__all__ = ["CACHE_ENV", "build_workers", "sandbox_runner"]
+
+CACHE_ENV = "WFLOW_MAX_CACHED_WORKFLOWS"
+"""Environment variable: `max_cached_workflows` for workers whose entry does not set it.
+
+`0` turns the workflow cache off, so every workflow task replays the history from the start
+(CI runs the workflow tests a second time that way).
+"""
 
 _PASSED_THROUGH = ("wflow", "pydantic", "pydantic_core", "ruamel")
 """wflow and what its own modules import; engines add theirs (`Engine.sandbox_passthrough`)."""
@@ -46,6 +55,21 @@ def _engine_passthrough(workflows: Iterable[WorkflowEntry]) -> list[str]:
     return modules
 
 
+def _worker_kwargs(options: WorkerOptions) -> dict[str, Any]:
+    """The entry's `worker_options` as Worker keywords, with `CACHE_ENV` as the cache default."""
+    kwargs: dict[str, Any] = options.to_temporalio_kwargs()
+    cached = os.environ.get(CACHE_ENV, "").strip()
+    if cached and "max_cached_workflows" not in kwargs:
+        if not cached.isdigit():
+            raise WflowError(
+                f"{CACHE_ENV}={cached!r}: expected a whole number of workflows, 0 or more "
+                "(0 turns the workflow cache off)",
+                ErrorKind.INVALID,
+            )
+        kwargs["max_cached_workflows"] = int(cached)
+    return kwargs
+
+
 def build_workers(
     registry: Registry,
     clients: Mapping[str | None, Client],
@@ -56,7 +80,9 @@ def build_workers(
 
     Which entries a worker serves is the registry's rule (`Registry.workflows_on`,
     `Registry.functions_on`). Every worker applies a workflow's `--max-attempts` cap
-    (`wflow.temporal._attempt_cap`).
+    (`wflow.temporal._attempt_cap`). `max_cached_workflows` comes from the entry's
+    `worker_options`, else from the `WFLOW_MAX_CACHED_WORKFLOWS` environment variable, else
+    Temporal's default.
 
     Args:
         registry: The project registry.
@@ -66,7 +92,8 @@ def build_workers(
             user's code (`wflow.temporal._failure_reports`).
 
     Raises:
-        WflowError: `INVALID` when a workflow has no worker to run on.
+        WflowError: `INVALID` when a workflow has no worker to run on, or
+            `WFLOW_MAX_CACHED_WORKFLOWS` is not a whole number.
     """
     starting = [worker for worker in registry.workers() if worker.lifecycle.auto_start]
     if starting:
@@ -89,7 +116,7 @@ def build_workers(
                 activities=[activity],
                 workflow_runner=sandbox_runner(_engine_passthrough(served)),
                 interceptors=[HeaderInterceptor(), AttemptCapInterceptor()],
-                **worker_entry.worker_options.to_temporalio_kwargs(),
+                **_worker_kwargs(worker_entry.worker_options),
             )
         )
     return workers
