@@ -257,8 +257,10 @@ class LuaRun:
     def _op_json_decode(self, text: str) -> tuple[Any, ...]:
         try:
             return True, self.values.to_lua(json.loads(text))
-        except (ValueError, RecursionError) as exc:
-            return False, str(exc) if isinstance(exc, LuaValueError) else f"invalid JSON: {exc}"
+        # LuaValueError too (NaN, an integer beyond 64 bits): `nil, err`, as the docs say, not
+        # an error that ends the run.
+        except (ValueError, RecursionError, LuaValueError) as exc:
+            return False, exc.message if isinstance(exc, LuaValueError) else f"invalid JSON: {exc}"
 
     def _op_workflow_info(self) -> Any:
         return self.values.to_lua(self.clock.info().to_dict(), "info")

@@ -4,7 +4,7 @@ Lua -> Python goes through the Lua-side encoder (`values.lua`: `B.encode`), whic
 JSON text that `json.loads` reads back; it enforces SPEC §5 and names the path of a bad value.
 This module builds Lua tables from Python values:
 
-- None -> nil, bool, int (Lua integer; beyond 64 bits: a float), float, str.
+- None -> nil, bool, int (Lua integer; beyond 64 bits: an error), float (not NaN/inf), str.
 - list/tuple -> a table with keys 1..n, marked as an array (so it goes back out as an array
   even when empty; `None` items become holes that go back out as `null`).
 - dict (str keys) -> a table, marked as an object (an empty one goes back out as `{}`);
@@ -50,7 +50,12 @@ class LuaValues:
         if isinstance(value, int):
             if _INT_MIN <= value <= _INT_MAX:
                 return value
-            return float(value)
+            # A float would silently lose digits (an ID, an amount in cents): refuse instead,
+            # as the Python side's payload converter does (wflow.temporal._payloads).
+            raise LuaValueError(
+                f"{path}: integer {value} is outside the 64-bit range (-2^63 .. 2^63-1); "
+                "send it as a string"
+            )
         if isinstance(value, float):
             if math.isnan(value) or math.isinf(value):
                 raise LuaValueError(f"{path}: {value!r} is not a JSON number")

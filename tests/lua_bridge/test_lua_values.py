@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lua_bridge import LuaScriptError
+from lua_bridge import LuaScriptError, LuaValueError
 from tests.helpers.fakes import run_workflow
 
 ECHO = "return function(v) return v end"
@@ -50,10 +50,11 @@ async def test_integers_and_floats_keep_their_lua_subtype(tmp_path: Path) -> Non
     assert await run_workflow(tmp_path, src, [3, 3.0]) == ["integer", "float", 3, 6.0]
 
 
-async def test_huge_python_int_becomes_float(tmp_path: Path) -> None:
-    assert await run_workflow(tmp_path, "return function(v) return math.type(v) end", [2**70]) == (
-        "float"
-    )
+async def test_huge_python_int_is_an_error(tmp_path: Path) -> None:
+    # Was silently a float (digits lost); now refused as on the Python side (issue 14, item 6).
+    match = r"^args\[1\]: integer 1180591620717411303424 is outside the 64-bit range"
+    with pytest.raises(LuaValueError, match=match):
+        await run_workflow(tmp_path, "return function(v) return math.type(v) end", [2**70])
 
 
 async def test_none_in_objects_disappears_and_trailing_null_is_dropped(tmp_path: Path) -> None:

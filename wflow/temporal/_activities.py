@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from wflow.model import FunctionContext, FunctionProgram, WflowError, engine_for
+from wflow.model import ErrorKind, FunctionContext, FunctionProgram, WflowError, engine_for
 from wflow.registry import Registry
 from wflow.temporal._connection import BlockingConnection, Connection
 from wflow.temporal._error_mapping import to_application_error
@@ -25,6 +25,7 @@ from wflow.temporal._failure_reports import (
     returned_error_location,
 )
 from wflow.temporal._headers import received_context
+from wflow.temporal._payloads import json_problem
 from wflow.temporal._processes import INTERNAL_TERMINATE
 from wflow.temporal._targets import function_entry
 
@@ -131,8 +132,19 @@ def function_activity(
                 processes=BlockingConnection(connection, asyncio.get_running_loop()),
             )
             if inspect.iscoroutinefunction(program.call):
-                return await program.call(args, context)
-            return await asyncio.to_thread(program.call, args, context)
+                result = await program.call(args, context)
+            else:
+                result = await asyncio.to_thread(program.call, args, context)
+            # Checked here, not left to the payload converter, so the call fails with INVALID
+            # naming the function, not retried: the same code returns the same bad value.
+            problem = json_problem(result, "result")
+            if problem is not None:
+                raise WflowError(
+                    f"{info.activity_type}: invalid result: {problem}",
+                    ErrorKind.INVALID,
+                    retryable=False,
+                )
+            return result
         except WflowError as exc:
             if failures is not None:
                 _report(failures, registry, exc)

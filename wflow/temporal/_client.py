@@ -11,6 +11,7 @@ from temporalio.service import TLSConfig
 
 from wflow.model import ErrorKind, WflowError, parse_duration
 from wflow.registry import TemporalClientEntry
+from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._servers import DEFAULT_ADDRESS, split_address
 
 __all__ = ["connect_client", "connect_error", "connect_failure_cause"]
@@ -251,7 +252,13 @@ async def connect_client(
     tls = _tls(entry)
     try:
         return await asyncio.wait_for(
-            Client.connect(target, namespace=namespace, tls=tls, api_key=_api_key(entry)),
+            Client.connect(
+                target,
+                namespace=namespace,
+                tls=tls,
+                api_key=_api_key(entry),
+                data_converter=DATA_CONVERTER,
+            ),
             timeout.total_seconds(),
         )
     except (asyncio.TimeoutError, RuntimeError, OSError) as exc:

@@ -26,6 +26,7 @@ from wflow.temporal._failure_reports import (
     location_in_stack_trace,
     returned_error_location,
 )
+from wflow.temporal._payloads import with_wflow_converter
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
 from wflow.temporal._targets import default_workflow_id, workflow_entry
 from wflow.temporal._worker import build_workers
@@ -136,8 +137,9 @@ class Session:
         from wflow.temporal._servers import ensure_local_server, start_time_skipping
 
         if self._given_client is not None:
+            given = with_wflow_converter(self._given_client)
             for entry in [*self.registry.clients(), None]:
-                self._clients[entry.id if entry is not None else None] = self._given_client
+                self._clients[entry.id if entry is not None else None] = given
             self.server_address = self._given_client.service_client.config.target_host
             return
         if self._mode == "time-skipping":

@@ -33,6 +33,7 @@ from temporalio.worker import Replayer
 from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
 from wflow.temporal._call_history import CallStep, call_steps
 from wflow.temporal._headers import HeaderInterceptor
+from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._worker import sandbox_runner
 from wflow.temporal._workflows import workflow_class
 
@@ -401,7 +402,7 @@ async def replay_history(
         workflows=[workflow_class(entry, registry)],
         workflow_runner=sandbox_runner(),
         interceptors=[HeaderInterceptor(), _Recorder()],
-        **replayer_options,
+        **{"data_converter": DATA_CONVERTER, **replayer_options},
     )
     run_id = history.events[0].workflow_execution_started_event_attributes.original_execution_run_id
     try:

@@ -470,6 +470,10 @@ async def start_time_skipping(
         WflowError: `UNAVAILABLE` when the binary is not installed.
     """
     binary = find_binary("temporal-test-server")
+    # wflow's strict JSON converter (wflow.temporal._payloads), unless the caller gives one.
+    from wflow.temporal._payloads import DATA_CONVERTER
+
+    kwargs.setdefault("data_converter", DATA_CONVERTER)
     return await temporalio.testing.WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(binary),
         test_server_startup_timeout=timedelta(seconds=startup_timeout),

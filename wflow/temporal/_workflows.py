@@ -28,6 +28,7 @@ from wflow.temporal._failure_reports import (
     python_location,
 )
 from wflow.temporal._headers import signal_sender
+from wflow.temporal._payloads import PayloadError, json_problem
 from wflow.temporal._temporal_runtime import TemporalRuntime
 
 __all__ = ["run_workflow_entry", "workflow_class"]
@@ -61,7 +62,14 @@ async def run_workflow_entry(
     ):
         program = engine_for(entry.kind).workflow_program(entry, registry)
     try:
-        return await program.run(runtime, list(args))
+        result = await program.run(runtime, list(args))
+        # Checked here, not left to the payload converter, so the message names the entry.
+        # Not a wflow error: the workflow task fails (as for a Lua workflow's invalid result)
+        # and a fixed deploy resumes the run.
+        problem = json_problem(result, "result")
+        if problem is not None:
+            raise PayloadError(f"{entry.id}: invalid result: {problem}")
+        return result
     except WflowError as exc:
         if failures is not None:
             _report(failures, "workflow", entry.id, exc.kind.value, exc.message, exc)

@@ -11,6 +11,7 @@ from wflow.model import ErrorKind, WflowError
 from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
 from wflow.temporal import sandbox_runner
 from wflow.temporal._headers import HeaderInterceptor
+from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._workflows import workflow_class as _workflow_class
 
 __all__ = ["replayer", "workflow_class", "workflow_classes"]
@@ -80,5 +81,5 @@ def replayer(
         workflows=list(workflows) if workflows is not None else workflow_classes(registry),
         workflow_runner=sandbox_runner(),
         interceptors=[HeaderInterceptor()],
-        **kwargs,
+        **{"data_converter": DATA_CONVERTER, **kwargs},
     )

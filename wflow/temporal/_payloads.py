@@ -1,0 +1,217 @@
+"""wflow's payload converter: JSON by the same rules as the Lua side (SPEC §5).
+
+temporalio's default `json/plain` converter is lenient: it writes `NaN` and `Infinity`
+(which are not JSON, and which the Lua side then refuses), turns a `set` or any other iterable
+into a list, and accepts integers no Lua state can hold. wflow's converter refuses those with
+a message naming the path of the bad value (`payload.items[2]: nan is not a JSON number`),
+and writes valid values byte for byte as the default converter does (compact separators,
+sorted keys), so a Lua workflow and its Python twin keep identical histories.
+
+Every Temporal client, worker and replayer wflow creates uses `DATA_CONVERTER`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import temporalio.api.common.v1
+import temporalio.converter
+from temporalio.client import Client
+from temporalio.converter import (
+    BinaryNullPayloadConverter,
+    BinaryPlainPayloadConverter,
+    BinaryProtoPayloadConverter,
+    CompositePayloadConverter,
+    DataConverter,
+    JSONPlainPayloadConverter,
+    JSONProtoPayloadConverter,
+)
+
+__all__ = [
+    "DATA_CONVERTER",
+    "MAX_DEPTH",
+    "PayloadError",
+    "StrictJSONPayloadConverter",
+    "WflowPayloadConverter",
+    "check_json",
+    "json_problem",
+    "with_wflow_converter",
+]
+
+MAX_DEPTH = 200
+"""Deepest nesting of arrays/objects a payload may have (the Lua encoder's limit too)."""
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63 - 1
+
+
+class PayloadError(TypeError):
+    """A value that is not JSON data by wflow's rules; the message names its path.
+
+    A `TypeError`, as `json.dumps` raises for what it cannot encode, so temporalio handles it
+    where it handled those: inside workflow code it fails the workflow task (a fixed deploy
+    resumes the run), on a client it is raised to the caller.
+    """
+
+
+def json_problem(value: Any, path: str = "value") -> str | None:
+    """Return what makes `value` not JSON data (`path.to.item: ...`), or None when it is.
+
+    JSON data: None, bool, int in the 64-bit range, finite float, str, list/tuple of JSON data,
+    and dict with str keys and JSON values, nested at most `MAX_DEPTH` levels.
+
+    Args:
+        value: The value to check.
+        path: How the value is named in the message (`result`, `args[0]`, ...).
+    """
+    return _problem(value, path, 0, set())
+
+
+def _problem(item: Any, where: str, depth: int, active: set[int]) -> str | None:
+    if item is None or isinstance(item, (bool, str)):
+        return None
+    if isinstance(item, int):
+        if not _INT_MIN <= item <= _INT_MAX:
+            return (
+                f"{where}: integer {item} is outside the 64-bit range (-2^63 .. 2^63-1); "
+                "send it as a string"
+            )
+        return None
+    if isinstance(item, float):
+        if math.isnan(item) or math.isinf(item):
+            return f"{where}: {item!r} is not a JSON number"
+        return None
+    if not isinstance(item, (list, tuple, dict)):
+        return f"{where}: {_describe(item)} is not JSON data{_hint(item)}"
+    if depth >= MAX_DEPTH:
+        return f"{where}: nested too deeply (more than {MAX_DEPTH} levels)"
+    # Only a container met again on the path from the root is a cycle; one shared by two
+    # siblings is fine.
+    if id(item) in active:
+        return f"{where}: contains itself (cycle)"
+    active.add(id(item))
+    try:
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return f"{where}: object key {key!r} is not a string"
+                problem = _problem(child, _key_path(where, key), depth + 1, active)
+                if problem is not None:
+                    return problem
+        else:
+            for index, child in enumerate(item):
+                problem = _problem(child, f"{where}[{index}]", depth + 1, active)
+                if problem is not None:
+                    return problem
+    finally:
+        active.discard(id(item))
+    return None
+
+
+def _key_path(path: str, key: str) -> str:
+    if key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key)}]"
+
+
+def _describe(value: Any) -> str:
+    return f"a value of type {type(value).__name__}"
+
+
+def _hint(value: Any) -> str:
+    if isinstance(value, (set, frozenset)):
+        return " (use a sorted list)"
+    if isinstance(value, (bytes, bytearray)):
+        return " (use a string, e.g. base64)"
+    if dataclasses.is_dataclass(value) or isinstance(value, Mapping):
+        return " (use a dict)"
+    return ""
+
+
+def check_json(value: Any, path: str = "value") -> None:
+    """Raise `PayloadError` naming the path when `value` is not JSON data (see `json_problem`).
+
+    Raises:
+        PayloadError: The value is not JSON data.
+    """
+    problem = json_problem(value, path)
+    if problem is not None:
+        raise PayloadError(problem)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+class StrictJSONPayloadConverter(JSONPlainPayloadConverter):
+    """`json/plain` by wflow's rules: refuses what is not JSON data, in and out.
+
+    Valid values are written exactly as temporalio's `JSONPlainPayloadConverter` writes them.
+    """
+
+    def to_payload(self, value: Any) -> temporalio.api.common.v1.Payload | None:
+        """Return the `json/plain` payload of `value`.
+
+        Raises:
+            PayloadError: `value` is not JSON data; the message names the path.
+        """
+        check_json(value, "payload")
+        return super().to_payload(value)
+
+    def from_payload(
+        self, payload: temporalio.api.common.v1.Payload, type_hint: type | None = None
+    ) -> Any:
+        """Return the value of a `json/plain` payload; `NaN`/`Infinity` are refused.
+
+        Raises:
+            PayloadError: The payload holds `NaN`, `Infinity` or `-Infinity`.
+        """
+        try:
+            json.loads(payload.data, parse_constant=_no_constant)
+        except ValueError as exc:
+            if "is not a JSON number" in str(exc):
+                raise PayloadError(f"payload: {exc}") from None
+            # Other decoding errors: as temporalio reports them.
+        return super().from_payload(payload, type_hint)
+
+
+class WflowPayloadConverter(CompositePayloadConverter):
+    """temporalio's default converters, with `json/plain` strict and tried before the binary ones.
+
+    None still goes out as `binary/null` (as before: histories are unchanged); every other
+    value must be JSON data, so bytes or protobuf messages are refused rather than sent in an
+    encoding the Lua side cannot read. Payloads in the other encodings can still be read.
+    """
+
+    def __init__(self) -> None:
+        """Build the converter."""
+        super().__init__(
+            BinaryNullPayloadConverter(),
+            StrictJSONPayloadConverter(),
+            BinaryPlainPayloadConverter(),
+            JSONProtoPayloadConverter(),
+            BinaryProtoPayloadConverter(),
+        )
+
+
+DATA_CONVERTER: DataConverter = dataclasses.replace(
+    temporalio.converter.DataConverter.default, payload_converter_class=WflowPayloadConverter
+)
+"""The data converter of every client, worker and replayer wflow makes."""
+
+
+def with_wflow_converter(client: Client) -> Client:
+    """Return `client`, or a client on the same connection with wflow's data converter.
+
+    A client made elsewhere (a test's `WorkflowEnvironment`, a caller's own `Client.connect`)
+    has temporalio's lenient converter; workers built on it would write NaN into histories.
+    """
+    config = client.config()
+    if config["data_converter"].payload_converter_class is WflowPayloadConverter:
+        return client
+    config["data_converter"] = DATA_CONVERTER
+    return Client(**config)
