@@ -30,6 +30,13 @@ Example:
 """
 
 from wflow.temporal import CallStep, ReplayOutcome, call_steps, replay_history
+from wflow.testing._assertions import (
+    HistoryLike,
+    assert_same_calls,
+    assert_same_history,
+    calls,
+)
+from wflow.testing._env import TQ_PREFIX_ENV, Project, RunRecord, WflowEnv, run
 from wflow.testing._fakes import (
     FAKE_PID,
     FAKE_START,
@@ -42,6 +49,7 @@ from wflow.testing._fakes import (
     FakeRuntime,
 )
 from wflow.testing._history import decode_payloads, event_summary, history_summary, wait_for_event
+from wflow.testing._mocks import FunctionMock, MockCall, mock_function, mocks_applied
 from wflow.testing._replay import replayer, workflow_class, workflow_classes
 from wflow.testing._run import WorkflowUnderTest, run_workflow, workflow_program
 from wflow.testing._servers import (
@@ -58,6 +66,7 @@ __all__ = [
     "FAKE_PID",
     "FAKE_START",
     "FAKE_WORKER",
+    "TQ_PREFIX_ENV",
     "CallStep",
     "EmbeddedDevServer",
     "FakeCallHandle",
@@ -66,17 +75,29 @@ __all__ = [
     "FakeProcessClient",
     "FakeResult",
     "FakeRuntime",
+    "FunctionMock",
+    "HistoryLike",
+    "MockCall",
+    "Project",
     "ReplayOutcome",
+    "RunRecord",
+    "WflowEnv",
     "WorkflowUnderTest",
+    "assert_same_calls",
+    "assert_same_history",
     "call_steps",
+    "calls",
     "decode_payloads",
     "dev_server",
     "event_summary",
     "find_binary",
     "free_port",
     "history_summary",
+    "mock_function",
+    "mocks_applied",
     "replay_history",
     "replayer",
+    "run",
     "run_workflow",
     "server_answers",
     "start_time_skipping",
