@@ -16,6 +16,14 @@ from wflow import testing
 from wflow.registry import isolated_decorations
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--chaos-long",
+        action="store_true",
+        help="run the chaos suite (tests/chaos) at 5x its size; WFLOW_CHAOS_SCALE=N sets any",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _own_task_queues(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's example projects poll task queues of their own (`tq_prefix`).
