@@ -18,7 +18,7 @@ from tests.helpers.paths import EXAMPLES
 from wflow.model import SpawnOptions, parse_pid
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
-from wflow.testing import event_summary
+from wflow.testing import assert_same_history, event_summary
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -53,7 +53,7 @@ async def test_lua_and_python_approval_twins(
         lua_calls = calls(ledger)
         python = await _run(session, connection, "app.workflows:approval_py", approved)
 
-    assert lua == python
+    assert_same_history(lua, python, names=("lua", "python"))
     decision = "fulfill" if approved else "send_rejection"
     assert [function for function, _ in lua_calls] == ["submit", decision]
     assert [function for function, _ in calls(ledger)] == ["submit", decision] * 2
