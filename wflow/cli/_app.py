@@ -13,7 +13,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from wflow.cli import _history_commands, _process_commands, _run_commands, _validate_commands
+from wflow.cli import (
+    _history_commands,
+    _init_commands,
+    _process_commands,
+    _run_commands,
+    _validate_commands,
+)
 from wflow.cli._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, settings
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app", "main"]
@@ -47,6 +53,7 @@ _validate_commands.register(app)
 _run_commands.register(app)
 _process_commands.register(app)
 _history_commands.register(app)
+_init_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
