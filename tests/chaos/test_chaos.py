@@ -248,6 +248,37 @@ def ledger_runs(path: Path, logs: list[Path]) -> list[tuple[int, str, str, str]]
     return sorted(runs)
 
 
+def reexecuted(
+    runs: list[tuple[int, str, str, str]], recorded: dict[str, str]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Check the ledger against the runs Temporal recorded (call key -> token).
+
+    Returns the keys whose recorded run is not in the ledger as completed, and the runs
+    (key, token) that started after the recorded run of their call had completed.
+    """
+    completed_at = {token: t for t, event, _, token in runs if event == "completed"}
+    missing = sorted(key for key, token in recorded.items() if token not in completed_at)
+    rerun = sorted(
+        (key, token)
+        for t, event, key, token in runs
+        if event == "started" and key in recorded and t > completed_at.get(recorded[key], t)
+    )
+    return missing, rerun
+
+
+def test_the_ledger_check_finds_runs_after_a_recorded_completion() -> None:
+    runs = [
+        (1, "started", "a/1", "t1"),  # killed before its completion was recorded
+        (5, "started", "a/1", "t2"),
+        (6, "completed", "a/1", "t2"),  # recorded
+        (7, "started", "b/1", "t3"),
+        (8, "completed", "b/1", "t3"),  # recorded ...
+        (9, "started", "b/1", "t4"),  # ... and run again
+    ]
+    assert reexecuted(runs, {"a/1": "t2", "b/1": "t3"}) == ([], [("b/1", "t4")])
+    assert reexecuted(runs, {"c/1": "t9"}) == (["c/1"], [])
+
+
 @dataclass
 class HistoryCheck:
     """What one workflow's history says."""
@@ -401,14 +432,8 @@ async def test_workflows_survive_killed_workers_and_server(
     ]
     recorded = {key: token for check in checks for key, token in check.recorded.items()}
     runs = ledger_runs(ledger, [worker.log for worker in cluster.started])
-    completed_at = {token: t for t, event, _, token in runs if event == "completed"}
     started_runs = Counter(key for _, event, key, _ in runs if event == "started")
-    missing = sorted(key for key, token in recorded.items() if token not in completed_at)
-    rerun = sorted(
-        (key, token)
-        for t, event, key, token in runs
-        if event == "started" and key in recorded and t > completed_at.get(recorded[key], t)
-    )
+    missing, rerun = reexecuted(runs, recorded)
     nondeterminism = [message for check in checks for message in check.nondeterminism]
     task_failures = sum((check.task_failures for check in checks), Counter[str]())
     bad_schedules = [
