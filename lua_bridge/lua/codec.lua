@@ -15,7 +15,7 @@ local mtype, huge = math.type, math.huge
 local sfmt, sbyte, sgsub, smatch = B.raw_format, string.byte, string.gsub, string.match
 local tconcat = table.concat
 local ulen = utf8.len
-local ErrMT, TimeMT, rfc3339, message_fields = B.ErrMT, B.TimeMT, B.rfc3339, B.message_fields
+local TimeMT, rfc3339, message_fields = B.TimeMT, B.rfc3339, B.message_fields
 
 ---------------------------------------------------------------------------------------------
 -- Array / object markers for tables that came from JSON (or json.array / json.object)
@@ -129,10 +129,10 @@ encode_value = function(v, path, out, seen, depth)
     out[#out + 1] = string_text(v, path)
   elseif tv == "table" then
     local mt = getmetatable(v)
-    if mt == ErrMT then
-      encode_table({
-        kind = v._kind, message = v._message, retryable = v._retryable, details = v._details,
-      }, path, out, seen, depth)
+    if B.is_error(v) then
+      local kind, message, retryable, details = B.error_fields(v)
+      encode_table({ kind = kind, message = message, retryable = retryable, details = details },
+        path, out, seen, depth)
     elseif mt == TimeMT then
       out[#out + 1] = '"' .. rfc3339(v._ns, true) .. '"'
     elseif message_fields(v) ~= nil then

@@ -143,19 +143,32 @@ end
 -- Called with a finished root coroutine's return values `value, err`.
 function B.finishers.done(v, e)
   if e ~= nil and e ~= false then
-    local kind, message, retryable, details
+    local made
     if is_error(e) then
-      kind, message, retryable, details = e._kind, e._message, e._retryable, e._details
+      made = e
     elseif type(e) == "table" and getmetatable(e) == nil and rawget(e, "message") ~= nil then
-      -- A plain table shaped like an error (e.g. an `error` field a function returned).
-      local made = new_error(rawget(e, "kind"), tostring(rawget(e, "message")), rawget(e, "retryable"),
-        rawget(e, "details"))
-      kind, message, retryable, details = made._kind, made._message, made._retryable, made._details
+      -- A plain table shaped like an error (e.g. an `error` field a function returned): its
+      -- fields must be what an error object's are, or the script is told, not the bridge.
+      local kind, message, retryable = rawget(e, "kind"), rawget(e, "message"), rawget(e, "retryable")
+      local bad
+      if kind ~= nil and type(kind) ~= "string" then
+        bad = "its kind is a " .. type(kind) .. ", not a string"
+      elseif type(message) ~= "string" and type(message) ~= "number" then
+        bad = "its message is a " .. type(message) .. ", not a string"
+      elseif retryable ~= nil and type(retryable) ~= "boolean" then
+        bad = "its retryable is a " .. type(retryable) .. ", not a boolean"
+      end
+      if bad then
+        return "error", "invalid error value returned (a table with a message field): " .. bad ..
+          ": " .. B.render_value(e), ""
+      end
+      made = new_error(kind, tostring(message), retryable, rawget(e, "details"))
     else
-      local made = new_error("UNKNOWN", B.error_text(e), nil, nil)
-      kind, message, retryable = made._kind, made._message, made._retryable
+      made = new_error("UNKNOWN", B.error_text(e), nil, nil)
     end
-    local dtext = B.encode(details, "error.details") or "null"
+    local kind, message, retryable, details = B.error_fields(made)
+    local dtext, derr = B.encode(details, "error.details")
+    if not dtext then return "error", "invalid error value returned: " .. derr, "" end
     return "fail", kind, B.safe_text(message), retryable, dtext
   end
   local text, err = B.encode(v, "result")

@@ -25,13 +25,14 @@ function errors.wrap(err, message)
   if err == nil then return nil end
   message = tostring(message)
   if is_error(err) then
-    return new_error(err._kind, message .. ": " .. err._message, err._retryable, err._details)
+    local kind, text, retryable, details = B.error_fields(err)
+    return new_error(kind, message .. ": " .. text, retryable, details)
   end
   return new_error("UNKNOWN", message .. ": " .. B.error_text(err), nil, nil)
 end
 
 function errors.is(err, kind)
-  return is_error(err) and err._kind == parse_kind(kind)
+  return is_error(err) and (B.error_fields(err)) == parse_kind(kind)
 end
 
 function errors.is_error(v)

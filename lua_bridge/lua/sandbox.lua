@@ -790,7 +790,11 @@ local function d_setmetatable(t, mt)
     error("setmetatable: __gc metamethods are not available in " .. WHERE ..
       " (garbage collection timing does not replay)", 2)
   end
-  return setmetatable(t, mt)
+  -- A refusal (not a table, a protected metatable such as an error object's) names the
+  -- user's line, not this one.
+  local ok, r = pcall(setmetatable, t, mt)
+  if not ok then error(r, 2) end
+  return r
 end
 
 local function d_collectgarbage(opt, ...)
