@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,25 @@ def _describe_import_error(module: str, error: BaseException) -> str:
         return f"cannot import module '{module}': syntax error at {where}: {error.msg}"
     if isinstance(error, ModuleNotFoundError) and error.name == module:
         return f"cannot import module '{module}': no such module"
-    return f"cannot import module '{module}': {type(error).__name__}: {error}"
+    return f"cannot import module '{module}': {type(error).__name__}: {error}{_raised_at(error)}"
+
+
+def _raised_at(error: BaseException) -> str:
+    """` (at file.py:line)`: the innermost line of the user's code the error went through.
+
+    A decorator's refusal (`@wflow.workflow` on a plain function) is raised inside wflow;
+    the line worth naming is the decorator's, in the user's module.
+    """
+    wflow_dir = Path(__file__).resolve().parents[1]
+    where = ""
+    raised_in_wflow = False
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        filename = Path(frame.f_code.co_filename)
+        raised_in_wflow = filename.resolve().is_relative_to(wflow_dir)
+        if filename.is_file() and not raised_in_wflow:
+            where = f" (at {filename.name}:{line})"
+    # An error the user's own code raised already says where (and its traceback is theirs).
+    return where if raised_in_wflow else ""
 
 
 class _TargetProblem(Exception):
@@ -125,5 +145,25 @@ def import_target(entry: PythonEntry, root: Path | None) -> Callable[..., Any]:
                 )
             )
     function = unwrap_target(target)
+    if entry.kind == "workflow.py" and not inspect.iscoroutinefunction(function):
+        # Caught here, when the project loads (`wflow validate`), not when a run starts.
+        raise ImportProblem(
+            Problem(
+                entry.file,
+                entry.field_line(("method",)),
+                f"'{entry.module}.{entry.method}' must be an async def function: a workflow.py "
+                "entry runs on the workflow's event loop (it is a plain function"
+                f"{_defined_at(function)})",
+                entry.id,
+            )
+        )
     entry._target = function
     return function
+
+
+def _defined_at(function: Any) -> str:
+    """`, defined at file.py:line`, or "" when the source is unknown."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return ""
+    return f", defined at {Path(code.co_filename).name}:{code.co_firstlineno}"
