@@ -154,7 +154,9 @@ class Session:
             address = self._address or (entry.address if entry is not None else DEFAULT_ADDRESS)
             namespace = entry.temporal_namespace if entry is not None else "default"
             if is_local_address(address):
-                server = await ensure_local_server(self._state_dir, address, namespace)
+                server = await ensure_local_server(
+                    self._state_dir, address, namespace, client=entry
+                )
                 if server is not None:
                     self._stack.push_async_callback(server.stop)
                     self.ui_url = self.ui_url or server.ui_url

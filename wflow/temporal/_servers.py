@@ -20,13 +20,16 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import temporalio.api.workflowservice.v1
 import temporalio.service
 import temporalio.testing
 
 from wflow.model import ErrorKind, WflowError
+
+if TYPE_CHECKING:
+    from wflow.registry import TemporalClientEntry
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -412,11 +415,16 @@ async def ensure_local_server(
     client_name: str | None = None,
     tls: bool | temporalio.service.TLSConfig = False,
     api_key: str | None = None,
+    client: TemporalClientEntry | None = None,
     startup_timeout: float = 60.0,
+    busy_wait: float = 5.0,
 ) -> EmbeddedDevServer | None:
     """Use the server at `address`, or start an embedded dev server there.
 
-    Only a local address (`localhost`, `127.0.0.1`, `::1`) is ever started automatically.
+    Only a local address (`localhost`, `127.0.0.1`, `::1`) is ever started automatically, and
+    only on a port nothing listens on: a server that speaks TLS or wants an API key is probed
+    with the client's settings, and a port that is open but does not answer as a Temporal
+    server with them is reported, never bound a second time.
 
     Args:
         state_dir: State directory for a server that has to be started.
@@ -424,26 +432,52 @@ async def ensure_local_server(
         namespace: Namespace the server should have.
         ui: Serve the web UI when a server is started.
         client_name: The `temporal.client` entry the address came from, for the error message.
-        tls: TLS setting for the check.
-        api_key: API key for the check.
+        tls: TLS setting for the check (ignored when `client` is given).
+        api_key: API key for the check (ignored when `client` is given).
+        client: The `temporal.client` entry whose `tls` and `auth` the check uses, as the
+            connection after it will.
         startup_timeout: Seconds to wait for a started server.
+        busy_wait: Seconds an open port that does not answer yet is probed again (a server
+            another process is starting) before it is reported.
 
     Returns:
         None when a server already answers (use it), else the started server (stop it when
         done).
 
     Raises:
-        WflowError: `UNAVAILABLE` when nothing answers at a non-local address, or the server
-            cannot be started.
+        WflowError: `UNAVAILABLE` when nothing answers at a non-local address, something
+            that is no Temporal server (for these settings) listens on the local port, or
+            the server cannot be started.
     """
+    if client is not None:
+        # The same TLS and API key the connection will use (wflow.temporal._client).
+        from wflow.temporal._client import _api_key, _tls
+
+        tls, api_key = _tls(client), _api_key(client)
+        client_name = client_name or f"temporal.client {client.id}"
     if await server_answers(address, tls=tls, api_key=api_key):
         return None
+    source = f" ({client_name})" if client_name else ""
     if not is_local_address(address):
-        source = f" ({client_name})" if client_name else ""
         raise WflowError(
             f"no Temporal server answers at {address}{source}",
             ErrorKind.UNAVAILABLE,
         )
+    host, port = split_address(address)
+    deadline = time.monotonic() + busy_wait
+    while not _port_is_free(host, port):
+        if await server_answers(address, tls=tls, api_key=api_key):
+            return None
+        if time.monotonic() >= deadline:
+            how = "with TLS" if tls is not False else "without TLS"
+            auth = " and an API key" if api_key else ""
+            raise WflowError(
+                f"something listens at {address}{source} but does not answer as a Temporal "
+                f"server ({how}{auth}); wflow starts a dev server only on a free port: check "
+                f"the client's address, `tls` and `auth`, or stop what listens there",
+                ErrorKind.UNAVAILABLE,
+            )
+        await asyncio.sleep(0.25)
     return await EmbeddedDevServer.start(
         state_dir,
         address=address,
