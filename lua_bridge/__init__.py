@@ -60,8 +60,18 @@ Decisions (where SPEC leaves room):
   is loaded into a run the first time it is required or used; iterating `_G` loads them all.
   Before its first use, `rawget(_G, "process")` is nil.
 - **Limits.** 64 MiB of memory per run and 50 million VM instructions per uninterrupted slice
-  by default (entry `limits` override); neither can be caught by `pcall`. A long pattern
-  match inside one C call is not counted (only VM instructions are).
+  by default (entry `limits` override); neither can be caught by `pcall`.
+- **Pattern matching** runs in one C call that the count hook cannot interrupt (lupa exposes
+  no hook into lstrlib's matcher; hooks fire between VM instructions only). So
+  `string.find/match/gmatch/gsub` (the string methods too) bound the matcher's steps before
+  matching: starts (1 if anchored, else the places the leading literal text occurs, else every
+  position) x paths (per `*`/`+`/`-` item, the longest run of subject bytes its class matches
+  + 1, at most C(n+k+1, k+1) in all; x 2 per `?` whose class occurs) x (pattern length + n per
+  `%b` / back-reference), and refuse a call over 4 x `max_instructions` with an ordinary error
+  at the caller's line (lua/sandbox.lua). Chosen over a pure-Lua matcher (every call slower)
+  and a fixed size cap (refuses ordinary large subjects). Worst allowed call measured ~0.4 s
+  (`.-b` on 11,545 bytes). Each call is bounded, not a loop of calls (their VM instructions are
+  counted as usual).
 - **Functions** (`function.lua`) run on real time: `time.sleep` really sleeps (blocking the
   worker thread), `uuid`/`math.random` are random; `funcs.call`, `channel`, `workflow` are
   workflow-only. Any failure other than `nil, err` is `WflowError(INTERNAL)` with the Lua
