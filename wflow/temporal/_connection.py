@@ -8,7 +8,7 @@ import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future as ConcurrentFuture
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,6 +65,55 @@ def _rpc_error(pid: str, exc: RPCError) -> WflowError:
     if exc.status == RPCStatusCode.ALREADY_EXISTS:
         return WflowError(f"workflow {pid} already exists", ErrorKind.ALREADY_EXISTS)
     return WflowError(f"{pid}: {exc.message}", ErrorKind.UNAVAILABLE)
+
+
+_SEND_REFUSED = "messages can only go to running workflows"
+
+# How a closed workflow ended, by Temporal's status name.
+_ENDED = {
+    "COMPLETED": "completed",
+    "FAILED": "failed",
+    "CANCELED": "canceled",
+    "TERMINATED": "terminated",
+    "TIMED_OUT": "timed out",
+    "CONTINUED_AS_NEW": "continued as new",
+}
+
+
+async def _closed_or_missing(
+    handle: WorkflowHandle[Any, Any], pid: str, exc: RPCError, refused: str
+) -> WflowError:
+    """The error for a `NOT_FOUND` answer to a signal, update, cancel or terminate.
+
+    Temporal says `NOT_FOUND` both for a workflow that does not exist and for one that has
+    closed ("workflow execution already completed"). The second is asked about here, so the
+    message says the workflow has ended and how, not that there is no such workflow.
+
+    Args:
+        handle: The workflow's handle.
+        pid: The workflow's PID, as the message names it.
+        exc: What the server answered.
+        refused: What only a running workflow accepts, e.g. `messages can only go to running
+            workflows`.
+    """
+    if exc.status != RPCStatusCode.NOT_FOUND or "namespace" in exc.message.lower():
+        return _rpc_error(pid, exc)
+    try:
+        description = await handle.describe()
+    except RPCError:
+        return _rpc_error(pid, exc)
+    status = description.status.name if description.status is not None else "RUNNING"
+    if status == "RUNNING":
+        return _rpc_error(pid, exc)
+    how = _ENDED.get(status, status.lower().replace("_", " "))
+    when = description.close_time
+    at = f" at {when.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC" if when else ""
+    return WflowError(
+        f"workflow {pid} has ended ({how}{at}); {refused}",
+        ErrorKind.NOT_FOUND,
+        retryable=False,
+        details={"pid": pid, "status": status},
+    )
 
 
 class Connection:
@@ -253,7 +302,7 @@ class Connection:
             room = await asyncio.wait_for(handle.query("wflow.mailbox"), 10)
         except (WorkflowQueryFailedError, asyncio.TimeoutError, RPCError) as exc:
             if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
-                raise _rpc_error(pid, exc) from None
+                raise await _closed_or_missing(handle, pid, exc, _SEND_REFUSED) from None
             room = None  # no worker answers now: signals wait durably, so send anyway
         if isinstance(room, dict) and room.get("pending", 0) >= room.get("bound", 1):
             raise WflowError(
@@ -265,7 +314,7 @@ class Connection:
         try:
             await handle.signal(topic, payload)
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            raise await _closed_or_missing(handle, pid, exc, _SEND_REFUSED) from None
 
     async def result(self, pid: str) -> Any:
         """Wait for workflow `pid` (a PID or bare workflow ID); return its result or raise."""
@@ -280,18 +329,30 @@ class Connection:
     async def cancel(self, pid: str) -> None:
         """Request cancellation of workflow `pid` (a PID or bare workflow ID)."""
         pid = await self.resolve(pid)
+        handle = self._handle(pid)
+        refused = "only a running workflow can be canceled"
         try:
-            await self._handle(pid).cancel()
+            # The server accepts a cancel request for a closed workflow and does nothing:
+            # ask first, so the caller hears that it has ended.
+            status = (await handle.describe()).status
+            if status is not None and status.name != "RUNNING":
+                missing = RPCError(
+                    "workflow execution already completed", RPCStatusCode.NOT_FOUND, b""
+                )
+                raise await _closed_or_missing(handle, pid, missing, refused)
+            await handle.cancel()
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            raise await _closed_or_missing(handle, pid, exc, refused) from None
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
         """Terminate workflow `pid` (a PID or bare workflow ID) at once."""
         pid = await self.resolve(pid)
+        handle = self._handle(pid)
         try:
-            await self._handle(pid).terminate(reason=reason)
+            await handle.terminate(reason=reason)
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            refused = "only a running workflow can be terminated"
+            raise await _closed_or_missing(handle, pid, exc, refused) from None
 
     async def update(self, pid: str, name: str, payload: Any = None) -> Any:
         """Send update `name` to `pid` (a PID or bare workflow ID); return the `ok` reply.
@@ -301,12 +362,14 @@ class Connection:
                 or `error` (its kind and message).
         """
         pid = await self.resolve(pid)
+        handle = self._handle(pid)
         try:
-            return await self._handle(pid).execute_update(name, payload)
+            return await handle.execute_update(name, payload)
         except WorkflowUpdateFailedError as exc:
             raise to_wflow_error(exc.cause) from None
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            refused = "updates can only go to running workflows"
+            raise await _closed_or_missing(handle, pid, exc, refused) from None
 
     async def query(self, pid: str, name: str = "state") -> Any:
         """Ask workflow `pid` (a PID or bare workflow ID) a query (`state`, `pid`)."""
