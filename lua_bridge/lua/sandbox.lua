@@ -793,7 +793,7 @@ local function d_setmetatable(t, mt)
   -- A refusal (not a table, a protected metatable such as an error object's) names the
   -- user's line, not this one.
   local ok, r = pcall(setmetatable, t, mt)
-  if not ok then error(r, 2) end
+  if not ok then error(r, is_resource_error(r) and 0 or 2) end -- "not enough memory" stays one
   return r
 end
 
