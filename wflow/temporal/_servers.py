@@ -36,6 +36,7 @@ __all__ = [
     "EmbeddedDevServer",
     "ensure_local_server",
     "find_binary",
+    "free_port",
     "is_local_address",
     "server_answers",
     "split_address",
@@ -174,7 +175,15 @@ async def server_answers(
     return True
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free on `host` right now.
+
+    Args:
+        host: The interface to bind to (an IPv6 address works too).
+
+    Returns:
+        The port number.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -322,7 +331,7 @@ class EmbeddedDevServer:
             if ui_port is None:
                 ui_port = port + 1000
                 if ui_port > 65535 or not _port_is_free(host, ui_port):
-                    ui_port = _free_port(host)
+                    ui_port = free_port(host)
             args += ["--ui-port", str(ui_port), "--ui-disable-news-fetch"]
             ui_host = f"[{host}]" if ":" in host else host
             ui_url = f"http://{ui_host}:{ui_port}"

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from wflow.temporal._servers import (
     EmbeddedDevServer,
     find_binary,
+    free_port,
     server_answers,
     start_time_skipping,
 )
@@ -33,22 +33,6 @@ __all__ = [
     "start_time_skipping",
     "time_skipping_server",
 ]
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that is free on `host` right now.
-
-    Args:
-        host: The interface to bind to (an IPv6 address works too).
-
-    Returns:
-        The port number.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager
