@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.processes import Background
+from tests.helpers.processes import run_wflow as wflow
 from wflow.testing import EmbeddedDevServer
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "failures"
@@ -42,12 +41,6 @@ def background() -> Iterator[Callable[..., Background]]:
     yield start
     for command in started:
         command.kill()
-
-
-def wflow(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wflow.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def call_lines(lines: list[str], entry_id: str) -> list[str]:

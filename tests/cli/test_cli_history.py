@@ -7,17 +7,16 @@ subprocesses; the changed-code cases edit the copy and replay the recorded runs 
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.paths import REPO
+from tests.helpers.processes import run_wflow
 from wflow.testing import EmbeddedDevServer
 
 WORKER = "app:temporal_worker"
@@ -27,14 +26,7 @@ PAYMENT = {"order_id": "A-1", "amount": 42, "card": "4000000000000002", "settle_
 ENV = {"WFLOW_TQ_PREFIX": f"hist{uuid.uuid4().hex[:6]}-"}
 
 
-def wflow(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wflow.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **ENV},
-    )
+wflow = functools.partial(run_wflow, env=ENV)
 
 
 def copy_example(name: str, root: Path) -> Path:

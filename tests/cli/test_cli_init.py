@@ -10,31 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.processes import run_wflow
+
 pytestmark = pytest.mark.timeout(300)
-
-WFLOW = [sys.executable, "-m", "wflow.cli"]
-
-
-def _wflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*WFLOW, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.mark.parametrize("variant", ["--lua", "--python"])
 def test_init_writes_a_project_that_validates_runs_and_passes_its_tests(
     tmp_path: Path, variant: str
 ) -> None:
-    created = _wflow("init", "starter", variant, cwd=tmp_path)
+    created = run_wflow("init", "starter", variant, cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     project = tmp_path / "starter"
     assert (project / "tests" / "test_workflow.py").is_file()
 
-    validated = _wflow("validate", "starter", cwd=tmp_path)
+    validated = run_wflow("validate", "starter", cwd=tmp_path)
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert validated.stdout.startswith("ok: 5 entries")
 
-    ran = _wflow(
+    ran = run_wflow(
         "run", "starter", "app.workflows:welcome", '"Ada"', "--time-skipping", "-q", cwd=tmp_path
     )
     assert ran.returncode == 0, ran.stderr
@@ -62,7 +56,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "notes.txt").write_text("mine", encoding="utf-8")
 
-    refused = _wflow("init", "taken", cwd=tmp_path)
+    refused = run_wflow("init", "taken", cwd=tmp_path)
 
     assert refused.returncode == 2
     assert "taken already exists and is not empty" in refused.stderr
@@ -70,7 +64,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
 
 
 def test_init_refuses_both_languages(tmp_path: Path) -> None:
-    refused = _wflow("init", "both", "--lua", "--python", cwd=tmp_path)
+    refused = run_wflow("init", "both", "--lua", "--python", cwd=tmp_path)
 
     assert refused.returncode == 2
     assert "--lua or --python, not both" in refused.stderr

@@ -6,9 +6,9 @@ the whole module; every command runs as a real `wflow` subprocess.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
-import sys
 import textwrap
 import time
 import uuid
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.processes import Background
+from tests.helpers.processes import Background, run_wflow
 from wflow.testing import EmbeddedDevServer
 
 WORKFLOWS = """
@@ -92,13 +92,7 @@ def make_project(root: Path, address: str) -> Path:
     return root
 
 
-def wflow(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wflow.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+wflow = functools.partial(run_wflow, timeout=60)
 
 
 @pytest.fixture(scope="module")

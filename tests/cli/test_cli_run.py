@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from tests.helpers.processes import Background
+from tests.helpers.processes import Background, run_wflow
 from wflow.testing import EmbeddedDevServer, server_answers
 
 GREETINGS = """
@@ -67,13 +66,7 @@ def make_project(root: Path, address: str) -> Path:
     return root
 
 
-def wflow(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wflow.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+wflow = functools.partial(run_wflow, timeout=180)
 
 
 @pytest.fixture

@@ -8,15 +8,7 @@ from pathlib import Path
 
 import pytest
 
-
-def wflow(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wflow.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
+from tests.helpers.processes import run_wflow as wflow
 
 
 def test_help_lists_the_commands() -> None:

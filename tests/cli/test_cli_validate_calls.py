@@ -6,8 +6,6 @@ suggestion and exits 2; dynamic targets are left alone; the examples stay clean.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 import uuid
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.paths import REPO
+from tests.helpers.processes import run_wflow as wflow
 
 BASE = """\
 version: "1.0"
@@ -41,15 +40,6 @@ LUA_WORKFLOW = """\
     source: file://order.lua
     modules: [funcs, time, uuid, workflow]
 """
-
-
-def wflow(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wflow.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def lua_project(tmp_path: Path, order_lua: str, extra_yaml: str = "") -> Path:

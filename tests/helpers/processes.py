@@ -12,6 +12,26 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+WFLOW_CLI = (sys.executable, "-m", "wflow.cli")
+"""The `wflow` command of the interpreter running the tests."""
+
+
+def run_wflow(
+    *args: str,
+    timeout: float = 120,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `wflow ARGS...` to its end; its output captured as text; `env` adds variables."""
+    return subprocess.run(
+        [*WFLOW_CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
+    )
+
 
 def start_worker(
     project: Path, address: str, log: Path, env: Mapping[str, str] | None = None
@@ -19,7 +39,7 @@ def start_worker(
     """Start `wflow worker PROJECT --address ADDRESS` in its own process group."""
     with log.open("ab") as handle:
         return subprocess.Popen(
-            [sys.executable, "-m", "wflow.cli", "worker", str(project), "--address", address],
+            [*WFLOW_CLI, "worker", str(project), "--address", address],
             stdout=handle,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
@@ -49,7 +69,7 @@ class Background:
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "wflow.cli", *args],
+            [*WFLOW_CLI, *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
