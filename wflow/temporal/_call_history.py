@@ -21,7 +21,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import default as default_converter
 
-from wflow.model import format_duration
+from wflow.model import format_duration, message_payload
 
 __all__ = ["COMMAND_KINDS", "CallStep", "call_steps", "describe_steps", "steps_to_json"]
 
@@ -214,10 +214,8 @@ _REFERENCES = ("scheduled_event_id", "initiated_event_id", "started_event_id")
 
 
 def _single(payloads: Payloads) -> Any:
-    values = _values(payloads)
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else values
+    # A result or signal is one payload; several read as an array, as messages do.
+    return message_payload(_values(payloads))
 
 
 def _header_value(header: Header, key: str) -> Any:
