@@ -127,25 +127,12 @@ render = function(v, depth)
   return "{" .. tconcat(parts, ", ") .. "}"
 end
 
--- `chunk:line` where coroutine `co` raised its error: the innermost frame of user code.
-local function raise_position(co, getinfo)
-  local level = 0
-  while true do
-    local info = getinfo(co, level, "Sl")
-    if info == nil then return nil end
-    if info.what ~= "C" and info.source:sub(1, 7) ~= "=wflow/" and info.currentline > 0 then
-      return info.short_src .. ":" .. info.currentline
-    end
-    level = level + 1
-  end
-end
-
 -- The message of an error `e` that ended coroutine `co` (called by sandbox.lua's driver with
--- debug.getinfo): strings and error objects as before; any other value is named with the
+-- its user_position): strings and error objects as before; any other value is named with the
 -- line that raised it and a rendering of the value.
-function B.uncaught_error_text(co, e, getinfo)
+function B.uncaught_error_text(co, e, user_position)
   if type(e) == "string" or is_error(e) then return B.error_text(e) end
-  local where = raise_position(co, getinfo)
+  local where = user_position(co, 0) -- where `co` raised it
   local shown
   local mt = getmetatable(e)
   if type(e) == "table" and type(mt) == "table" and rawget(mt, "__tostring") then

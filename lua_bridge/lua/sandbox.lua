@@ -27,6 +27,21 @@ local ulen = utf8.len
 local real_randomseed = math.randomseed
 local real_collectgarbage = collectgarbage
 
+-- "chunk:line" of the innermost frame of user code, or nil: every frame of the bridge's own
+-- chunks (`=wflow/...`) and of C is skipped. In coroutine `co` from its `level`; without `co`,
+-- in the running coroutine, starting at the caller of this function.
+local function user_position(co, level)
+  while true do
+    local info
+    if co ~= nil then info = getinfo(co, level, "Sl") else info = getinfo(level + 1, "Sl") end
+    if info == nil then return nil end
+    if info.currentline > 0 and ssub(info.source, 1, 7) ~= "=wflow/" then
+      return info.short_src .. ":" .. info.currentline
+    end
+    level = level + 1
+  end
+end
+
 local WHERE = cfg.where -- "workflows" or "functions"
 B.WHERE = WHERE
 
@@ -278,18 +293,11 @@ local function match_bound(s, info, anchored, refine)
   return paths * per_path
 end
 
--- "chunk:line: " of the nearest user code on the stack (the wrapper's caller, or its caller
--- when the wrapper was tail-called and that frame is gone), skipping the bridge's own chunks.
+-- "chunk:line: " of the nearest user code on the stack, or "" (a tail-called wrapper's caller
+-- frame is gone: then the next user frame up).
 local function user_where()
-  local level = 3
-  while true do
-    local info = getinfo(level, "Sl")
-    if info == nil then return "" end
-    if info.currentline > 0 and ssub(info.source, 1, 7) ~= "=wflow/" then
-      return info.short_src .. ":" .. info.currentline .. ": "
-    end
-    level = level + 1
-  end
+  local at = user_position(nil, 1)
+  return at and at .. ": " or ""
 end
 
 local function refuse_pattern(who, p, n, bound)
@@ -526,19 +534,6 @@ end
 local failed_calls = setmetatable({}, { __mode = "k" })
 local NOTE_ERROR_MAX = 400
 
--- `chunk:line` of the innermost frame that is not the bridge's own code (user code), or nil.
-local function caller_position()
-  local level = 2
-  while true do
-    local info = getinfo(level, "Sl")
-    if info == nil then return nil end
-    if info.what ~= "C" and ssub(info.source, 1, 7) ~= "=wflow/" and info.currentline > 0 then
-      return info.short_src .. ":" .. info.currentline
-    end
-    level = level + 1
-  end
-end
-
 -- How a call reads in a note: `funcs.call("app.api:charge")`; `args` are the leading string
 -- arguments that say what was called (target, host, pid, topic); nil ones are left out.
 local function call_text(who, a, b)
@@ -555,7 +550,7 @@ function B.noted(who, a, b, ...)
   local v, err = ...
   local co = co_running()
   if v == nil and err ~= nil then
-    failed_calls[co] = { call = call_text(who, a, b), at = caller_position(), err = err, later = 0 }
+    failed_calls[co] = { call = call_text(who, a, b), at = user_position(nil, 1), err = err, later = 0 }
   else
     local rec = failed_calls[co]
     if rec then rec.later = rec.later + 1 end
@@ -730,7 +725,7 @@ local function on_resume(tid, co, ok, ...)
     threads[tid] = nil
     return "limit", "memory"
   end
-  local text = safe_text(B.uncaught_error_text(co, e, getinfo)) -- lua/error_object.lua
+  local text = safe_text(B.uncaught_error_text(co, e, user_position)) -- lua/error_object.lua
   local tb = safe_text(traceback(co, text))
   text = text .. safe_text(failed_call_note(co, e, text))
   threads[tid] = nil
