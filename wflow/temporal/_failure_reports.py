@@ -50,6 +50,7 @@ __all__ = [
     "FailureReport",
     "FailureSink",
     "error_kind_and_message",
+    "is_user_file",
     "location_in_stack_trace",
     "lua_location",
     "python_location",
@@ -138,7 +139,8 @@ def _library_dirs() -> tuple[str, ...]:
 _LIBRARY_DIRS = _library_dirs()
 
 
-def _is_user_file(filename: str) -> bool:
+def is_user_file(filename: str) -> bool:
+    """Return whether `filename` is the user's code (not wflow, the SDK, stdlib or packages)."""
     if filename.startswith("<"):  # <frozen ...>, <string>
         return False
     resolved = os.path.realpath(filename)
@@ -156,7 +158,7 @@ def _shown_path(filename: str) -> str:
 def _innermost_user_frame(tb: TracebackType | None) -> str | None:
     found: str | None = None
     for frame, line in traceback.walk_tb(tb):
-        if _is_user_file(frame.f_code.co_filename):
+        if is_user_file(frame.f_code.co_filename):
             found = f"{_shown_path(frame.f_code.co_filename)}:{line}"
     return found
 
@@ -200,7 +202,7 @@ def location_in_stack_trace(message: str, stack_trace: str) -> str | None:
     if found is not None:
         return found
     for match in _STACK_FRAME.finditer(stack_trace):
-        if _is_user_file(match["file"]):
+        if is_user_file(match["file"]):
             found = f"{_shown_path(match['file'])}:{match['line']}"
     return found
 

@@ -19,7 +19,6 @@ import dataclasses
 import os
 import re
 import sys
-import sysconfig
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from temporalio.worker import Replayer
 
 from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
 from wflow.temporal._call_history import CallStep, call_steps
+from wflow.temporal._failure_reports import is_user_file
 from wflow.temporal._headers import HeaderInterceptor
 from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._worker import sandbox_runner
@@ -101,28 +101,12 @@ _recorded: dict[str, list[CodeCall]] = {}
 _recorded_lock = threading.Lock()
 
 
-def _internal_roots() -> tuple[str, ...]:
-    import temporalio
-
-    here = Path(__file__).resolve().parent.parent  # the wflow package
-    roots = [
-        str(here),
-        str(here.parent / "lua_bridge"),
-        str(Path(temporalio.__file__).resolve().parent),
-        sysconfig.get_paths()["stdlib"],
-    ]
-    return tuple(os.path.realpath(root) + os.sep for root in roots)
-
-
-_INTERNAL = _internal_roots()
-
-
 def _user_location() -> str | None:
     """`file:line` of the innermost frame in the user's code (not wflow, temporalio, stdlib)."""
     frame = sys._getframe(2)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith("<") and not os.path.realpath(filename).startswith(_INTERNAL):
+        if is_user_file(filename):
             return f"{os.path.basename(filename)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return None
