@@ -27,14 +27,11 @@ from typing import Any, Literal, NoReturn
 import temporalio.worker
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
 from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
 from wflow.temporal._call_history import CallStep, call_steps
 from wflow.temporal._failure_reports import is_user_file
-from wflow.temporal._headers import HeaderInterceptor
-from wflow.temporal._payloads import DATA_CONVERTER
-from wflow.temporal._worker import sandbox_runner
+from wflow.temporal._worker import build_replayer
 from wflow.temporal._workflows import workflow_class
 
 __all__ = ["CodeCall", "ReplayOutcome", "diagnose", "replay_history"]
@@ -382,11 +379,11 @@ async def replay_history(
         return outcome("error", message)
     entry = registry.get(workflow_type)
     assert isinstance(entry, (WorkflowLuaEntry, WorkflowPyEntry))
-    replayer = Replayer(
+    replayer = build_replayer(
+        registry,
         workflows=[workflow_class(entry, registry)],
-        workflow_runner=sandbox_runner(),
-        interceptors=[HeaderInterceptor(), _Recorder()],
-        **{"data_converter": DATA_CONVERTER, **replayer_options},
+        interceptors=[_Recorder()],
+        **replayer_options,
     )
     run_id = history.events[0].workflow_execution_started_event_attributes.original_execution_run_id
     try:

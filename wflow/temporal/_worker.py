@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from wflow.model import ErrorKind, WflowError, engine_for
@@ -16,9 +16,10 @@ from wflow.temporal._activities import function_activity
 from wflow.temporal._attempt_cap import AttemptCapInterceptor
 from wflow.temporal._failure_reports import FailureSink
 from wflow.temporal._headers import HeaderInterceptor
+from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._workflows import workflow_class
 
-__all__ = ["CACHE_ENV", "build_workers", "sandbox_runner"]
+__all__ = ["CACHE_ENV", "build_replayer", "build_workers", "sandbox_runner"]
 
 CACHE_ENV = "WFLOW_MAX_CACHED_WORKFLOWS"
 """Environment variable: `max_cached_workflows` for workers whose entry does not set it.
@@ -120,3 +121,34 @@ def build_workers(
             )
         )
     return workers
+
+
+def build_replayer(
+    registry: Registry,
+    *,
+    workflows: Iterable[type] | None = None,
+    interceptors: Iterable[Interceptor] = (),
+    **kwargs: Any,
+) -> Replayer:
+    """Return a temporalio `Replayer` set up as `build_workers` sets up workers.
+
+    The same workflow classes, sandbox (with the engines' passthrough modules), header
+    interceptor and payload converter, so a history replays as a worker would replay it.
+
+    Args:
+        registry: The project registry.
+        workflows: The classes to replay with; one per workflow entry by default.
+        interceptors: More interceptors, after wflow's own.
+        **kwargs: More arguments for `Replayer` (`debug_mode`, `data_converter`, ...).
+    """
+    entries = registry.workflows()
+    return Replayer(
+        workflows=(
+            list(workflows)
+            if workflows is not None
+            else [workflow_class(entry, registry) for entry in entries]
+        ),
+        workflow_runner=sandbox_runner(_engine_passthrough(entries)),
+        interceptors=[HeaderInterceptor(), *interceptors],
+        **{"data_converter": DATA_CONVERTER, **kwargs},
+    )

@@ -9,9 +9,7 @@ from temporalio.worker import Replayer
 
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
-from wflow.temporal import sandbox_runner
-from wflow.temporal._headers import HeaderInterceptor
-from wflow.temporal._payloads import DATA_CONVERTER
+from wflow.temporal._worker import build_replayer
 from wflow.temporal._workflows import workflow_class as _workflow_class
 
 __all__ = ["replayer", "workflow_class", "workflow_classes"]
@@ -77,9 +75,4 @@ def replayer(
     Returns:
         The replayer.
     """
-    return Replayer(
-        workflows=list(workflows) if workflows is not None else workflow_classes(registry),
-        workflow_runner=sandbox_runner(),
-        interceptors=[HeaderInterceptor()],
-        **{"data_converter": DATA_CONVERTER, **kwargs},
-    )
+    return build_replayer(registry, workflows=workflows, **kwargs)
