@@ -173,6 +173,19 @@ local real_find, real_match, real_gmatch, real_gsub = sfind, smatch, string.gmat
 local pattern_info = {} -- pattern -> parsed info (reset when it grows past 256 patterns)
 local pattern_count = 0
 
+-- Where the set `[...]` whose contents start at `k` ends (the index of its "]"), or nil when
+-- it is not closed; a leading "^" and "%x" escapes are part of the set.
+local function set_end(p, k, n)
+  if sbyte(p, k) == 94 then k = k + 1 end
+  repeat
+    if k > n then return nil end
+    local ch = sbyte(p, k)
+    k = k + 1
+    if ch == 37 and k <= n then k = k + 1 end
+  until sbyte(p, k) == 93
+  return k
+end
+
 -- The items of pattern `p` that matter for the bound, or nil when it is malformed (then the
 -- real function raises its usual error, at once).
 local function parse_pattern(p)
@@ -194,16 +207,9 @@ local function parse_pattern(p)
       i = i + (sbyte(p, i + 1) == 98 and 4 or 2)
     elseif c == 37 and sbyte(p, i + 1) == 102 then -- "%f[set]": one byte pair, no backtracking
       fixed = false
-      local k = i + 2
-      if sbyte(p, k) ~= 91 then return nil end
-      k = k + 1
-      if sbyte(p, k) == 94 then k = k + 1 end
-      repeat
-        if k > n then return nil end
-        local ch = sbyte(p, k)
-        k = k + 1
-        if ch == 37 and k <= n then k = k + 1 end
-      until sbyte(p, k) == 93
+      if sbyte(p, i + 2) ~= 91 then return nil end
+      local k = set_end(p, i + 3, n)
+      if k == nil then return nil end
       i = k + 1
     else
       -- one single-byte class: ".", "%x", "[set]" or a literal byte
@@ -212,15 +218,8 @@ local function parse_pattern(p)
         if i == n then return nil end
         last = i + 1
       elseif c == 91 then
-        local k = i + 1
-        if sbyte(p, k) == 94 then k = k + 1 end
-        repeat
-          if k > n then return nil end
-          local ch = sbyte(p, k)
-          k = k + 1
-          if ch == 37 and k <= n then k = k + 1 end
-        until sbyte(p, k) == 93
-        last = k
+        last = set_end(p, i + 1, n)
+        if last == nil then return nil end
       end
       local class = ssub(p, i, last)
       local q = sbyte(p, last + 1)
