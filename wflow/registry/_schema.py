@@ -603,70 +603,71 @@ class WorkerLifecycle(_Strict):
     auto_start: bool = Field(default=True, description="Start the worker with the project.")
 
 
+def _worker_option(temporalio_name: str, description: str, **bounds: Any) -> Any:
+    """An optional worker option, tagged with the `temporalio.worker.Worker` argument it sets."""
+    return Field(
+        default=None,
+        description=description,
+        json_schema_extra={"x-temporalio": temporalio_name},
+        **bounds,
+    )
+
+
 class WorkerOptions(_Strict):
     """Tuning of a Temporal worker (Go SDK names, snake_case)."""
 
-    max_concurrent_activity_execution_size: int | None = Field(
-        default=None, gt=0, description="Activities run at the same time."
+    max_concurrent_activity_execution_size: int | None = _worker_option(
+        "max_concurrent_activities", "Activities run at the same time.", gt=0
     )
-    max_concurrent_local_activity_execution_size: int | None = Field(
-        default=None, gt=0, description="Local activities run at the same time."
+    max_concurrent_local_activity_execution_size: int | None = _worker_option(
+        "max_concurrent_local_activities", "Local activities run at the same time.", gt=0
     )
-    max_concurrent_workflow_task_execution_size: int | None = Field(
-        default=None, gt=0, description="Workflow tasks run at the same time."
+    max_concurrent_workflow_task_execution_size: int | None = _worker_option(
+        "max_concurrent_workflow_tasks", "Workflow tasks run at the same time.", gt=0
     )
-    max_concurrent_activity_task_pollers: int | None = Field(
-        default=None, gt=0, description="Activity task pollers."
+    max_concurrent_activity_task_pollers: int | None = _worker_option(
+        "max_concurrent_activity_task_polls", "Activity task pollers.", gt=0
     )
-    max_concurrent_workflow_task_pollers: int | None = Field(
-        default=None, gt=0, description="Workflow task pollers."
+    max_concurrent_workflow_task_pollers: int | None = _worker_option(
+        "max_concurrent_workflow_task_polls", "Workflow task pollers.", gt=0
     )
-    max_cached_workflows: int | None = Field(
-        default=None, ge=0, description="Workflows kept in the sticky cache."
+    max_cached_workflows: int | None = _worker_option(
+        "max_cached_workflows", "Workflows kept in the sticky cache.", ge=0
     )
-    worker_activities_per_second: float | None = Field(
-        default=None, gt=0, description="Activities this worker starts per second."
+    worker_activities_per_second: float | None = _worker_option(
+        "max_activities_per_second", "Activities this worker starts per second.", gt=0
     )
-    task_queue_activities_per_second: float | None = Field(
-        default=None, gt=0, description="Activities started per second on the whole task queue."
+    task_queue_activities_per_second: float | None = _worker_option(
+        "max_task_queue_activities_per_second",
+        "Activities started per second on the whole task queue.",
+        gt=0,
     )
-    sticky_schedule_to_start_timeout: Duration | None = Field(
-        default=None, description="Sticky queue schedule-to-start timeout."
+    sticky_schedule_to_start_timeout: Duration | None = _worker_option(
+        "sticky_queue_schedule_to_start_timeout", "Sticky queue schedule-to-start timeout."
     )
-    worker_stop_timeout: Duration | None = Field(
-        default=None, description="Grace period for running activities at shutdown."
+    worker_stop_timeout: Duration | None = _worker_option(
+        "graceful_shutdown_timeout", "Grace period for running activities at shutdown."
     )
-    max_heartbeat_throttle_interval: Duration | None = Field(
-        default=None, description="Longest interval between heartbeats sent to the server."
+    max_heartbeat_throttle_interval: Duration | None = _worker_option(
+        "max_heartbeat_throttle_interval",
+        "Longest interval between heartbeats sent to the server.",
     )
-    default_heartbeat_throttle_interval: Duration | None = Field(
-        default=None, description="Heartbeat interval when the activity has no timeout."
+    default_heartbeat_throttle_interval: Duration | None = _worker_option(
+        "default_heartbeat_throttle_interval",
+        "Heartbeat interval when the activity has no timeout.",
     )
-    identity: str | None = Field(default=None, description="The worker's identity.")
-
-    _TEMPORALIO_NAMES: ClassVar[dict[str, str]] = {
-        "max_concurrent_activity_execution_size": "max_concurrent_activities",
-        "max_concurrent_local_activity_execution_size": "max_concurrent_local_activities",
-        "max_concurrent_workflow_task_execution_size": "max_concurrent_workflow_tasks",
-        "max_concurrent_activity_task_pollers": "max_concurrent_activity_task_polls",
-        "max_concurrent_workflow_task_pollers": "max_concurrent_workflow_task_polls",
-        "max_cached_workflows": "max_cached_workflows",
-        "worker_activities_per_second": "max_activities_per_second",
-        "task_queue_activities_per_second": "max_task_queue_activities_per_second",
-        "sticky_schedule_to_start_timeout": "sticky_queue_schedule_to_start_timeout",
-        "worker_stop_timeout": "graceful_shutdown_timeout",
-        "max_heartbeat_throttle_interval": "max_heartbeat_throttle_interval",
-        "default_heartbeat_throttle_interval": "default_heartbeat_throttle_interval",
-        "identity": "identity",
-    }
+    identity: str | None = _worker_option("identity", "The worker's identity.")
 
     def to_temporalio_kwargs(self) -> dict[str, Any]:
         """The options that are set, as keyword arguments of `temporalio.worker.Worker`."""
-        return {
-            self._TEMPORALIO_NAMES[name]: value
-            for name, value in self
-            if value is not None and name in self._TEMPORALIO_NAMES
-        }
+        kwargs: dict[str, Any] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is not None:
+                extra = field.json_schema_extra
+                assert isinstance(extra, dict)
+                kwargs[str(extra["x-temporalio"])] = value
+        return kwargs
 
 
 class TemporalWorkerEntry(Entry):
