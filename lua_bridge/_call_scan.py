@@ -86,6 +86,12 @@ _EXECUTOR_CALLS = frozenset({"call", "async"})
 _EXECUTOR_DERIVE = frozenset({"with_options", "with_context"})
 _SPAWNER_CALLS = frozenset({"spawn", "spawn_monitored", "exec"})
 _SPAWNER_DERIVE = frozenset({"with_options", "with_name", "with_message"})
+# For each kind of derived object: its calls that name a target, the target's kind, and
+# whether a host argument follows the target.
+_OBJECT_CALLS: dict[str, tuple[frozenset[str], TargetKind, bool]] = {
+    "executor": (_EXECUTOR_CALLS, "function", False),
+    "spawner": (_SPAWNER_CALLS, "workflow", True),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -367,16 +373,11 @@ def scan(
         kind_of_object = objects.get(tok.value)
         if kind_of_object is None or sep.value != ":":
             continue
-        if kind_of_object == "executor" and member.value in _EXECUTOR_CALLS:
-            found_args = _arguments(tokens, i + 3, False)
-            if found_args is not None:
-                at, target, _ = found_args
-                call = f"executor:{member.value}"
-                calls.append(CallSite(call, target, "function", None, at.line, False))
-        elif kind_of_object == "spawner" and member.value in _SPAWNER_CALLS:
-            found_args = _arguments(tokens, i + 3, True)
+        calls_of_object, target_kind, has_host = _OBJECT_CALLS[kind_of_object]
+        if member.value in calls_of_object:
+            found_args = _arguments(tokens, i + 3, has_host)
             if found_args is not None:
                 at, target, host = found_args
-                call = f"spawner:{member.value}"
-                calls.append(CallSite(call, target, "workflow", host, at.line, False))
+                call = f"{kind_of_object}:{member.value}"
+                calls.append(CallSite(call, target, target_kind, host, at.line, False))
     return calls, unknown
