@@ -34,32 +34,27 @@ __all__ = [
 def _entry_of(
     registry: Registry, ref: str, namespace: str, kinds: tuple[str, ...], types: tuple[type, ...]
 ) -> Any:
+    """The entry `ref` names, one of `kinds` (a bare name resolves in `namespace`).
+
+    Raises:
+        WflowError: `NOT_FOUND` for no such entry, `INVALID` for an entry of another kind.
+    """
     entry = registry.get(registry.resolve(ref, namespace, kinds))
     assert isinstance(entry, types)  # resolve checked the kind
     return entry
 
 
 def workflow_entry(registry: Registry, ref: str, namespace: str) -> WorkflowEntry:
-    """Return the workflow entry `ref` names (a bare name resolves in `namespace`).
-
-    Raises:
-        WflowError: `NOT_FOUND` for no such entry, `INVALID` for an entry of another kind.
-    """
-    found: WorkflowEntry = _entry_of(
-        registry, ref, namespace, WORKFLOW_KINDS, (WorkflowLuaEntry, WorkflowPyEntry)
-    )
+    """Return the workflow entry `ref` names (errors as for `_entry_of`)."""
+    kinds = (WorkflowLuaEntry, WorkflowPyEntry)
+    found: WorkflowEntry = _entry_of(registry, ref, namespace, WORKFLOW_KINDS, kinds)
     return found
 
 
 def function_entry(registry: Registry, ref: str, namespace: str) -> FunctionEntry:
-    """Return the function entry `ref` names (a bare name resolves in `namespace`).
-
-    Raises:
-        WflowError: `NOT_FOUND` for no such entry, `INVALID` for an entry of another kind.
-    """
-    found: FunctionEntry = _entry_of(
-        registry, ref, namespace, FUNCTION_KINDS, (FunctionLuaEntry, FunctionPyEntry)
-    )
+    """Return the function entry `ref` names (errors as for `_entry_of`)."""
+    kinds = (FunctionLuaEntry, FunctionPyEntry)
+    found: FunctionEntry = _entry_of(registry, ref, namespace, FUNCTION_KINDS, kinds)
     return found
 
 
