@@ -189,13 +189,10 @@ class WorkflowDriver:
         self, entry: str, host: str | None, args_json: str, options: int, monitored: bool
     ) -> Sequence[Any]:
         try:
-            pid = await self._runtime.spawn(
-                entry,
-                host,
-                json.loads(args_json),
-                self.run_state.spawn_options[int(options)],
-                monitored=bool(monitored),
-            )
+            spawn_options = self.run_state.spawn_options[int(options)]
+            if monitored:
+                spawn_options = spawn_options.monitored_copy()
+            pid = await self._runtime.spawn(entry, host, json.loads(args_json), spawn_options)
         except WflowError as exc:
             return self.run_state.failed(exc)
         return (pid,)

@@ -465,7 +465,7 @@ async def test_with_options_name_and_message_reach_the_runtime(tmp_path: Path) -
     assert first.memo == {"team": "ops"}
     assert first.name == "order-7"
     assert first.message == ("start", {"go": True})
-    assert runtime.spawned[1].options == SpawnOptions(workflow_id="fixed")
+    assert runtime.spawned[1].options == SpawnOptions(workflow_id="fixed", monitored=True)
     assert runtime.spawned[2].options.name is None
 
 

@@ -124,7 +124,8 @@ class Spawner:
 
     async def spawn_monitored(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child workflow whose end posts an `EXIT` event."""
-        return await current_runtime().spawn(entry, host, args, self.options, monitored=True)
+        options = self.options.monitored_copy()
+        return await current_runtime().spawn(entry, host, args, options)
 
     async def exec(self, entry: str, host: str | None = None, *args: Any) -> Any:
         """Start a child workflow and wait for its result."""

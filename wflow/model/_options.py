@@ -194,6 +194,8 @@ class SpawnOptions:
         cron_schedule: A cron schedule.
         memo: Non-indexed values attached to the workflow.
         message: A `(topic, payload)` delivered with the start (signal-with-start).
+        monitored: Whether the spawner receives an `EXIT` event when the process ends
+            (`spawn_monitored`); set with `monitored_copy`, not an option key.
     """
 
     workflow_id: str | None = None
@@ -205,6 +207,7 @@ class SpawnOptions:
     cron_schedule: str | None = None
     memo: Mapping[str, Any] | None = None
     message: tuple[str, Any] | None = None
+    monitored: bool = False
 
     _KEYS = (
         "id",
@@ -249,6 +252,10 @@ class SpawnOptions:
         if not isinstance(topic, str) or not topic:
             raise WflowError("message topic must be a non-empty string", ErrorKind.INVALID)
         return dataclasses.replace(self, message=(topic, payload))
+
+    def monitored_copy(self) -> SpawnOptions:
+        """Return a copy whose spawn posts an `EXIT` event to the spawner when it ends."""
+        return dataclasses.replace(self, monitored=True)
 
     def workflow_id_for(self, entry_id: str) -> str | None:
         """Return the workflow ID these options fix for `entry_id`, or None for a random one."""

@@ -149,12 +149,11 @@ class WorkflowRuntime(Protocol):
         host: str | None,
         args: Sequence[Any],
         options: SpawnOptions,
-        *,
-        monitored: bool = False,
     ) -> str:
         """Start workflow `entry` as a child on worker `host` and return its PID.
 
-        A monitored child posts an `EXIT` event on `mailbox().events()` when it finishes.
+        With `options.monitored`, the child posts an `EXIT` event on `mailbox().events()`
+        when it finishes.
         """
         ...
 

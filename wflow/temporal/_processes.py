@@ -165,8 +165,6 @@ class RunProcesses:
         host: str | None,
         args: Sequence[Any],
         options: SpawnOptions,
-        *,
-        monitored: bool = False,
     ) -> str:
         """Start workflow `entry` as a child on worker `host` and return its PID."""
         plan = plan_spawn(
@@ -189,7 +187,7 @@ class RunProcesses:
         self._children[pid] = handle
         if options.message is not None:
             await self.send(pid, options.message[0], options.message[1])
-        if monitored:
+        if options.monitored:
             task = asyncio.ensure_future(self._watch(pid, handle))
             self._watchers.add(task)
             task.add_done_callback(self._watchers.discard)

@@ -348,8 +348,6 @@ class FakeRuntime:
         host: str | None,
         args: Sequence[Any],
         options: SpawnOptions,
-        *,
-        monitored: bool = False,
     ) -> str:
         """Start a child computing `children[entry]`; return its PID.
 
@@ -365,7 +363,7 @@ class FakeRuntime:
             running = existing.task is not None and not existing.task.done()
             if existing.pid == pid and running and options.conflict_policy() == "use_existing":
                 return pid
-        child = FakeChild(entry, host, list(args), options, pid, monitored)
+        child = FakeChild(entry, host, list(args), options, pid, options.monitored)
         child.task = asyncio.get_running_loop().create_task(self._run_child(child))
         # Nobody may wait for a child; its failure is no unhandled task error.
         child.task.add_done_callback(lambda t: t.cancelled() or t.exception())
