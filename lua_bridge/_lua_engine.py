@@ -6,6 +6,7 @@ It handles `workflow.lua`, `function.lua` and `library.lua` entries.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +23,42 @@ if TYPE_CHECKING:
     from wflow.registry import Entry, LuaEntry, LuaProgramEntry, Problem, Registry
 
 __all__ = ["LuaEngine", "LuaFunctionProgram", "LuaWorkflowProgram"]
+
+_MAX_LOADED = 512
+"""Loaded entries an engine keeps (a `wflow dev` session reloads its registry many times)."""
+
+
+def _stamps(chunks: dict[str, Chunk]) -> tuple[tuple[str, int, int], ...]:
+    """The files of `chunks` with their modification time and size now."""
+    out = []
+    for chunk in chunks.values():
+        try:
+            stat = os.stat(chunk.path)
+        except OSError:
+            return ()  # reported by the next load
+        out.append((str(chunk.path), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Loaded:
+    """An entry's compiled chunks, for as long as the entry, registry and files are the same.
+
+    The entry and registry are held, so their ids (the cache key) are not reused meanwhile.
+    """
+
+    entry: object
+    registry: object
+    chunks: dict[str, Chunk]
+    stamps: tuple[tuple[str, int, int], ...]
+
+    def valid(self, entry: object, registry: object) -> bool:
+        return (
+            self.entry is entry
+            and self.registry is registry
+            and bool(self.stamps)
+            and _stamps(self.chunks) == self.stamps
+        )
 
 
 class LuaWorkflowProgram:
@@ -94,15 +131,25 @@ class LuaEngine:
 
     def __init__(self, default_limits: LuaLimits | None = None) -> None:
         self.default_limits = default_limits or LuaLimits()
+        self._loaded: dict[tuple[int, int], _Loaded] = {}
         # Read and compile the bridge's own Lua code now, outside any workflow sandbox.
         bridge_bytecode()
 
     def _load(self, entry: LuaEntry, registry: Registry | None) -> dict[str, Chunk]:
+        # Every workflow run loads its program: reuse the chunks of the same entry (and
+        # registry) while none of its files changed (`wflow dev` edits them in place).
+        key = (id(entry), id(registry))
+        loaded = self._loaded.get(key)
+        if loaded is not None and loaded.valid(entry, registry):
+            return loaded.chunks
         chunks = collect_chunks(entry, registry)
         compiled: dict[str, Chunk] = {}
-        for key, chunk in chunks.items():
+        for chunk_key, chunk in chunks.items():
             code = compile_bytecode(chunk.source, chunk.chunkname)
-            compiled[key] = dataclasses.replace(chunk, bytecode=code)
+            compiled[chunk_key] = dataclasses.replace(chunk, bytecode=code)
+        if len(self._loaded) >= _MAX_LOADED:
+            self._loaded.clear()
+        self._loaded[key] = _Loaded(entry, registry, compiled, _stamps(compiled))
         return compiled
 
     def _program_parts(

@@ -13,6 +13,7 @@ operation, so a run pays memory only for the modules it uses.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
@@ -67,8 +68,13 @@ def bridge_bytecode() -> dict[str, bytes]:
     # Parsing the bridge costs ~4x more than loading its bytecode; do it once per process.
     folder = resources.files("lua_bridge") / "lua"
     names = (*CORE_FILES, *(f"{name}.lua" for name in MODULE_FILES))
+    # Without debug information (line numbers, local names): every run's state holds the
+    # bridge's functions, and their debug information was ~20 KiB of each state's ~150.
+    # `user_position` skips frames without a line as it skips the bridge's own.
     return {
-        name: compile_bytecode((folder / name).read_text(encoding="utf-8"), f"=wflow/{name}")
+        name: compile_bytecode(
+            (folder / name).read_text(encoding="utf-8"), f"=wflow/{name}", strip=True
+        )
         for name in names
     }
 
@@ -84,20 +90,39 @@ def module_bytecode(name: str) -> bytes:
     return bridge_bytecode()[f"{name}.lua"]
 
 
-def compile_bytecode(source: str, chunkname: str) -> bytes:
+_COMPILER_LOCK = threading.Lock()
+
+
+@functools.cache
+def _compiler() -> tuple[Any, Any]:
+    """The process's one scratch Lua state that compiles (never runs) code, and its dumper."""
+    scratch = lupa54.LuaRuntime(encoding=None, register_eval=False, register_builtins=False)
+    return scratch, scratch.eval(b"string.dump")
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_bytecode(source: str, chunkname: str, *, strip: bool = False) -> bytes:
     """Compile Lua source (text only) to bytecode for this process's Lua build.
+
+    Cached by content: a run of an unchanged entry loads the bytecode compiled for the first
+    run; a changed file (`wflow dev`) has new content and is compiled again. Compiling only
+    parses, so one scratch state serves every compilation (it runs no code). `strip` drops
+    the debug information (for the bridge's own code; user code keeps its line numbers).
 
     Raises:
         LuaScriptError: The source does not compile (`file.lua:line: message`).
     """
-    scratch = lupa54.LuaRuntime(encoding=None, register_eval=False, register_builtins=False)
-    try:
-        function = scratch.compile(source.encode("utf-8"), name=chunkname.encode("utf-8"), mode="t")
-    except lupa54.LuaError as exc:
-        raw = exc.args[0] if exc.args else ""
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        raise LuaScriptError(text.removeprefix("error loading code: ")) from None
-    code: bytes = scratch.eval(b"string.dump")(function)
+    scratch, dump = _compiler()
+    with _COMPILER_LOCK:  # function calls compile from worker threads
+        try:
+            function = scratch.compile(
+                source.encode("utf-8"), name=chunkname.encode("utf-8"), mode="t"
+            )
+        except lupa54.LuaError as exc:
+            raw = exc.args[0] if exc.args else ""
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            raise LuaScriptError(text.removeprefix("error loading code: ")) from None
+        code: bytes = dump(function, strip)
     return code
 
 
@@ -127,7 +152,8 @@ def _entries_table(lua: Any, chunks: Mapping[str, Chunk]) -> Any:
     for key, chunk in chunks.items():
         entries[key] = lua.table_from(
             {
-                "source": chunk.source,
+                # The text only when there is no bytecode: each state keeps what it gets.
+                "source": chunk.source if chunk.bytecode is None else None,
                 "bytecode": chunk.bytecode,
                 "chunkname": chunk.chunkname,
                 "display": chunk.display,

@@ -70,6 +70,7 @@ local function load_library(key)
   local env = B.new_env(make_require(desc))
   local fn, err = B.load_chunk(desc, env)
   if not fn then error(err, 0) end
+  desc.bytecode = nil -- loaded once per run; the state need not keep it
   lib_loading[key] = true
   value = fn(key)
   lib_loading[key] = nil
@@ -133,6 +134,7 @@ function B.start_entry(key, method, check_only)
   local env = B.new_env(make_require(desc))
   local fn, err = B.load_chunk(desc, env)
   if not fn then return nil, B.safe_text(err) end
+  desc.bytecode = nil
   local name = desc.display or desc.chunkname
   return B.new_root(function(...)
     local args = tpack(...)
