@@ -39,11 +39,11 @@ class Settings:
     """How much each measurement does."""
 
     name: str = "full"
-    rounds: int = 3
+    rounds: int = 2
     at_once: int = 500
-    latency_runs: int = 200
+    latency_runs: int = 100
     sleeping: int = 1000
-    memory_rounds: int = 2
+    memory_rounds: int = 1
     replays: int = 300
     scaling: tuple[int, ...] = (10, 100, 1000, 5000)
     startup_runs: int = 7
