@@ -16,10 +16,32 @@ Example:
     ```
 """
 
-from wflow.dsl import channel, errors, funcs, process, time, uuid
-from wflow.dsl._decorators import function, workflow
-from wflow.model import ErrorKind, Event, Message, RetryPolicy, SpawnOptions, WflowError
-from wflow.temporal._connection import Connection, connect
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wflow.dsl import channel, errors, funcs, process, time, uuid
+    from wflow.dsl._decorators import function, workflow
+    from wflow.model import ErrorKind, Event, Message, RetryPolicy, SpawnOptions, WflowError
+    from wflow.temporal._connection import Connection, connect
+
+# Imported on first use (module `__getattr__`): `import wflow` alone, as the command line and
+# Lua-only workers do, loads none of the DSL, the registry's models or Temporal's client.
+_WHERE: dict[str, tuple[str, bool]] = {
+    # name: (module, whether the name is that module itself)
+    **{name: (f"wflow.dsl.{name}", True) for name in ("channel", "errors", "funcs")},
+    **{name: (f"wflow.dsl.{name}", True) for name in ("process", "time", "uuid")},
+    "function": ("wflow.dsl._decorators", False),
+    "workflow": ("wflow.dsl._decorators", False),
+    **{
+        name: ("wflow.model", False)
+        for name in ("ErrorKind", "Event", "Message", "RetryPolicy", "SpawnOptions", "WflowError")
+    },
+    "Connection": ("wflow.temporal._connection", False),
+    "connect": ("wflow.temporal._connection", False),
+}
 
 __all__ = [
     "Connection",
@@ -41,3 +63,18 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import an export on its first use (PEP 562)."""
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'wflow' has no attribute {name!r}")
+    module = importlib.import_module(where[0])
+    value = module if where[1] else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from temporalio.service import RPCError
 
 from wflow.model import ErrorKind, WflowError
 
 if TYPE_CHECKING:
+    from temporalio.service import RPCError
+
     from wflow.registry import Problem, Registry
     from wflow.temporal import Connection
 
@@ -49,6 +50,7 @@ __all__ = [
     "parse_json_args",
     "report",
     "reporting_errors",
+    "rpc_error",
     "settings",
     "to_json",
 ]
@@ -125,6 +127,17 @@ class Settings:
 
 settings = Settings()
 """This process's settings (one command runs per process)."""
+
+
+def rpc_error() -> type[RPCError]:
+    """Return temporalio's `RPCError`, imported on first use (in `except` clauses).
+
+    An `except` clause's class is looked up only when an exception reaches it, so commands
+    that never talk to a server (`--help`, `validate`) do not import Temporal's client.
+    """
+    from temporalio.service import RPCError
+
+    return RPCError
 
 
 def configure_logging() -> None:
@@ -374,7 +387,7 @@ def operate(
     except WflowError as error:  # connecting: bad TLS files, unset API key variables, ...
         usage = error.kind in (ErrorKind.INVALID, ErrorKind.NOT_FOUND)
         fail(EXIT_USAGE if usage else EXIT_FAILED, f"error: {error}")
-    except RPCError as error:
+    except rpc_error() as error:
         fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except KeyboardInterrupt:
         fail(130, "interrupted")

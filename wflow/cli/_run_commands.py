@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from temporalio.service import RPCError
 
 from wflow.cli._common import (
     EXIT_FAILED,
@@ -34,6 +33,7 @@ from wflow.cli._common import (
     parse_json_args,
     report,
     reporting_errors,
+    rpc_error,
     settings,
     to_json,
 )
@@ -218,7 +218,7 @@ def run(
         fail(EXIT_FAILED, *_stuck_lines(state, entry, stuck.report))
     except WflowError as error:
         report(error)
-    except RPCError as error:
+    except rpc_error() as error:
         fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except KeyboardInterrupt:
         fail(130, *_interrupted_lines(state))
@@ -397,7 +397,7 @@ def _serve_command(project: Path, address: str | None, state_dir: Path | None, d
         asyncio.run(_serve(registry, address=address, state_dir=state_dir, on_ready=on_ready))
     except WflowError as error:
         report(error)
-    except RPCError as error:
+    except rpc_error() as error:
         fail(EXIT_FAILED, f"error: the Temporal server stopped answering: {error}")
     except (KeyboardInterrupt, asyncio.CancelledError):
         fail(130, "interrupted")
