@@ -18,6 +18,7 @@ from wflow.cli import (
     _init_commands,
     _process_commands,
     _run_commands,
+    _schedule_commands,
     _validate_commands,
 )
 from wflow.cli._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, settings
@@ -54,6 +55,7 @@ _run_commands.register(app)
 _process_commands.register(app)
 _history_commands.register(app)
 _init_commands.register(app)
+_schedule_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

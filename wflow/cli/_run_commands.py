@@ -369,6 +369,7 @@ async def _serve(
             address=address,
             progress=echo_err,
             failures=failures,
+            sync_schedules=True,
         ) as session:
             on_ready(session)
             await session.run_workers_until(stop)

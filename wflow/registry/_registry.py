@@ -20,6 +20,7 @@ from wflow.registry._schema import (
     LibraryLuaEntry,
     PythonEntry,
     TemporalClientEntry,
+    TemporalScheduleEntry,
     TemporalWorkerEntry,
     WorkflowLuaEntry,
     WorkflowPyEntry,
@@ -132,6 +133,17 @@ class Registry:
                             entry.id,
                         )
                     )
+        problems += self._schedule_problems()
+        return problems
+
+    def _schedule_problems(self) -> list[Problem]:
+        """Schedules' search attributes against those the clients declare (name -> type)."""
+        declared = self.search_attribute_types()
+        problems = []
+        for schedule in self.schedules():
+            for message in schedule.search_attribute_problems(declared):
+                line = schedule.field_line(("search_attributes",))
+                problems.append(Problem(schedule.file, line, message, schedule.id))
         return problems
 
     def _reference_problem(self, ref: str, namespace: str, kinds: Sequence[str]) -> str | None:
@@ -261,6 +273,17 @@ class Registry:
     def workers(self) -> list[TemporalWorkerEntry]:
         """Every `temporal.worker` entry."""
         return self._of_type(TemporalWorkerEntry)
+
+    def schedules(self) -> list[TemporalScheduleEntry]:
+        """Every `temporal.schedule` entry."""
+        return self._of_type(TemporalScheduleEntry)
+
+    def search_attribute_types(self) -> dict[str, str]:
+        """Custom search attributes the project's clients declare: name -> type."""
+        declared: dict[str, str] = {}
+        for client in self.clients():
+            declared.update(client.search_attributes)
+        return declared
 
     def clients(self) -> list[TemporalClientEntry]:
         """Every `temporal.client` entry."""

@@ -11,12 +11,9 @@ from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Union
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     PrivateAttr,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -26,10 +23,14 @@ from wflow.model import (
     DEFAULT_MAILBOX_BOUND,
     ErrorKind,
     WflowError,
-    format_duration,
     parse_byte_size,
-    parse_duration,
 )
+from wflow.registry._production_schema import (
+    ProductionClientFields,
+    ScheduleFields,
+    search_attribute_problem,
+)
+from wflow.registry._value_types import ByteSize, Duration
 from wflow.registry._yaml import line_of
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "ServiceLifecycle",
     "TemporalAuth",
     "TemporalClientEntry",
+    "TemporalScheduleEntry",
     "TemporalTLS",
     "TemporalWorkerEntry",
     "WorkerLifecycle",
@@ -99,56 +101,8 @@ def split_id(entry_id: str) -> tuple[str, str]:
 # --- value types --------------------------------------------------------------------------
 
 
-def _to_duration(value: Any) -> Any:
-    if isinstance(value, (str, int, float, timedelta)):
-        try:
-            return parse_duration(value)
-        except WflowError as error:
-            raise ValueError(error.message) from None
-    return value
+# Duration and ByteSize live in _value_types (shared with _production_schema).
 
-
-def _format_duration(value: timedelta) -> str:
-    return format_duration(value)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_to_duration),
-    PlainSerializer(_format_duration, when_used="json"),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)(.*)$|^0$"},
-                {"type": "number", "minimum": 0},
-            ],
-            "examples": ["10s", "1h30m", "250ms"],
-        }
-    ),
-]
-"""A duration: a string like `"10s"` / `"1h30m"` or a number of seconds."""
-
-
-def _to_byte_size(value: Any) -> Any:
-    if isinstance(value, (str, int)):
-        return parse_byte_size(value)
-    return value
-
-
-ByteSize = Annotated[
-    int,
-    BeforeValidator(_to_byte_size),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 1},
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([KkMmGgTt][Ii]?[Bb]|[Bb])?\s*$"},
-            ],
-            "examples": [67108864, "64MiB", "32MB"],
-        }
-    ),
-]
-"""A size in bytes: an integer or a string with a unit (`"64MiB"`, `"32MB"`)."""
 
 
 def _kind(kind: str) -> Any:
@@ -559,7 +513,7 @@ class TemporalTLS(_Strict):
     server_name: str | None = Field(default=None, description="Server name for SNI.")
 
 
-class TemporalClientEntry(Entry):
+class TemporalClientEntry(Entry, ProductionClientFields):
     """A connection to a Temporal service (`temporal.client`).
 
     In Python, the YAML field `namespace` (the Temporal namespace) is the attribute
@@ -694,6 +648,49 @@ class TemporalWorkerEntry(Entry):
         return refs
 
 
+# --- schedules (fields in _production_schema) ---------------------------------------------
+
+
+class TemporalScheduleEntry(Entry, ScheduleFields):
+    """A Temporal schedule that starts a workflow entry (`temporal.schedule`).
+
+    Created or updated on the cluster when a worker starts (`wflow worker`, `wflow dev`) or by
+    `wflow schedule sync`.
+    """
+
+    KIND: ClassVar[str] = "temporal.schedule"
+    kind: Literal["temporal.schedule"] = _kind("temporal.schedule")
+
+    @property
+    def cluster_id(self) -> str:
+        """The schedule's ID on the cluster: `schedule_id`, else the entry ID."""
+        return self.schedule_id or self.id
+
+    def references(self) -> list[Reference]:
+        """Every reference this entry makes to other entries."""
+        refs = super().references()
+        refs.append(Reference(("workflow",), self.workflow, WORKFLOW_KINDS))
+        if self.worker is not None:
+            refs.append(Reference(("worker",), self.worker, ("temporal.worker",)))
+        return refs
+
+    def search_attribute_problems(self, declared: Mapping[str, str]) -> list[str]:
+        """What is wrong with `search_attributes` given the declared ones (name -> type)."""
+        problems = []
+        for name, value in self.search_attributes.items():
+            if name not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                problems.append(
+                    f"search attribute {name!r} is not declared on the temporal.client "
+                    f"(declared: {known})"
+                )
+                continue
+            problem = search_attribute_problem(name, declared[name], value)
+            if problem is not None:
+                problems.append(problem)
+        return problems
+
+
 # --- supervised processes (accepted, not executed) -----------------------------------------
 
 
@@ -766,6 +763,7 @@ ENTRY_TYPES: dict[str, type[Entry]] = {
         FunctionPyEntry,
         TemporalClientEntry,
         TemporalWorkerEntry,
+        TemporalScheduleEntry,
         ProcessLuaEntry,
         ProcessHostEntry,
         ProcessServiceEntry,
@@ -789,6 +787,7 @@ AnyEntry = Annotated[
         FunctionPyEntry,
         TemporalClientEntry,
         TemporalWorkerEntry,
+        TemporalScheduleEntry,
         ProcessLuaEntry,
         ProcessHostEntry,
         ProcessServiceEntry,

@@ -29,6 +29,7 @@ from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_p
 from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
+from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import conflict_policy
 from wflow.temporal._targets import plan_spawn
 
@@ -131,6 +132,11 @@ class Connection:
     def __init__(self, registry: Registry, clients: Mapping[str | None, Client]) -> None:
         self.registry = registry
         self._clients = dict(clients)
+
+    @property
+    def clients(self) -> dict[str | None, Client]:
+        """The connected clients by `temporal.client` entry ID (None: the default one)."""
+        return dict(self._clients)
 
     def _client_of_worker(self, worker: str | TemporalWorkerEntry) -> Client:
         client_entry = self.registry.client_of(worker)
@@ -264,6 +270,7 @@ class Connection:
         options = options or SpawnOptions()
         # Outside workflows there is no caller: a bare host resolves in the entry's namespace.
         plan = plan_spawn(self.registry, entry, host, "", options, uuid.uuid4())
+        check_payload_sizes(args, plan.target.id)
         pid = plan.pid
         extra: dict[str, Any] = {}
         policy = options.conflict_policy()
@@ -297,6 +304,7 @@ class Connection:
                 workflow runs.
         """
         pid = await self.resolve(pid)
+        check_payload_sizes(payload, f"message {topic!r} to {pid}", "payload")
         handle = self._handle(pid)
         try:
             room = await asyncio.wait_for(handle.query("wflow.mailbox"), 10)
@@ -396,10 +404,57 @@ class Connection:
             WflowError: `NOT_FOUND` for no such workflow, `UNAVAILABLE` when no server answers.
         """
         pid = await self.resolve(pid)
+        handle = self._handle(pid)
         try:
-            return await self._handle(pid).fetch_history()
+            history = await handle.fetch_history()
         except RPCError as exc:
             raise _rpc_error(pid, exc) from None
+        codec = self._client_of_worker(parse_pid(pid)[0]).data_converter.payload_codec
+        if codec is not None:
+            # The client's codec chain (wflow.temporal._codecs): readers see the values.
+            from wflow.temporal._codecs import decode_in_place
+
+            for event in history.events:
+                await decode_in_place(event, codec)
+        return history
+
+    async def reset(
+        self,
+        pid: str,
+        *,
+        to_call: int | None = None,
+        to_last_failure: bool = False,
+        reason: str | None = None,
+    ) -> tuple[str, str]:
+        """Reset workflow `pid` to just before step `to_call` (or its last failed call).
+
+        The new run replays the history up to that point with the code the workers run now
+        (a fixed function, say) and makes that step and everything after it again.
+
+        Returns:
+            The step's description and the new run's ID.
+
+        Raises:
+            WflowError: `INVALID` for a step that cannot be reset to, `NOT_FOUND` for no such
+                workflow (or no failed call with `to_last_failure`).
+        """
+        from wflow.temporal._reset import reset_point, reset_workflow
+
+        pid = await self.resolve(pid)
+        history = await self.history(pid)
+        point = reset_point(history, to_call=to_call, to_last_failure=to_last_failure)
+        worker_id, workflow_id = parse_pid(pid)
+        # The latest run's ID: the run whose history was read.
+        description = await self._handle(pid).describe()
+        text = f"step {point.step.number}: {point.step.call_text()}"
+        new_run = await reset_workflow(
+            self._client_of_worker(worker_id),
+            workflow_id,
+            description.run_id or "",
+            point,
+            reason or f"wflow reset to {text}",
+        )
+        return text, new_run
 
     async def list(
         self, query: str | None = None, *, limit: int = 100

@@ -31,6 +31,7 @@ from wflow.model import (
 from wflow.registry import Registry
 from wflow.temporal._error_mapping import to_application_error, to_wflow_error
 from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
+from wflow.temporal._search_attributes import search_update
 from wflow.temporal._targets import plan_spawn, workflow_entry
 
 __all__ = ["INTERNAL_TERMINATE", "RunProcesses", "UpdateReply"]
@@ -167,9 +168,7 @@ class RunProcesses:
         options: SpawnOptions,
     ) -> str:
         """Start workflow `entry` as a child on worker `host` and return its PID."""
-        plan = plan_spawn(
-            self._registry, entry, host, self._namespace, options, workflow.uuid4()
-        )
+        plan = plan_spawn(self._registry, entry, host, self._namespace, options, workflow.uuid4())
         pid, workflow_id = plan.pid, plan.workflow_id
         try:
             handle = await workflow.start_child_workflow(
@@ -249,7 +248,9 @@ class RunProcesses:
         if memo:
             workflow.upsert_memo(dict(memo))
         if search:
-            updates = [_search_update(key, value) for key, value in search.items()]
+            # Typed as the project's clients declare them (a string may be Keyword or Text).
+            declared = self._registry.search_attribute_types()
+            updates = [search_update(key, value, declared) for key, value in search.items()]
             workflow.upsert_search_attributes(updates)
 
     def upgrade(self, args: Sequence[Any]) -> NoReturn:
@@ -259,20 +260,3 @@ class RunProcesses:
             workflow.continue_as_new(args=list(args))
         finally:
             outgoing_carried.reset(token)
-
-
-def _search_update(key: str, value: Any) -> temporalio.common.SearchAttributeUpdate[Any]:
-    if isinstance(value, bool):
-        return temporalio.common.SearchAttributeKey.for_bool(key).value_set(value)
-    if isinstance(value, int):
-        return temporalio.common.SearchAttributeKey.for_int(key).value_set(value)
-    if isinstance(value, float):
-        return temporalio.common.SearchAttributeKey.for_float(key).value_set(value)
-    if isinstance(value, str):
-        return temporalio.common.SearchAttributeKey.for_keyword(key).value_set(value)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return temporalio.common.SearchAttributeKey.for_keyword_list(key).value_set(value)
-    raise WflowError(
-        f"search attribute {key!r}: expected a string, number, boolean or list of strings",
-        ErrorKind.INVALID,
-    )

@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from wflow.model import format_duration
 from wflow.registry import Registry, TemporalClientEntry
 from wflow.temporal._attempt_cap import MAX_ATTEMPTS_MEMO
-from wflow.temporal._client import connect_client
+from wflow.temporal._client import connect_client, with_entry_settings
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._failure_reports import (
     FailureReport,
@@ -26,9 +26,9 @@ from wflow.temporal._failure_reports import (
     location_in_stack_trace,
     returned_error_location,
 )
-from wflow.temporal._payloads import with_wflow_converter
+from wflow.temporal._payloads import check_payload_sizes, with_wflow_converter
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
-from wflow.temporal._targets import default_workflow_id, workflow_entry
+from wflow.temporal._targets import default_workflow_id, workflow_entry, workflow_metadata
 from wflow.temporal._worker import build_workers
 
 __all__ = ["Session", "describe_event"]
@@ -85,6 +85,9 @@ class Session:
         failures: Told about each failure of user code: every failed function attempt and
             workflow task the in-process workers run, and the failures recorded in the history
             of workflows this session executes (`wflow.temporal._failure_reports`).
+        sync_schedules: Create or update the project's `temporal.schedule` entries on the
+            cluster once the workers run (`wflow worker` and `wflow dev` do); undeclared ones
+            are reported through `progress`.
     """
 
     def __init__(
@@ -98,8 +101,10 @@ class Session:
         start_workers: bool = True,
         client: Client | None = None,
         failures: FailureSink | None = None,
+        sync_schedules: bool = False,
     ) -> None:
         self.registry = registry
+        self._sync_schedules = sync_schedules
         self._mode = mode
         root = registry.root
         self._state_dir = state_dir or (root / ".wflow" if root else Path(".wflow"))
@@ -120,6 +125,13 @@ class Session:
             if self._start_workers:
                 for worker in build_workers(self.registry, self._clients, failures=self._failures):
                     await self._stack.enter_async_context(worker)
+            if self._sync_schedules and self.registry.schedules():
+                from wflow.temporal._schedules import sync_schedules
+
+                report = await sync_schedules(self.registry, self._clients)
+                for line in report.lines():
+                    if self._progress is not None:
+                        self._progress(line)
         except BaseException:
             await self._stack.aclose()
             raise
@@ -139,7 +151,9 @@ class Session:
         if self._given_client is not None:
             given = with_wflow_converter(self._given_client)
             for entry in [*self.registry.clients(), None]:
-                self._clients[entry.id if entry is not None else None] = given
+                self._clients[entry.id if entry is not None else None] = (
+                    with_entry_settings(given, entry) if entry is not None else given
+                )
             self.server_address = self._given_client.service_client.config.target_host
             return
         if self._mode == "time-skipping":
@@ -147,7 +161,9 @@ class Session:
             self._stack.push_async_callback(env.shutdown)
             self.server_address = "time-skipping test server"
             for entry in [*self.registry.clients(), None]:
-                self._clients[entry.id if entry is not None else None] = env.client
+                self._clients[entry.id if entry is not None else None] = (
+                    with_entry_settings(env.client, entry) if entry is not None else env.client
+                )
             return
         entries: list[TemporalClientEntry | None] = [*self.registry.clients()] or [None]
         for entry in entries:
@@ -162,6 +178,11 @@ class Session:
                     self.ui_url = self.ui_url or server.ui_url
             client = await connect_client(entry, address=address)
             self._clients[entry.id if entry is not None else None] = client
+            if entry is not None and entry.search_attributes and is_local_address(address):
+                # The embedded dev server (or any local one) learns the declared attributes.
+                from wflow.temporal._search_attributes import register_search_attributes
+
+                await register_search_attributes(client, entry.search_attributes)
             self.server_address = self.server_address or address
         if None not in self._clients:
             self._clients[None] = next(iter(self._clients.values()))
@@ -193,15 +214,21 @@ class Session:
                 retry policies.
         """
         client, task_queue = self.client_for_workflow(entry_id)
+        check_payload_sizes(args, entry_id)
         workflow_id = workflow_id or default_workflow_id(entry_id, uuid.uuid4())
         self._workflow_types[workflow_id] = entry_id
         memo = {MAX_ATTEMPTS_MEMO: max_attempts} if max_attempts is not None else None
+        summary, details = workflow_metadata(
+            workflow_entry(self.registry, entry_id, ""), self.registry
+        )
         return await client.start_workflow(
             entry_id,
             args=list(args),
             id=workflow_id,
             task_queue=task_queue,
             memo=memo,
+            static_summary=summary,
+            static_details=details,
         )
 
     async def result(self, handle: WorkflowHandle[Any, Any]) -> Any:

@@ -1,0 +1,64 @@
+"""Value types of entry fields: durations and byte sizes, with their JSON Schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+from wflow.model import WflowError, format_duration, parse_byte_size, parse_duration
+
+__all__ = ["ByteSize", "Duration"]
+
+
+def _to_duration(value: Any) -> Any:
+    if isinstance(value, (str, int, float, timedelta)):
+        try:
+            return parse_duration(value)
+        except WflowError as error:
+            raise ValueError(error.message) from None
+    return value
+
+
+def _format_duration(value: timedelta) -> str:
+    return format_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_duration),
+    PlainSerializer(_format_duration, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)(.*)$|^0$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "examples": ["10s", "1h30m", "250ms"],
+        }
+    ),
+]
+"""A duration: a string like `"10s"` / `"1h30m"` or a number of seconds."""
+
+
+def _to_byte_size(value: Any) -> Any:
+    if isinstance(value, (str, int)):
+        return parse_byte_size(value)
+    return value
+
+
+ByteSize = Annotated[
+    int,
+    BeforeValidator(_to_byte_size),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([KkMmGgTt][Ii]?[Bb]|[Bb])?\s*$"},
+            ],
+            "examples": [67108864, "64MiB", "32MB"],
+        }
+    ),
+]
+"""A size in bytes: an integer or a string with a unit (`"64MiB"`, `"32MB"`)."""
