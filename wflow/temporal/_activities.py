@@ -25,7 +25,7 @@ from wflow.temporal._failure_reports import (
     returned_error_location,
 )
 from wflow.temporal._headers import received_context
-from wflow.temporal._payloads import json_problem
+from wflow.temporal._payloads import check_payload_sizes, json_problem
 from wflow.temporal._processes import INTERNAL_TERMINATE
 from wflow.temporal._targets import function_entry
 
@@ -144,6 +144,7 @@ def function_activity(
                     ErrorKind.INVALID,
                     retryable=False,
                 )
+            check_payload_sizes(result, info.activity_type, "result")
             return result
         except WflowError as exc:
             if failures is not None:

@@ -11,10 +11,12 @@ from temporalio.service import TLSConfig
 
 from wflow.model import ErrorKind, WflowError, parse_duration
 from wflow.registry import TemporalClientEntry
+from wflow.temporal._codecs import data_converter_for
 from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._servers import DEFAULT_ADDRESS, split_address
+from wflow.temporal._telemetry import client_interceptors, metrics_runtime
 
-__all__ = ["connect_client", "connect_error", "connect_failure_cause"]
+__all__ = ["connect_client", "connect_error", "connect_failure_cause", "with_entry_settings"]
 
 
 def _describe(entry: TemporalClientEntry | None) -> str:
@@ -250,6 +252,11 @@ async def connect_client(
     namespace = entry.temporal_namespace if entry is not None else "default"
     timeout = parse_duration((entry.connection_timeout if entry is not None else None) or "10s")
     tls = _tls(entry)
+    # The entry's codec chain (compression, encryption, ...) on wflow's strict JSON converter,
+    # its tracing interceptor and metrics runtime (wflow.temporal._telemetry; off by default).
+    data_converter = data_converter_for(entry, DATA_CONVERTER)
+    interceptors = client_interceptors(entry)
+    runtime = metrics_runtime(entry)
     try:
         return await asyncio.wait_for(
             Client.connect(
@@ -257,7 +264,9 @@ async def connect_client(
                 namespace=namespace,
                 tls=tls,
                 api_key=_api_key(entry),
-                data_converter=DATA_CONVERTER,
+                data_converter=data_converter,
+                interceptors=interceptors,
+                runtime=runtime,
             ),
             timeout.total_seconds(),
         )
@@ -271,3 +280,17 @@ async def connect_client(
             timeout=f"{timeout.total_seconds():g}s",
             tls=tls is not False,
         ) from None
+
+
+def with_entry_settings(client: Client, entry: TemporalClientEntry | None) -> Client:
+    """Return a client on `client`'s connection with the entry's converter, codecs and tracing.
+
+    For clients wflow did not connect itself (the time-skipping server's, one a caller gives):
+    the same payload rules and codec chain, and the tracing interceptor, as `connect_client`
+    would use. Metrics need a runtime of their own and so a connection of their own: they are
+    only exported by clients `connect_client` makes.
+    """
+    config = client.config()
+    config["data_converter"] = data_converter_for(entry, DATA_CONVERTER)
+    config["interceptors"] = [*config["interceptors"], *client_interceptors(entry)]
+    return Client(**config)

@@ -31,13 +31,17 @@ from temporalio.converter import (
     JSONProtoPayloadConverter,
 )
 
+from wflow.model import ErrorKind, WflowError
+
 __all__ = [
     "DATA_CONVERTER",
     "MAX_DEPTH",
+    "PAYLOAD_SIZE_LIMIT",
     "PayloadError",
     "StrictJSONPayloadConverter",
     "WflowPayloadConverter",
     "check_json",
+    "check_payload_sizes",
     "json_problem",
     "with_wflow_converter",
 ]
@@ -141,6 +145,58 @@ def check_json(value: Any, path: str = "value") -> None:
     problem = json_problem(value, path)
     if problem is not None:
         raise PayloadError(problem)
+
+
+PAYLOAD_SIZE_LIMIT = 2 * 1024 * 1024
+"""Largest payload wflow sends: Temporal's default blob size limit (`limit.blobSize.error`).
+
+A larger one would be refused by the server after the fact (failing the workflow task or the
+start); wflow refuses it before sending, naming what it was for.
+"""
+
+_SIZER: Any = None
+
+
+def _size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB ({size} bytes)"
+
+
+def check_payload_sizes(
+    values: Any, owner: str, what: str = "argument", *, limit: int = PAYLOAD_SIZE_LIMIT
+) -> None:
+    """Refuse a value whose JSON payload is over Temporal's size limit, before it is sent.
+
+    Args:
+        values: The arguments (a list: each is one payload, numbered from 1 in the message), or
+            one value when `what` is not `argument` (a result, a message).
+        owner: What the payloads are for: the entry ID (`app.api:charge_card`), a message, ...
+        what: `argument`, `result`, `message`, ...
+        limit: The limit in bytes.
+
+    Raises:
+        WflowError: `INVALID`, not retryable: `app.api:charge_card: argument 1 is 2.5 MiB
+            (2621440 bytes), over Temporal's payload size limit of 2.0 MiB (2097152 bytes)`.
+    """
+    global _SIZER
+    if _SIZER is None:
+        _SIZER = WflowPayloadConverter()
+    items = list(enumerate(values, start=1)) if what == "argument" else [(0, values)]
+    for index, value in items:
+        try:
+            payload = _SIZER.to_payloads([value])[0]
+        except (TypeError, ValueError):
+            continue  # not JSON data: the converter's own check reports it, with its path
+        size = payload.ByteSize()
+        if size > limit:
+            name = f"argument {index}" if what == "argument" else what
+            raise WflowError(
+                f"{owner}: {name} is {_size_text(size)}, over Temporal's payload size limit of "
+                f"{_size_text(limit)}; nothing was sent (store large data elsewhere and pass a "
+                "reference)",
+                ErrorKind.INVALID,
+                retryable=False,
+                details={"owner": owner, "what": name, "size": size, "limit": limit},
+            )
 
 
 def _no_constant(name: str) -> Any:

@@ -15,16 +15,25 @@ from wflow.model import (
     ActivityOptions,
     WflowError,
     WorkflowInfo,
+    current_call_site,
+    format_duration,
     make_uuid7,
 )
 from wflow.registry import FunctionEntry
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._headers import outgoing_context
+from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import retry_policy
 from wflow.temporal._processes import RunProcesses
 from wflow.temporal._targets import function_entry
 
 __all__ = ["TemporalRuntime"]
+
+
+def _summary(call: str) -> str:
+    """What Temporal's web UI shows for a call: `funcs.call app.api:charge_card at order.lua:3`."""
+    where = current_call_site()
+    return f"{call} at {where}" if where else call
 
 
 class _ActivityHandle:
@@ -94,8 +103,8 @@ class TemporalRuntime(RunProcesses):
         return workflow.random().getrandbits(64)
 
     async def sleep(self, duration: timedelta) -> None:
-        """Wait on a durable timer."""
-        await workflow.sleep(duration)
+        """Wait on a durable timer (its summary names the call and where it was made)."""
+        await workflow.sleep(duration, summary=_summary(f"time.sleep {format_duration(duration)}"))
 
     def _function_entry(self, target: str) -> FunctionEntry:
         try:
@@ -107,6 +116,7 @@ class TemporalRuntime(RunProcesses):
         self, target: str, args: Sequence[Any], options: ActivityOptions
     ) -> asyncio.Future[Any]:
         entry = self._function_entry(target)
+        check_payload_sizes(args, entry.id)
         task_queue = options.task_queue or self._registry.task_queue_of(
             self._registry.worker_of(entry.id, "activity")
         )
@@ -120,6 +130,7 @@ class TemporalRuntime(RunProcesses):
                 schedule_to_close_timeout=options.schedule_to_close_timeout,
                 heartbeat_timeout=options.heartbeat_timeout,
                 retry_policy=retry_policy(options.retry_policy),
+                summary=_summary(f"funcs.call {entry.id}"),
             )
         finally:
             outgoing_context.reset(token)

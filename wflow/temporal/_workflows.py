@@ -28,7 +28,7 @@ from wflow.temporal._failure_reports import (
     python_location,
 )
 from wflow.temporal._headers import signal_sender
-from wflow.temporal._payloads import PayloadError, json_problem
+from wflow.temporal._payloads import PayloadError, check_payload_sizes, json_problem
 from wflow.temporal._temporal_runtime import TemporalRuntime
 
 __all__ = ["run_workflow_entry", "workflow_class"]
@@ -69,6 +69,7 @@ async def run_workflow_entry(
         problem = json_problem(result, "result")
         if problem is not None:
             raise PayloadError(f"{entry.id}: invalid result: {problem}")
+        check_payload_sizes(result, entry.id, "result")
         return result
     except WflowError as exc:
         if failures is not None:
