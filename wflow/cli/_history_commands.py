@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from wflow.registry import Registry
     from wflow.temporal import Connection, ReplayOutcome
 
-__all__ = ["history", "register", "replay"]
+__all__ = ["history", "register", "replay", "reset"]
 
 T = TypeVar("T")
 
@@ -83,6 +83,50 @@ def history(
         return
     for line in describe_steps(steps):
         typer.echo(line)
+
+
+def reset(
+    project: ProjectArg,
+    pid: PidArg,
+    to_call: Annotated[
+        int | None,
+        typer.Option(
+            "--to-call",
+            metavar="N",
+            min=1,
+            help="Go back to just before step N of `wflow history PID` (a call, timer, ...).",
+            show_default=False,
+        ),
+    ] = None,
+    to_last_failure: Annotated[
+        bool,
+        typer.Option("--to-last-failure", help="Go back to just before the last failed call."),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Recorded with the reset.", show_default=False)
+    ] = None,
+    address: AddressOpt = None,
+) -> None:
+    """Re-run workflow PID from one of its steps, with the code the workers run now.
+
+    Temporal's reset: a new run keeps the history before the step, then the workers make the
+    step and everything after it again (after fixing a function, say). Prints the new run's
+    ID; `wflow result PROJECT PID` follows it.
+    """
+    if (to_call is None) == (not to_last_failure):
+        fail(EXIT_USAGE, "error: give --to-call N or --to-last-failure (one of them)")
+
+    def failed(pid: str, error: WflowError) -> NoReturn:
+        code = EXIT_USAGE if error.kind in (ErrorKind.INVALID, ErrorKind.NOT_FOUND) else 1
+        fail(code, f"error: cannot reset {pid}: {error.message}")
+
+    async def run(connection: Connection, resolved: str) -> tuple[str, str]:
+        return await connection.reset(
+            resolved, to_call=to_call, to_last_failure=to_last_failure, reason=reason
+        )
+
+    step, run_id = operate_on(project, address, pid, run, failed=failed)
+    typer.echo(f"reset to before {step}; new run {run_id}")
 
 
 def _label(outcome: ReplayOutcome, label: str) -> str:
@@ -206,3 +250,4 @@ def register(app: typer.Typer) -> None:
     """Add the history commands to `app`, in the order `wflow --help` lists them."""
     app.command(rich_help_panel="Histories")(history)
     app.command(rich_help_panel="Histories")(replay)
+    app.command(rich_help_panel="Histories")(reset)

@@ -53,6 +53,7 @@ T = TypeVar("T")
 # JSON arguments may look like options (`-2`); unknown options are taken as arguments then.
 _JSON_ARGS = {"ignore_unknown_options": True}
 
+
 def _print(value: Any) -> None:
     typer.echo(to_json(value))
 
@@ -197,14 +198,77 @@ def list_workflows(
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="At most this many workflows.")
     ] = 100,
+    entry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entry", help="Only this workflow entry (repeat for several).", show_default=False
+        ),
+    ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Only this status: running, completed, failed, canceled, terminated, "
+            "timed_out, continued_as_new (repeat for several).",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Started at or after: an ISO time or a duration ago (2h).",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", help="Started before: an ISO time or a duration ago.", show_default=False
+        ),
+    ] = None,
+    attr: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attr",
+            metavar="NAME=VALUE",
+            help="Custom search attribute equals VALUE (typed as the YAML declares NAME).",
+            show_default=False,
+        ),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query",
+            help="A Temporal visibility query, ANDed with the other filters.",
+            show_default=False,
+        ),
+    ] = None,
     address: AddressOpt = None,
 ) -> None:
     """List the project's workflows, newest first: PID, ENTRY, STATUS, STARTED (UTC)."""
+    from wflow.temporal._list_filters import list_query, parse_moment
+
+    def filters(registry: Registry) -> None:
+        try:
+            text[0] = list_query(
+                entries=entry or (),
+                statuses=status or (),
+                since=parse_moment(since) if since else None,
+                until=parse_moment(until) if until else None,
+                attrs=attr or (),
+                declared=registry.search_attribute_types(),
+                query=query,
+            )
+        except WflowError as error:
+            fail(EXIT_USAGE, f"error: {error.message}")
+
+    text: list[str | None] = [None]
 
     async def fetch(connection: Connection) -> list[Any]:
-        return await connection.list(limit=limit)
+        return await connection.list(text[0], limit=limit)
 
-    summaries = operate(project, address, fetch)
+    summaries = operate(project, address, fetch, check=filters)
     if as_json:
         for summary in summaries:
             _print(
