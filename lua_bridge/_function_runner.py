@@ -50,7 +50,7 @@ class FunctionHost:
 
     # -- host calls (see _protocol.OPERATIONS) ------------------------------------------------
 
-    def _op_sleep(self, ms: float) -> None:
+    def _op_sleep(self, ms: float, where: str | None = None) -> None:
         time.sleep(ms / 1000)
 
     def _op_entry_id(self) -> str | None:

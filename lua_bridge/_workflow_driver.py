@@ -38,6 +38,7 @@ from wflow.model import (
     CallHandle,
     WflowError,
     WorkflowRuntime,
+    call_site,
     message_payload,
     result_channel,
 )
@@ -154,11 +155,14 @@ class WorkflowDriver:
 
     # -- requests (yielded by Lua, awaited here; see _protocol.OPERATIONS) ---------------------
 
-    async def _op_call_function(self, target: str, args_json: str, options: int) -> Sequence[Any]:
+    async def _op_call_function(
+        self, target: str, args_json: str, options: int, where: str | None = None
+    ) -> Sequence[Any]:
         try:
-            value = await self._runtime.call(
-                target, json.loads(args_json), self.run_state.options[options]
-            )
+            with call_site(where):
+                value = await self._runtime.call(
+                    target, json.loads(args_json), self.run_state.options[options]
+                )
         except WflowError as exc:
             return self.run_state.failed(exc)
         return (self.run_state.to_lua(value, "result"),)
@@ -169,8 +173,9 @@ class WorkflowDriver:
             return (self.run_state.to_lua(value, "result"),)
         return self.run_state.failed(value)
 
-    async def _op_sleep(self, ms: float) -> Sequence[Any]:
-        await self._runtime.sleep(timedelta(milliseconds=ms))
+    async def _op_sleep(self, ms: float, where: str | None = None) -> Sequence[Any]:
+        with call_site(where):
+            await self._runtime.sleep(timedelta(milliseconds=ms))
         return (True,)
 
     async def _op_send_message(
@@ -231,11 +236,14 @@ class WorkflowDriver:
 
     # -- host calls (called from Lua, synchronously; see _protocol.OPERATIONS) -----------------
 
-    def _op_start_call(self, target: str, args_json: str, options: int) -> tuple[Any, ...]:
+    def _op_start_call(
+        self, target: str, args_json: str, options: int, where: str | None = None
+    ) -> tuple[Any, ...]:
         try:
-            handle = self._runtime.start_call(
-                target, json.loads(args_json), self.run_state.options[options]
-            )
+            with call_site(where):
+                handle = self._runtime.start_call(
+                    target, json.loads(args_json), self.run_state.options[options]
+                )
         except WflowError as exc:
             return None, self.run_state.lua_error(exc)
         hid = self._new_id()

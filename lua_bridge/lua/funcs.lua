@@ -49,14 +49,14 @@ local function do_call(opts, who, target, ...)
   only_in_workflows(who, 3)
   check_target(target, who, 3)
   local args = encode_args(who, select("#", ...), ...)
-  return noted(who, target, nil, ops.call_function(target, args, opts))
+  return noted(who, target, nil, ops.call_function(target, args, opts, B.user_position(nil, 1)))
 end
 
 local function do_async(opts, who, target, ...)
   only_in_workflows(who, 3)
   check_target(target, who, 3)
   local args = encode_args(who, select("#", ...), ...)
-  local id, err = noted(who, target, nil, ops.start_call(target, args, opts))
+  local id, err = noted(who, target, nil, ops.start_call(target, args, opts, B.user_position(nil, 1)))
   if id == nil then return nil, err end
   return setmetatable({ _id = id, _desc = B.call_text(who, target) .. ":result" }, FutureMT)
 end

@@ -42,6 +42,8 @@ local function user_position(co, level)
   end
 end
 
+B.user_position = user_position -- the call site a request names (Temporal UI summaries)
+
 local WHERE = cfg.where -- "workflows" or "functions"
 B.WHERE = WHERE
 

@@ -25,7 +25,7 @@ local time = {
 }
 
 function time.sleep(d)
-  ops.sleep(duration_ms(d, "time.sleep", 2))
+  ops.sleep(duration_ms(d, "time.sleep", 2), B.user_position(nil, 1))
   return true
 end
 

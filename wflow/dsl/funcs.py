@@ -25,7 +25,9 @@ from wflow.model import (
     Channel,
     ErrorKind,
     WflowError,
+    call_site,
     current_runtime,
+    python_call_site,
     result_channel,
 )
 
@@ -116,7 +118,9 @@ class Executor:
         Raises:
             WflowError: The function failed, with its kind, message and details.
         """
-        return await current_runtime().call(_target_id(target), args, self.options)
+        # Where the workflow's code made the call, for Temporal's UI and traces.
+        with call_site(python_call_site(1)):
+            return await current_runtime().call(_target_id(target), args, self.options)
 
     @overload
     def start(self, target: Callable[..., Awaitable[R]], *args: Any) -> Future[R]: ...
@@ -126,7 +130,8 @@ class Executor:
     def start(self, target: str, *args: Any) -> Future[Any]: ...
     def start(self, target: str | Callable[..., Any], *args: Any) -> Future[Any]:
         """Start a function call without waiting (Lua: `funcs.async`)."""
-        return Future(current_runtime().start_call(_target_id(target), args, self.options))
+        with call_site(python_call_site(1)):
+            return Future(current_runtime().start_call(_target_id(target), args, self.options))
 
     async_ = start
 

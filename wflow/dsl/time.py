@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from wflow.model import Channel, after_channel, current_runtime
+from wflow.model import Channel, after_channel, call_site, current_runtime, python_call_site
 from wflow.model import parse_duration as _parse
 
 __all__ = ["HOUR", "MILLISECOND", "MINUTE", "SECOND", "after", "now", "parse_duration", "sleep"]
@@ -29,7 +29,8 @@ async def sleep(duration: Duration) -> None:
     Raises:
         WflowError: `INVALID` for a malformed or negative duration.
     """
-    await current_runtime().sleep(_parse(duration))
+    with call_site(python_call_site(1)):
+        await current_runtime().sleep(_parse(duration))
 
 
 def now() -> datetime:

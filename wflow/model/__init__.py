@@ -10,6 +10,7 @@ Exception tree (this package's part; the whole tree is drawn in `wflow.exception
     └── WflowError          kind, message, retryable, details
 """
 
+from wflow.model._call_site import call_site, current_call_site, python_call_site
 from wflow.model._channel import Channel, SelectResult, select
 from wflow.model._duration import format_duration, parse_duration
 from wflow.model._engine import (
@@ -70,6 +71,8 @@ __all__ = [
     "WorkflowRuntime",
     "after_channel",
     "bind_runtime",
+    "call_site",
+    "current_call_site",
     "current_runtime",
     "engine_for",
     "error_is",
@@ -83,6 +86,7 @@ __all__ = [
     "parse_byte_size",
     "parse_duration",
     "parse_pid",
+    "python_call_site",
     "register_engine",
     "result_channel",
     "select",

@@ -28,6 +28,7 @@ __all__ = [
     "host_worker",
     "plan_spawn",
     "workflow_entry",
+    "workflow_metadata",
 ]
 
 
@@ -74,6 +75,29 @@ def host_worker(
     worker = registry.get(registry.resolve(host, namespace, ("temporal.worker",)))
     assert isinstance(worker, TemporalWorkerEntry)  # resolve checked the kind
     return worker
+
+
+def workflow_metadata(entry: WorkflowEntry, registry: Registry) -> tuple[str, str]:
+    """The summary and details Temporal's web UI shows for a run of `entry`.
+
+    `static_summary`: the entry's kind and ID (`workflow.lua app.workflows:order_processor`);
+    `static_details`: where its code is and which worker runs it (Markdown).
+
+    Returns:
+        (static_summary, static_details) for `start_workflow` / `start_child_workflow`.
+    """
+    code = entry.code_file()
+    if code is not None:
+        source = code.name
+    else:
+        source = f"{getattr(entry, 'module', '?')}:{getattr(entry, 'method', '?')}"
+    where = f"{entry.file.name}:{entry.line}" if entry.file is not None else "decorator"
+    worker = registry.worker_of(entry.id, "workflow").id
+    return (
+        f"{entry.kind} {entry.id}",
+        f"**entry** `{entry.id}` ({entry.kind})  \n**code** `{source}`  \n"
+        f"**declared** `{where}`  \n**worker** `{worker}`",
+    )
 
 
 def default_workflow_id(entry_id: str, random: uuid.UUID) -> str:
@@ -146,5 +170,12 @@ def plan_spawn(
             "retry_policy": retry_policy(options.retry_policy),
             "cron_schedule": options.cron_schedule or "",
             "memo": dict(options.memo) if options.memo else None,
+            **dict(
+                zip(
+                    ("static_summary", "static_details"),
+                    workflow_metadata(target, registry),
+                    strict=True,
+                )
+            ),
         },
     )

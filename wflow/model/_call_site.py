@@ -1,0 +1,57 @@
+"""Where in the user's code an intercepted call is being made (`order.lua:3`).
+
+The engines know it (the Lua bridge from the script's stack, the Python DSL from the caller's
+frame); the executor shows it with the call (the activity's and timer's summary in Temporal's
+web UI, span attributes). A context variable carries it from one to the other for the
+duration of the call, so the `WorkflowRuntime` protocol keeps its signatures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
+from pathlib import Path
+
+__all__ = ["call_site", "current_call_site", "python_call_site"]
+
+_CALL_SITE: ContextVar[str | None] = ContextVar("wflow_call_site", default=None)
+
+
+@contextlib.contextmanager
+def call_site(where: str | None) -> Iterator[None]:
+    """Make `where` (`file:line`) the call site of the intercepted calls made in the block."""
+    token = _CALL_SITE.set(where)
+    try:
+        yield
+    finally:
+        try:
+            _CALL_SITE.reset(token)
+        except ValueError:
+            # A workflow coroutine closed later, in another context (its task was dropped):
+            # nothing of this context is left to restore.
+            _CALL_SITE.set(None)
+
+
+def current_call_site() -> str | None:
+    """The call site set by the engine for the call being made now, or None."""
+    return _CALL_SITE.get()
+
+
+_WFLOW_ROOT = str(Path(__file__).resolve().parents[1]) + os.sep
+
+
+def python_call_site(depth: int = 2) -> str | None:
+    """`file.py:line` of the innermost frame outside wflow, starting `depth` frames up."""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_WFLOW_ROOT) and not filename.startswith("<frozen"):
+            return f"{Path(filename).name}:{frame.f_lineno}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
