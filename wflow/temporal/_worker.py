@@ -28,7 +28,8 @@ CACHE_ENV = "WFLOW_MAX_CACHED_WORKFLOWS"
 (CI runs the workflow tests a second time that way).
 """
 
-_PASSED_THROUGH = ("wflow", "pydantic", "pydantic_core", "ruamel")
+# opentelemetry: the tracing interceptor's workflow half uses it (wflow.temporal._tracing).
+_PASSED_THROUGH = ("wflow", "pydantic", "pydantic_core", "ruamel", "opentelemetry")
 """wflow and what its own modules import; engines add theirs (`Engine.sandbox_passthrough`)."""
 
 
