@@ -3,7 +3,6 @@ and telemetry, each bad input reported at its file and line."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ entries:
 
 def _project(tmp_path: Path, extra: str, header: str = HEADER) -> Path:
     (tmp_path / "wf.lua").write_text("return function() return 1 end\n")
-    (tmp_path / "_index.yaml").write_text(textwrap.dedent(header).lstrip() + textwrap.dedent(extra))
+    (tmp_path / "_index.yaml").write_text(header.lstrip() + extra)
     return tmp_path
 
 
@@ -37,25 +36,30 @@ def _messages(tmp_path: Path, extra: str, header: str = HEADER) -> list[tuple[in
     return [(p.line, p.message) for p in validate_project(_project(tmp_path, extra, header))]
 
 
+def _schedule(*lines: str) -> str:
+    """A schedule entry after the header (its `- name:` is line 14), one field a line."""
+    return "".join(f"    {line}\n" for line in lines).replace("    - name", "  - name", 1)
+
+
 def test_a_full_schedule_entry_loads(tmp_path: Path) -> None:
     registry = load_project(
         _project(
             tmp_path,
-            """
-            - name: nightly
-              kind: temporal.schedule
-              workflow: wf
-              args: [{order: 1}]
-              cron: "30 2 * * *"
-              interval: [10s, {every: 1h, offset: 5m}]
-              calendar: [{hour: "9-17", day_of_week: "1-5", minute: "0,30"}]
-              time_zone: Europe/Berlin
-              jitter: 30s
-              overlap: buffer_one
-              catchup_window: 1h
-              memo: {team: payments}
-              search_attributes: {CustomerId: "c-1", Amount: 2.5}
-            """.replace("\n            ", "\n  ")[1:],
+            _schedule(
+                "- name: nightly",
+                "kind: temporal.schedule",
+                "workflow: wf",
+                "args: [{order: 1}]",
+                'cron: "30 2 * * *"',
+                "interval: [10s, {every: 1h, offset: 5m}]",
+                'calendar: [{hour: "9-17", day_of_week: "1-5", minute: "0,30"}]',
+                "time_zone: Europe/Berlin",
+                "jitter: 30s",
+                "overlap: buffer_one",
+                "catchup_window: 1h",
+                "memo: {team: payments}",
+                'search_attributes: {CustomerId: "c-1", Amount: 2.5}',
+            ),
         )
     )
     (schedule,) = registry.schedules()
@@ -68,43 +72,45 @@ def test_a_full_schedule_entry_loads(tmp_path: Path) -> None:
 def test_schedule_search_attributes_are_checked_against_the_declarations(tmp_path: Path) -> None:
     found = _messages(
         tmp_path,
-        """
-        - name: tagged
-          kind: temporal.schedule
-          workflow: wf
-          interval: 1m
-          search_attributes: {CustomerId: 7, Region: "eu"}
-        """.replace("\n        ", "\n  ")[1:],
+        _schedule(
+            "- name: tagged",
+            "kind: temporal.schedule",
+            "workflow: wf",
+            "interval: 1m",
+            'search_attributes: {CustomerId: 7, Region: "eu"}',
+        ),
     )
-    assert (17, "search attribute 'CustomerId' is declared Keyword, got 7") in found
+    assert (18, "search attribute 'CustomerId' is declared Keyword, got 7") in found, found
     assert (
-        17,
+        18,
         "search attribute 'Region' is not declared on the temporal.client "
         "(declared: Amount, CustomerId)",
-    ) in found
+    ) in found, found
 
 
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ('cron: "* * *"', "cron '* * *': expected 5 fields (minute hour day month weekday), got 3"),
-        ('calendar: [{hour: "25"}]', "calendar hour: 25 is outside 0..23"),
-        ("interval: 10s\n  time_zone: Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
-        ("args: []", "a schedule needs at least one of cron, interval or calendar"),
-        ("interval: 10s\n  overlap: sometimes", "overlap"),
-        ("interval: 10s\n  workflow_id: x\n  worker: nobody", "no entry 'app:nobody'"),
+        (
+            ['cron: "* * *"'],
+            "cron '* * *': expected 5 fields (minute hour day month weekday), got 3",
+        ),
+        (['calendar: [{hour: "25"}]'], "calendar hour: 25 is outside 0..23"),
+        (["interval: 10s", "time_zone: Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+        (["args: []"], "a schedule needs at least one of cron, interval or calendar"),
+        (["interval: 10s", "overlap: sometimes"], "overlap"),
+        (["interval: 10s", "worker: nobody"], "no entry 'app:nobody'"),
     ],
 )
 def test_bad_schedule_specs_are_reported_with_their_line(
-    tmp_path: Path, fields: str, message: str
+    tmp_path: Path, fields: list[str], message: str
 ) -> None:
     found = _messages(
-        tmp_path,
-        f"  - name: bad\n    kind: temporal.schedule\n    workflow: wf\n    {fields.replace(chr(10), chr(10) + '  ')}\n",
+        tmp_path, _schedule("- name: bad", "kind: temporal.schedule", "workflow: wf", *fields)
     )
-    assert found, "no problem reported"
+    assert len(found) == 1, found
     line, text = found[0]
-    assert line is not None and line >= 13, found
+    assert line is not None and 14 <= line <= 18, found
     assert message in text, found
 
 
@@ -121,9 +127,9 @@ def test_bad_schedule_specs_are_reported_with_their_line(
 def test_bad_client_production_settings_are_reported(
     tmp_path: Path, client: str, message: str
 ) -> None:
-    header = HEADER.replace("    search_attributes: {CustomerId: Keyword, Amount: Double}\n", "")
-    header = header.replace(
-        "    kind: temporal.client\n", f"    kind: temporal.client\n    {client}\n"
+    header = HEADER.replace(
+        "    search_attributes: {CustomerId: Keyword, Amount: Double}", f"    {client}"
     )
     found = _messages(tmp_path, "", header)
-    assert any(message in text and line == 6 for line, text in found), found
+    assert len(found) == 1 and message in found[0][1], found
+    assert found[0][0] is not None and 4 <= found[0][0] <= 6, found

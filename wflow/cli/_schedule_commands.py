@@ -8,11 +8,12 @@ its entry ID (`app.schedules:nightly`), its bare entry name, or its schedule ID.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from wflow.cli._common import (
+    EXIT_FAILED,
     EXIT_USAGE,
     AddressOpt,
     ProjectArg,
@@ -20,6 +21,7 @@ from wflow.cli._common import (
     operate,
     to_json,
 )
+from wflow.model import ErrorKind, WflowError
 
 if TYPE_CHECKING:
     from temporalio.client import ScheduleDescription, ScheduleHandle
@@ -71,7 +73,12 @@ def _on_schedule(
         handle, description = await schedule_handle(connection.registry, connection.clients, name)
         return await action(handle, description)
 
-    return operate(project, address, run)
+    def failed(error: WflowError) -> NoReturn:
+        # An unknown schedule is a usage error, like an unknown entry.
+        usage = error.kind in (ErrorKind.NOT_FOUND, ErrorKind.INVALID)
+        fail(EXIT_USAGE if usage else EXIT_FAILED, f"error: {error}")
+
+    return operate(project, address, run, failed=failed)
 
 
 def _check_overlap(overlap: str | None) -> None:
