@@ -131,5 +131,6 @@ def test_bad_client_production_settings_are_reported(
         "    search_attributes: {CustomerId: Keyword, Amount: Double}", f"    {client}"
     )
     found = _messages(tmp_path, "", header)
-    assert len(found) == 1 and message in found[0][1], found
-    assert found[0][0] is not None and 4 <= found[0][0] <= 6, found
+    # The client's own field is reported at its line (the worker's reference to the client,
+    # which did not load, is reported too).
+    assert any(line == 6 and message in text for line, text in found), found

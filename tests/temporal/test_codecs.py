@@ -168,7 +168,7 @@ async def test_a_payload_over_the_size_limit_is_refused_before_sending(
         # From a Lua workflow: funcs.call answers nil, err; no activity is scheduled.
         handle = await session.start("app:big_call", [BIG])
         result = await session.result(handle)
-        assert result["value"] is None and result["kind"] == "INVALID"
+        assert "value" not in result and result["kind"] == "INVALID"
         assert result["error"].startswith("app:echo: argument 1 is 3.0 MiB (314")
         history = await handle.fetch_history()
         assert not any(
