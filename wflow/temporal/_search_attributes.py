@@ -134,7 +134,10 @@ def visibility_literal(name: str, value: str, declared: Mapping[str, str]) -> st
     """Return `value` (as typed on a command line) as a literal of a visibility query."""
     kind = declared.get(name, "Keyword")
     if kind in ("Int", "Double"):
-        float(value)  # refuses what is not a number
+        try:
+            float(value)
+        except ValueError:
+            raise ValueError(f"{name} is declared {kind}: give a number, not {value!r}") from None
         return value
     if kind == "Bool":
         if value.lower() not in ("true", "false"):
