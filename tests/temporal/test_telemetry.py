@@ -3,12 +3,14 @@
 The span tree of the seed's order workflow, in Lua and in its Python twin (in-memory exporter,
 time-skipping server): the client's start, the workflow run, and for each function call the
 scheduling span (entry ID, call site `order_processor.lua:3`) with the function's run under
-it. Metrics: the runtime's Prometheus endpoint, scraped on loopback after a run.
+it; and the web UI's summaries the same run recorded (the workflow's entry, each call and timer
+with its line). Metrics: the runtime's Prometheus endpoint, scraped on loopback after a run.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +83,26 @@ async def test_span_tree_of_the_order_workflow(
     async with Session(registry, client=time_skipping_env.client) as session:
         handle = await session.start(entry, [])
         await session.result(handle)
+
+        history = await handle.fetch_history()
+
+    # The web UI's summaries, as recorded in the history (user metadata of the events).
+    summaries = [
+        json.loads(e.user_metadata.summary.data)
+        for e in history.events
+        if e.HasField("user_metadata") and e.user_metadata.HasField("summary")
+    ]
+    kind = "workflow.lua" if source.endswith(".lua") else "workflow.py"
+    assert summaries[0] == f"{kind} {entry}"
+    assert summaries[1].startswith(f"funcs.call app.api:charge_card at {source}:")
+    assert summaries[2].startswith(f"time.sleep 24h at {source}:")
+    assert summaries[3].startswith(f"funcs.call app.api:check_status at {source}:")
+    if source.endswith(".lua"):
+        assert summaries[1:4] == [
+            "funcs.call app.api:charge_card at order_processor.lua:3",
+            "time.sleep 24h at order_processor.lua:4",
+            "funcs.call app.api:check_status at order_processor.lua:5",
+        ]
 
     tree = _tree(list(exporter.get_finished_spans()), handle.id)
     shape = [(depth, name) for depth, name, _ in tree]
