@@ -95,12 +95,12 @@ async def test_span_tree_of_the_order_workflow(
     kind = "workflow.lua" if source.endswith(".lua") else "workflow.py"
     assert summaries[0] == f"{kind} {entry}"
     assert summaries[1].startswith(f"funcs.call app.api:charge_card at {source}:")
-    assert summaries[2].startswith(f"time.sleep 24h at {source}:")
+    assert summaries[2].startswith(f"time.sleep 24h0m0s at {source}:")
     assert summaries[3].startswith(f"funcs.call app.api:check_status at {source}:")
     if source.endswith(".lua"):
         assert summaries[1:4] == [
             "funcs.call app.api:charge_card at order_processor.lua:3",
-            "time.sleep 24h at order_processor.lua:4",
+            "time.sleep 24h0m0s at order_processor.lua:4",
             "funcs.call app.api:check_status at order_processor.lua:5",
         ]
 
