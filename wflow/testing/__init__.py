@@ -12,7 +12,9 @@ What wflow's own tests and benchmarks use, public so that a project's tests can 
 * **Histories**: `wait_for_event` instead of sleeping; `history_summary` / `event_summary`,
   what must agree between two runs that did the same thing (a Lua workflow and its Python
   twin); `call_steps`, the intercepted calls of a history one `CallStep` each (what
-  `wflow history` prints); `replayer` to replay recorded histories as a worker would, and
+  `wflow history` prints); `replay(project, "histories/*.json")`, the regression test
+  against stored runs (`RunRecord.save_history` writes one), failing with the calls where
+  the code left its history; `replayer` to replay recorded histories as a worker would, and
   `replay_history`, which says where a changed workflow diverges (`ReplayOutcome`).
 
 Importing this module imports neither Lua (`lupa`, `lua_bridge`) nor starts anything: a Lua
@@ -50,7 +52,13 @@ from wflow.testing._fakes import (
 )
 from wflow.testing._history import decode_payloads, event_summary, history_summary, wait_for_event
 from wflow.testing._mocks import FunctionMock, MockCall, mock_function, mocks_applied
-from wflow.testing._replay import replayer, workflow_class, workflow_classes
+from wflow.testing._replay import (
+    replay,
+    replay_report,
+    replayer,
+    workflow_class,
+    workflow_classes,
+)
 from wflow.testing._run import WorkflowUnderTest, run_workflow, workflow_program
 from wflow.testing._servers import (
     EmbeddedDevServer,
@@ -95,7 +103,9 @@ __all__ = [
     "history_summary",
     "mock_function",
     "mocks_applied",
+    "replay",
     "replay_history",
+    "replay_report",
     "replayer",
     "run",
     "run_workflow",

@@ -52,6 +52,29 @@ class RunRecord:
         """The run's intercepted calls in order, as `wflow history` shows them."""
         return call_steps(self.history)
 
+    def save_history(self, path: str | Path) -> Path:
+        """Write the run's history to `path` as JSON, for `wflow.testing.replay` later.
+
+        The same JSON as `wflow history PID --raw` (Temporal's own history format). The file's
+        stem is taken as the workflow ID when it is read back; parent folders are created.
+
+        Example:
+            ```python
+            record = await wflow_env.execute(PROJECT, "app.workflows:order_processor", order)
+            record.save_history(PROJECT / "histories" / "order_processor.json")
+            ```
+
+        Args:
+            path: The file to write.
+
+        Returns:
+            The path written.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.history.to_json() + "\n", encoding="utf-8")
+        return target
+
 
 class WflowEnv:
     """Runs a project's workflows on one server for one test, with mocks and isolation.
