@@ -49,9 +49,13 @@ local name = ...
 local funcs = require("funcs")
 local time = require("time")
 
-local greeting = funcs.call("app.functions:greet", name)
+-- funcs.call returns value, err: on a failed call, return nil, err fails the workflow
+-- with the function's error (its kind and message), as a Python workflow's raise would.
+local greeting, err = funcs.call("app.functions:greet", name)
+if err then return nil, err end
 time.sleep("24h") -- durable: survives restarts; takes no time on the time-skipping server
-local followup = funcs.call("app.functions:send_followup", name)
+local followup, err = funcs.call("app.functions:send_followup", name)
+if err then return nil, err end
 return { greeting = greeting, followup = followup }
 """
 
