@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -36,14 +37,20 @@ def parse_duration(
         The duration.
 
     Raises:
-        WflowError: `INVALID` when the value is not a duration or is negative.
+        WflowError: `INVALID` when the value is not a duration, is negative, is not a finite
+            number, or is longer than a timedelta holds (999999999 days).
     """
     if isinstance(value, timedelta):
         result = value
     elif isinstance(value, bool):
         raise WflowError(f"invalid duration {value!r}: expected a string or number", "INVALID")
     elif isinstance(value, (int, float)):
-        result = number_unit * value
+        if isinstance(value, float) and not math.isfinite(value):
+            raise WflowError(f"invalid duration {value!r}: not a finite number", "INVALID")
+        try:
+            result = number_unit * value
+        except OverflowError:
+            raise _too_long(value) from None
     elif isinstance(value, str):
         result = _parse_string(value)
     else:
@@ -55,8 +62,16 @@ def parse_duration(
     return result
 
 
+def _too_long(value: object) -> WflowError:
+    return WflowError(
+        f"invalid duration {value!r}: too long (at most 999999999 days)", ErrorKind.INVALID
+    )
+
+
 def _parse_string(text: str) -> timedelta:
     stripped = text.strip()
+    if stripped.startswith("-") and _parse_or_none(stripped[1:]) is not None:
+        raise WflowError(f'invalid duration "{text}": must not be negative', ErrorKind.INVALID)
     if stripped in ("0", ""):
         if stripped == "":
             raise WflowError('invalid duration "": empty', ErrorKind.INVALID)
@@ -74,7 +89,17 @@ def _parse_string(text: str) -> timedelta:
             'e.g. "5s", "1h30m"',
             ErrorKind.INVALID,
         )
-    return timedelta(microseconds=nanos / 1_000)
+    try:
+        return timedelta(microseconds=nanos / 1_000)
+    except OverflowError:
+        raise _too_long(text) from None
+
+
+def _parse_or_none(text: str) -> timedelta | None:
+    try:
+        return _parse_string(text)
+    except WflowError:
+        return None
 
 
 def format_duration(value: timedelta) -> str:
