@@ -34,6 +34,7 @@ from wflow.model import (
     SpawnOptions,
     WflowError,
     WorkflowInfo,
+    argument_count_error,
     make_uuid7,
     message_payload,
     parse_duration,
@@ -213,6 +214,14 @@ class LuaRun:
             return None, exc.message
         except (ValueError, OverflowError, TypeError) as exc:
             return None, f"invalid duration {value!r}: {exc}"
+
+    def _op_argument_count_error(
+        self, entry: str, params: str, variadic: bool, given: int
+    ) -> str | None:
+        # Lua parameters are all optional (a missing one is nil): only extra ones are refused.
+        names = params.split(",") if params else []
+        error = argument_count_error(entry, names, 0, bool(variadic), int(given))
+        return None if error is None else error.message
 
     def _op_with_call_options(self, base: int, text: str) -> tuple[Any, ...]:
         try:

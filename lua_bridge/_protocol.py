@@ -219,6 +219,12 @@ OPERATIONS: tuple[Operation, ...] = (
     # -- process --------------------------------------------------------------------------
     Operation("process_pid", _WORKFLOW_HOST, "", "process.pid(): this workflow's PID."),
     Operation("entry_id", _BOTH_HOST, "", "process.id(): the running entry's ID."),
+    Operation(
+        "argument_count_error",
+        _BOTH_HOST,
+        "entry: str, params: str, variadic: bool, given: int",
+        "The entry runner: the message of a call with too many arguments, or `nil`.",
+    ),
     Operation("inbox_channel", _WORKFLOW_HOST, "", "process.inbox(): the inbox's channel id."),
     Operation(
         "listen_channel",

@@ -52,6 +52,7 @@ EXPORTS: dict[str, list[str]] = {
         "WorkflowProgram",
         "WorkflowRuntime",
         "after_channel",
+        "argument_count_error",
         "bind_runtime",
         "call_site",
         "current_call_site",

@@ -103,18 +103,27 @@ local function has_functions(t)
   return false
 end
 
-local function dispatch(method, name, args, check_only, ...)
+-- Call the entry's function with the run's arguments; more arguments than it declares is an
+-- INVALID error of the call (wflow.model's argument_count_error), not values dropped silently.
+local function call_entry(key, f, args)
+  local params, variadic = B.parameters(f)
+  local problem = B.ops.argument_count_error(key, params, variadic, args.n)
+  if problem then return nil, new_error("INVALID", problem, false, nil) end
+  return f(tunpack(args, 1, args.n))
+end
+
+local function dispatch(key, method, name, args, check_only, ...)
   if select("#", ...) >= 1 then
     local first = ...
     if type(first) == "function" then
       if check_only then return end
-      return first(tunpack(args, 1, args.n))
+      return call_entry(key, first, args)
     end
     if type(first) == "table" and getmetatable(first) == nil then
       local m = rawget(first, method)
       if type(m) == "function" then
         if check_only then return end
-        return m(tunpack(args, 1, args.n))
+        return call_entry(key, m, args)
       end
       if has_functions(first) then
         error(name .. ": method '" .. method .. "' not found in the table the file returns " ..
@@ -138,7 +147,7 @@ function B.start_entry(key, method, check_only)
   local name = desc.display or desc.chunkname
   return B.new_root(function(...)
     local args = tpack(...)
-    return dispatch(method, name, args, check_only, fn(...))
+    return dispatch(key, method, name, args, check_only, fn(...))
   end)
 end
 

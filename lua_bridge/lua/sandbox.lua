@@ -11,6 +11,7 @@ local B, cfg = ...
 -- Captured primitives (user code cannot reach or replace these upvalues)
 ---------------------------------------------------------------------------------------------
 local sethook, traceback, getinfo = debug.sethook, debug.traceback, debug.getinfo
+local getlocal = debug.getlocal
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local co_status, co_running, co_isyieldable = coroutine.status, coroutine.running, coroutine.isyieldable
 local co_close = coroutine.close
@@ -43,6 +44,15 @@ local function user_position(co, level)
 end
 
 B.user_position = user_position -- the call site a request names (Temporal UI summaries)
+
+-- The parameter names of Lua function `f` (comma-separated) and whether it takes `...`: what
+-- the entry runner checks a call's argument count against.
+function B.parameters(f)
+  local info = getinfo(f, "u")
+  local names = {}
+  for i = 1, info.nparams do names[i] = getlocal(f, i) end
+  return tconcat(names, ","), info.isvararg
+end
 
 local WHERE = cfg.where -- "workflows" or "functions"
 B.WHERE = WHERE

@@ -13,6 +13,7 @@ from wflow.model import (
     FunctionContext,
     WflowError,
     WorkflowRuntime,
+    argument_count_error,
     bind_runtime,
 )
 from wflow.registry import Entry, Problem, PythonEntry, Registry, WorkflowPyEntry
@@ -29,22 +30,56 @@ def current_function_context() -> FunctionContext | None:
     return _function_context.get()
 
 
+class _Arity:
+    """The positional parameters of an entry's callable, checked before each call."""
+
+    def __init__(self, entry_id: str, fn: Callable[..., Any]) -> None:
+        self._entry_id = entry_id
+        self._params: list[str] = []
+        self._required = 0
+        self._variadic = False
+        try:
+            signature = inspect.signature(fn)
+        except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+            self._variadic = True
+            return
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for param in signature.parameters.values():
+            if param.kind in positional:
+                self._params.append(param.name)
+                if param.default is inspect.Parameter.empty:
+                    self._required = len(self._params)
+            elif param.kind is inspect.Parameter.VAR_POSITIONAL:
+                self._variadic = True
+
+    def check(self, args: Sequence[Any]) -> None:
+        error = argument_count_error(
+            self._entry_id, self._params, self._required, self._variadic, len(args)
+        )
+        if error is not None:
+            raise error
+
+
 class _PythonWorkflowProgram:
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], entry_id: str) -> None:
         self._fn = fn
+        self._arity = _Arity(entry_id, fn)
 
     async def run(self, runtime: WorkflowRuntime, args: Sequence[Any]) -> Any:
         # Set, never reset: the value lives in the workflow's own task context, and a reset
         # from a coroutine closed elsewhere (worker shutdown, cache eviction) would raise.
         bind_runtime(runtime)
+        self._arity.check(args)
         return await self._fn(*args)
 
 
 class _PythonFunctionProgram:
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], entry_id: str) -> None:
         self._fn = fn
+        self._arity = _Arity(entry_id, fn)
 
     def call(self, args: Sequence[Any], context: FunctionContext) -> Any:
+        self._arity.check(args)
         token = _function_context.set(context)
         try:
             return self._fn(*args)
@@ -53,10 +88,12 @@ class _PythonFunctionProgram:
 
 
 class _AsyncPythonFunctionProgram:
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], entry_id: str) -> None:
         self._fn = fn
+        self._arity = _Arity(entry_id, fn)
 
     async def call(self, args: Sequence[Any], context: FunctionContext) -> Any:
+        self._arity.check(args)
         token = _function_context.set(context)
         try:
             return await self._fn(*args)
@@ -93,7 +130,7 @@ class PythonEngine:
                 f"workflow {entry.id}: {entry.module}.{entry.method} must be an async function",
                 ErrorKind.INVALID,
             )
-        return _PythonWorkflowProgram(fn)
+        return _PythonWorkflowProgram(fn, entry.id)
 
     def function_program(
         self, entry: Entry, registry: Registry
@@ -105,8 +142,8 @@ class PythonEngine:
         """
         fn = registry.python_target(entry, fresh=True)
         if inspect.iscoroutinefunction(fn):
-            return _AsyncPythonFunctionProgram(fn)
-        return _PythonFunctionProgram(fn)
+            return _AsyncPythonFunctionProgram(fn, entry.id)
+        return _PythonFunctionProgram(fn, entry.id)
 
     def needs_sandbox(self, entry: Entry) -> bool:
         """Return the entry's `sandboxed` flag (True unless the workflow opted out)."""

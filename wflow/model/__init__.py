@@ -10,6 +10,7 @@ Exception tree (this package's part; the whole tree is drawn in `wflow.exception
     └── WflowError          kind, message, retryable, details
 """
 
+from wflow.model._arguments import argument_count_error
 from wflow.model._call_site import call_site, current_call_site, python_call_site
 from wflow.model._channel import Channel, SelectResult, select
 from wflow.model._duration import format_duration, parse_duration
@@ -70,6 +71,7 @@ __all__ = [
     "WorkflowProgram",
     "WorkflowRuntime",
     "after_channel",
+    "argument_count_error",
     "bind_runtime",
     "call_site",
     "current_call_site",
