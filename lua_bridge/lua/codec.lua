@@ -49,14 +49,20 @@ end
 local function number_text(v, path)
   if mtype(v) == "integer" then return sfmt("%d", v) end
   if v ~= v or v == huge or v == -huge then
-    fail(path, "number " .. tostring(v) .. " cannot be represented in JSON")
+    -- Named as Python names them: C libraries print NaN as "nan" or "-nan".
+    local shown = v ~= v and "nan" or (v > 0 and "inf" or "-inf")
+    fail(path, "number " .. shown .. " cannot be represented in JSON")
   end
   if v == math.floor(v) and v > -1e16 and v < 1e16 then return sfmt("%.1f", v) end
-  for _, f in ipairs({ "%.15g", "%.16g", "%.17g" }) do
-    local s = sfmt(f, v)
-    if tonumber(s) == v then return s end
+  local s = sfmt("%.17g", v)
+  for _, f in ipairs({ "%.15g", "%.16g" }) do
+    local shorter = sfmt(f, v)
+    if tonumber(shorter) == v then s = shorter; break end
   end
-  return sfmt("%.17g", v)
+  -- A float stays a float: 3.3e16 prints as "33031486197262132", which reads back as an
+  -- integer (found by tests/model/test_value_properties.py).
+  if not smatch(s, "[%.eEn]") then s = s .. ".0" end
+  return s
 end
 
 local function string_text(s, path)

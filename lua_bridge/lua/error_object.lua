@@ -131,7 +131,18 @@ end
 -- its user_position): strings and error objects as before; any other value is named with the
 -- line that raised it and a rendering of the value.
 function B.uncaught_error_text(co, e, user_position)
-  if type(e) == "string" or is_error(e) then return B.error_text(e) end
+  if type(e) == "string" then
+    -- A bridge function's error placed at a bridge line (`error(msg, 2)` after a tail call
+    -- from user code, `return funcs.call(...)`, which leaves no user frame in between): the
+    -- user's innermost line instead, or no position, never the bridge's own file.
+    local rest = smatch(e, "^wflow/[%w_]+%.lua:%d+: (.*)$")
+    if rest then
+      local where = user_position(co, 0)
+      e = where and (where .. ": " .. rest) or rest
+    end
+    return B.error_text(e)
+  end
+  if is_error(e) then return B.error_text(e) end
   local where = user_position(co, 0) -- where `co` raised it
   local shown
   local mt = getmetatable(e)
