@@ -145,6 +145,14 @@ class RunProcesses:
             else:
                 await workflow.get_external_workflow_handle(workflow_id).signal(topic, payload)
         except temporalio.exceptions.FailureError as exc:
+            # The server says "not found" for a closed workflow too; asking it how the
+            # receiver ended would not replay, so the message covers both.
+            if "not found" in str(exc).lower():
+                raise WflowError(
+                    f"send to {pid}: no running workflow {pid} (it has ended, or never "
+                    "existed); messages can only go to running workflows",
+                    ErrorKind.NOT_FOUND,
+                ) from None
             raise WflowError(f"send to {pid}: {exc}", ErrorKind.NOT_FOUND) from None
         finally:
             outgoing_sender.reset(token)
