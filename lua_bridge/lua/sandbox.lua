@@ -604,7 +604,8 @@ local function u_create(f)
 end
 
 local function u_resume(co, ...)
-  if roots[co] then error("cannot resume a coroutine owned by the workflow driver", 2) end
+  if roots[co] then error("cannot resume a coroutine that wflow itself drives " ..
+    "(the run's main code or a coroutine.spawn one)", 2) end
   return pass(co, co_resume(co, ...))
 end
 
@@ -640,7 +641,8 @@ local user_coroutine = {
   status = co_status,
   running = co_running,
   close = function(co)
-    if roots[co] then error("cannot close a coroutine owned by the workflow driver", 2) end
+    if roots[co] then error("cannot close a coroutine that wflow itself drives " ..
+      "(the run's main code or a coroutine.spawn one)", 2) end
     return co_close(co)
   end,
 }
