@@ -149,6 +149,27 @@ def test_replay_names_a_swapped_lua_call(runs: dict[str, object], tmp_path: Path
     assert done.stdout.startswith(f"diverged  {runs['lua_pid']} (app.workflows:order_saga")
 
 
+def test_replay_names_the_line_of_a_computed_lua_target(
+    runs: dict[str, object], tmp_path: Path
+) -> None:
+    # The target is not written literally anywhere: only the bridge knows the call's line.
+    changed = _changed_copy(Path(str(runs["lua"])), tmp_path)
+    script = changed / "workflows" / "order_saga.lua"
+    text = script.read_text(encoding="utf-8")
+    script.write_text(
+        text.replace(
+            'funcs.call("app.payments:charge"', 'funcs.call("app.payments:" .. "refund"', 1
+        ),
+        encoding="utf-8",
+    )
+    done = wflow("replay", str(changed), str(runs["lua_pid"]), "--address", str(runs["address"]))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "history has funcs.call app.payments:charge at step 3; "
+        "the code now calls app.payments:refund (order_saga.lua:6)"
+    ) in done.stdout
+
+
 def test_replay_names_a_lua_call_added_first(runs: dict[str, object], tmp_path: Path) -> None:
     changed = _changed_copy(Path(str(runs["lua"])), tmp_path)
     script = changed / "workflows" / "order_saga.lua"

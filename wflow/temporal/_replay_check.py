@@ -28,6 +28,7 @@ import temporalio.worker
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 
+from wflow.model import current_call_site
 from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
 from wflow.temporal._call_history import CallStep, call_steps
 from wflow.temporal._failure_reports import is_user_file
@@ -110,7 +111,8 @@ def _user_location() -> str | None:
 
 
 def _record(kind: str, name: str | None) -> None:
-    call = CodeCall(kind, name, _user_location())
+    # A Lua script's frames are not on Python's stack: its engine names the call's line.
+    call = CodeCall(kind, name, _user_location() or current_call_site())
     run_id = workflow.info().run_id
     with _recorded_lock:
         _recorded.setdefault(run_id, []).append(call)
