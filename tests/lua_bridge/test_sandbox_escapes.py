@@ -106,12 +106,6 @@ async def test_load_with_a_custom_environment_reaches_nothing(tmp_path: Path, wh
     src = "return load('return io == nil and os == nil and debug == nil and python == nil "
     src += "and string == nil and _G == nil', 'c', 't', {})()"
     assert await run_as(where, tmp_path, src) is True
-    # A binary chunk is refused even with mode "bt" and an environment of its own, and pcall
-    # cannot hide the refusal.
-    code = "local f = 1\nlocal ok, err = pcall(load, '\\27LuaT', 'c', 'bt', {})"
-    text = await refusal(where, tmp_path, code)
-    wanted = '{file}:2: load: binary chunks are not available in {where} (mode must be "t")'
-    assert text.startswith(expected(wanted, where)), text
 
 
 @BOTH
