@@ -1,6 +1,7 @@
 """`LuaEngine`: the `wflow.model.Engine` of Lua entries: programs from them, and checks.
 
-It handles `workflow.lua`, `function.lua` and `library.lua` entries.
+It handles `workflow.lua`, `function.lua`, `library.lua` and `process.lua` entries (a process
+is loaded as a workflow program is, and run against a process runtime: `wflow.processes`).
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ class LuaEngine:
             instructions per slice by default).
     """
 
-    kinds: frozenset[str] = frozenset({"workflow.lua", "function.lua", "library.lua"})
+    kinds: frozenset[str] = frozenset(
+        {"workflow.lua", "function.lua", "library.lua", "process.lua"}
+    )
     """The entry kinds this engine handles."""
 
     sandbox_passthrough: tuple[str, ...] = ("lua_bridge", "lupa")

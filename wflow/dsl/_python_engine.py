@@ -102,15 +102,16 @@ class _AsyncPythonFunctionProgram:
 
 
 class PythonEngine:
-    """Loads `workflow.py` and `function.py` entries (an `wflow.model.Engine`).
+    """Loads `workflow.py`, `function.py` and `process.py` entries (an `wflow.model.Engine`).
 
     Attributes:
-        kinds: `workflow.py` and `function.py`.
+        kinds: `workflow.py`, `function.py` and `process.py` (a process is loaded as a
+            workflow program is, and run against a process runtime).
         sandbox_passthrough: None beyond wflow's own: a Python workflow's modules are
             re-imported inside Temporal's sandbox, which is the point of it.
     """
 
-    kinds: frozenset[str] = frozenset({"workflow.py", "function.py"})
+    kinds: frozenset[str] = frozenset({"workflow.py", "function.py", "process.py"})
     sandbox_passthrough: tuple[str, ...] = ()
 
     def workflow_program(self, entry: Entry, registry: Registry) -> _PythonWorkflowProgram:

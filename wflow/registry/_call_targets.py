@@ -15,7 +15,12 @@ from typing import Literal
 
 from wflow.model import WflowError
 from wflow.registry._registry import Registry
-from wflow.registry._schema import FUNCTION_KINDS, WORKFLOW_KINDS, TemporalWorkerEntry
+from wflow.registry._schema import (
+    FUNCTION_KINDS,
+    PROCESS_KINDS,
+    WORKFLOW_KINDS,
+    TemporalWorkerEntry,
+)
 
 __all__ = ["TargetKind", "target_problems"]
 
@@ -58,7 +63,8 @@ def target_problems(
     prefix = _quoted(call, target, host) + ": "
     if ":" not in target and namespace is None:
         return []
-    kinds = FUNCTION_KINDS if kind == "function" else WORKFLOW_KINDS
+    # A spawn may start a process (on a process.host) as well as a workflow.
+    kinds = FUNCTION_KINDS if kind == "function" else (*WORKFLOW_KINDS, *PROCESS_KINDS)
     if not registry.of_kind(*kinds):
         # A registry without a single entry of that kind is a fragment (one definition file
         # loaded alone, workflows checked before their functions exist): nothing to check
@@ -71,7 +77,7 @@ def target_problems(
     problems: list[str] = []
     if host is not None and (":" in host or namespace is not None):
         try:
-            registry.resolve(host, namespace or "", ("temporal.worker",))
+            registry.resolve(host, namespace or "", ("temporal.worker", "process.host"))
         except WflowError as exc:
             problems.append(prefix + "host: " + exc.message)
     if kind == "function" and default_queue:

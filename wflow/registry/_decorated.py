@@ -12,7 +12,13 @@ from typing import Any, Literal
 
 from wflow.model import DEFAULT_MAILBOX_BOUND, WflowError
 from wflow.registry._problems import ConfigError, Problem
-from wflow.registry._schema import FunctionPyEntry, PythonEntry, WorkflowPyEntry, split_id
+from wflow.registry._schema import (
+    FunctionPyEntry,
+    ProcessPyEntry,
+    PythonEntry,
+    WorkflowPyEntry,
+    split_id,
+)
 
 __all__ = [
     "DecoratedEntry",
@@ -23,7 +29,7 @@ __all__ = [
     "unwrap_target",
 ]
 
-PythonKind = Literal["workflow.py", "function.py"]
+PythonKind = Literal["workflow.py", "function.py", "process.py"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +37,7 @@ class DecoratedEntry:
     """One decorated Python function.
 
     Attributes:
-        kind: `workflow.py` or `function.py`.
+        kind: `workflow.py`, `function.py` or `process.py`.
         entry_id: The entry ID given to the decorator.
         fn: The decorated function (as passed to `register_decorated`).
         sandboxed: Whether a workflow runs in Temporal's import sandbox.
@@ -74,6 +80,10 @@ class DecoratedEntry:
                 sandboxed=self.sandboxed,
                 mailbox_bound=self.mailbox_bound,
                 meta=meta,
+            )
+        elif self.kind == "process.py":
+            entry = ProcessPyEntry.model_construct(
+                name=name, module=module, method=method, mailbox_bound=self.mailbox_bound
             )
         else:
             entry = FunctionPyEntry.model_construct(
@@ -146,7 +156,7 @@ def register_decorated(
     """
     new = DecoratedEntry(kind, entry_id, fn, sandboxed, worker, mailbox_bound)
     file, line = new.location()
-    if kind not in ("workflow.py", "function.py"):
+    if kind not in ("workflow.py", "function.py", "process.py"):
         raise ConfigError([Problem(file, line, f"invalid decorated kind {kind!r}", entry_id)])
     try:
         split_id(entry_id)

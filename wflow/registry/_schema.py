@@ -39,6 +39,7 @@ __all__ = [
     "ID_PATTERN",
     "KINDS",
     "NAME_PATTERN",
+    "PROCESS_KINDS",
     "WORKFLOW_KINDS",
     "AnyEntry",
     "ByteSize",
@@ -46,12 +47,14 @@ __all__ = [
     "Entry",
     "FunctionLuaEntry",
     "FunctionPyEntry",
+    "HostSettings",
     "LibraryLuaEntry",
     "LuaEntry",
     "LuaLimits",
     "LuaProgramEntry",
     "ProcessHostEntry",
     "ProcessLuaEntry",
+    "ProcessPyEntry",
     "ProcessServiceEntry",
     "PythonEntry",
     "Reference",
@@ -403,10 +406,11 @@ class LibraryLuaEntry(LuaEntry):
 
 
 class ProcessLuaEntry(LuaProgramEntry):
-    """A supervised Lua process (`process.lua`); accepted, not executed yet."""
+    """A process written in Lua (`process.lua`): a non-durable actor on a `process.host`."""
 
     KIND: ClassVar[str] = "process.lua"
     kind: Literal["process.lua"] = _kind("process.lua")
+    mailbox_bound: int = _mailbox_bound()
 
 
 # --- Python ---------------------------------------------------------------------------------
@@ -456,6 +460,14 @@ class FunctionPyEntry(PythonEntry):
 
     KIND: ClassVar[str] = "function.py"
     kind: Literal["function.py"] = _kind("function.py")
+
+
+class ProcessPyEntry(PythonEntry):
+    """A process written in Python (`process.py`): a non-durable actor on a `process.host`."""
+
+    KIND: ClassVar[str] = "process.py"
+    kind: Literal["process.py"] = _kind("process.py")
+    mailbox_bound: int = _mailbox_bound()
 
 
 # --- Temporal ---------------------------------------------------------------------------------
@@ -691,7 +703,7 @@ class TemporalScheduleEntry(Entry, ScheduleFields):
         return problems
 
 
-# --- supervised processes (accepted, not executed) -----------------------------------------
+# --- process hosts and supervised services -------------------------------------------------
 
 
 class RestartPolicy(_Strict):
@@ -718,23 +730,35 @@ class ServiceLifecycle(_Strict):
     depends_on: list[str] = Field(default_factory=list, description="Entries started first.")
 
 
+class HostSettings(_Strict):
+    """Settings of a `process.host`."""
+
+    max_processes: int = Field(
+        default=10_000, ge=1, description="Processes the host runs at once; more spawns fail."
+    )
+    on_service_exhausted: Literal["stay_down", "stop_host"] = Field(
+        default="stay_down",
+        description="What a service that used up its restarts does: stay down or stop its host.",
+    )
+
+
 class ProcessHostEntry(Entry):
-    """A host for supervised processes (`process.host`); accepted, not executed yet."""
+    """A host of processes (`process.host`), run inside `wflow worker` / `wflow dev` / `run`."""
 
     KIND: ClassVar[str] = "process.host"
     kind: Literal["process.host"] = _kind("process.host")
-    host: dict[str, Any] = Field(default_factory=dict, description="Host settings.")
+    host: HostSettings = Field(default_factory=HostSettings, description="Host settings.")
     lifecycle: ServiceLifecycle = Field(
         default_factory=ServiceLifecycle, description="When the host runs."
     )
 
 
 class ProcessServiceEntry(Entry):
-    """A supervised process (`process.service`); accepted, not executed yet."""
+    """A supervised process (`process.service`): started, watched and restarted by its host."""
 
     KIND: ClassVar[str] = "process.service"
     kind: Literal["process.service"] = _kind("process.service")
-    process: str = Field(description="The process.lua entry to run (ID or bare name).")
+    process: str = Field(description="The process entry to run (ID or bare name).")
     host: str = Field(description="The process.host entry to run it on (ID or bare name).")
     input: list[Any] = Field(default_factory=list, description="Arguments of the process.")
     lifecycle: ServiceLifecycle = Field(
@@ -744,7 +768,7 @@ class ProcessServiceEntry(Entry):
     def references(self) -> list[Reference]:
         """Every reference this entry makes to other entries."""
         refs = super().references()
-        refs.append(Reference(("process",), self.process, ("process.lua",)))
+        refs.append(Reference(("process",), self.process, PROCESS_KINDS))
         refs.append(Reference(("host",), self.host, ("process.host",)))
         for index, dep in enumerate(self.lifecycle.depends_on):
             refs.append(Reference(("lifecycle", "depends_on", index), dep, KINDS))
@@ -761,6 +785,7 @@ ENTRY_TYPES: dict[str, type[Entry]] = {
         LibraryLuaEntry,
         WorkflowPyEntry,
         FunctionPyEntry,
+        ProcessPyEntry,
         TemporalClientEntry,
         TemporalWorkerEntry,
         TemporalScheduleEntry,
@@ -776,6 +801,8 @@ WORKFLOW_KINDS: tuple[str, ...] = ("workflow.lua", "workflow.py")
 """Kinds a workflow can be written as."""
 FUNCTION_KINDS: tuple[str, ...] = ("function.lua", "function.py")
 """Kinds a function (an activity) can be written as."""
+PROCESS_KINDS: tuple[str, ...] = ("process.lua", "process.py")
+"""Kinds a process (a non-durable actor on a `process.host`) can be written as."""
 """Every kind an entry may have."""
 
 AnyEntry = Annotated[
@@ -785,6 +812,7 @@ AnyEntry = Annotated[
         LibraryLuaEntry,
         WorkflowPyEntry,
         FunctionPyEntry,
+        ProcessPyEntry,
         TemporalClientEntry,
         TemporalWorkerEntry,
         TemporalScheduleEntry,
