@@ -294,6 +294,18 @@ OPERATIONS: tuple[Operation, ...] = (
         "base: int, topic: str, payload_json: str",
         "spawner:with_message(topic, ...): the id of the new spawn options, or `nil, message`.",
     ),
+    Operation(
+        "register_name",
+        _WORKFLOW_REQUEST,
+        "name: str, pid: str | None",
+        "process.registry.register(name, pid?): `true` or `nil, err` (processes only).",
+    ),
+    Operation(
+        "lookup_name",
+        _WORKFLOW_REQUEST,
+        "name: str",
+        "process.registry.lookup(name): the PID, `nil` when none, or `nil, err`.",
+    ),
     # -- workflow -------------------------------------------------------------------------
     Operation(
         "get_version",

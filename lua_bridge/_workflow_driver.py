@@ -229,6 +229,19 @@ class WorkflowDriver:
             return self.run_state.failed(exc)
         return (True,)
 
+    async def _op_register_name(self, name: str, pid: str | None) -> Sequence[Any]:
+        try:
+            await self._runtime.register_name(name, pid)
+        except WflowError as exc:
+            return self.run_state.failed(exc)
+        return (True,)
+
+    async def _op_lookup_name(self, name: str) -> Sequence[Any]:
+        try:
+            return (await self._runtime.lookup_name(name),)
+        except WflowError as exc:
+            return self.run_state.failed(exc)
+
     async def _op_continue_as_new(self, args_json: str) -> Sequence[Any]:
         # A WflowError from upgrade propagates like any exception: it is no `nil, err`.
         self._runtime.upgrade(json.loads(args_json))

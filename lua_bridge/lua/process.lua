@@ -32,7 +32,7 @@ local function check_spawn_target(entry, h, who, level)
     level + 1)
   if h ~= nil then
     check_nonempty(h, who, "host",
-      "a temporal.worker entry ID like \"app:temporal_worker\" (or nil for the entry's worker)",
+      "a temporal.worker or process.host entry ID like \"app:temporal_worker\" (or nil)",
       level + 1)
   end
 end
@@ -146,6 +146,24 @@ function process.upgrade(...)
   if not args then error("process.upgrade: " .. err, 2) end
   ops.continue_as_new(args)
   error("process.upgrade: the runtime did not continue as new", 2)
+end
+
+-- Names (processes register, anyone looks up; a service is found by its entry ID).
+process.registry = {}
+
+function process.registry.register(name, pid)
+  only_in_workflows("process.registry.register", 2)
+  check_nonempty(name, "process.registry.register", "name", "a non-empty string", 2)
+  if pid ~= nil then check_pid(pid, "process.registry.register", 2) end
+  local ok, err = noted("process.registry.register", name, nil, ops.register_name(name, pid))
+  return ok, err
+end
+
+function process.registry.lookup(name)
+  only_in_workflows("process.registry.lookup", 2)
+  check_nonempty(name, "process.registry.lookup", "name", "a non-empty string", 2)
+  local pid, err = ops.lookup_name(name)
+  return pid, err
 end
 
 -- Spawners: immutable option sets (`process.with_options{...}`), kept on the Python side.

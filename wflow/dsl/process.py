@@ -1,4 +1,6 @@
-"""Messages, children and other workflows from a Python workflow (Lua: `process`).
+"""Messages, children and other workflows from a Python workflow or process (Lua: `process`).
+
+The module is also callable: `@wflow.process("ns:name")` registers a `process.py` entry.
 
 Example:
     ```python
@@ -17,9 +19,12 @@ Example:
 
 from __future__ import annotations
 
+import inspect
+import sys
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from wflow.model import (
     Channel,
@@ -40,6 +45,7 @@ __all__ = [
     "inbox",
     "listen",
     "pid",
+    "registry",
     "send",
     "spawn",
     "spawn_monitored",
@@ -163,6 +169,27 @@ async def terminate(pid: str, reason: str | None = None) -> None:
     await current_runtime().terminate(pid, reason)
 
 
+class _Names:
+    """`process.registry`: find processes by name instead of passing PIDs around."""
+
+    async def register(self, name: str, pid: str | None = None) -> None:
+        """Register `name` for `pid` (default: this process) on this process's host.
+
+        Raises:
+            WflowError: `INVALID` in a workflow; `ALREADY_EXISTS` when a running process
+                holds the name.
+        """
+        await current_runtime().register_name(name, pid)
+
+    async def lookup(self, name: str) -> str | None:
+        """Return the PID registered as `name` (a service: its entry ID), or None."""
+        return await current_runtime().lookup_name(name)
+
+
+registry = _Names()
+"""Process names: `await process.registry.lookup("app:session_manager")`."""
+
+
 def upgrade(*args: Any) -> NoReturn:
     """Continue as a new run with `args`; unreceived messages go along."""
     current_runtime().upgrade(args)
@@ -209,3 +236,35 @@ async def handle_updates(
             await send(message.sender, "error", exc)
         else:
             await send(message.sender, "ok", result)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _process_decorator(entry_id: str, *, mailbox_bound: int = 1000) -> Callable[[F], F]:
+    """`@wflow.process("ns:name")`: register an `async def` function as a `process.py` entry.
+
+    The function runs as a process on a `process.host`: ordinary code on real time, with this
+    module's API (`inbox`, `send`, `spawn`, ...), not replayed, gone when its host stops.
+    """
+
+    def register(fn: F) -> F:
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"@wflow.process({entry_id!r}) needs an async def function")
+        from wflow.registry import register_decorated
+
+        register_decorated("process.py", entry_id, fn, mailbox_bound=mailbox_bound)
+        fn.__wflow_entry__ = entry_id  # type: ignore[attr-defined]
+        return fn
+
+    return register
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: `wflow.process(...)` is the decorator of process entries."""
+
+    def __call__(self, entry_id: str, *, mailbox_bound: int = 1000) -> Callable[[F], F]:
+        return _process_decorator(entry_id, mailbox_bound=mailbox_bound)
+
+
+sys.modules[__name__].__class__ = _CallableModule

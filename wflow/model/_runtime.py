@@ -169,6 +169,19 @@ class WorkflowRuntime(Protocol):
         """Terminate workflow `pid` at once."""
         ...
 
+    async def register_name(self, name: str, pid: str | None) -> None:
+        """Register `name` for `pid` (None: the caller) on the caller's process host.
+
+        Raises:
+            WflowError: `INVALID` in a workflow (only processes register names);
+                `ALREADY_EXISTS` when a running process holds the name.
+        """
+        ...
+
+    async def lookup_name(self, name: str) -> str | None:
+        """Return the PID registered as `name` (or of service `name`) on a process host."""
+        ...
+
     def version(self, change_id: str, min_version: int, max_version: int) -> int:
         """Return the version of a changed piece of code for this run.
 

@@ -31,6 +31,7 @@ from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import conflict_policy
+from wflow.temporal._process_router import ProcessRouter, is_process_entry, is_process_pid
 from wflow.temporal._targets import plan_spawn
 
 __all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
@@ -132,6 +133,22 @@ class Connection:
     def __init__(self, registry: Registry, clients: Mapping[str | None, Client]) -> None:
         self.registry = registry
         self._clients = dict(clients)
+        # Processes (PIDs on a `process.host`, process entries) go through the router.
+        self.processes = ProcessRouter(self)
+
+    def default_client(self) -> Client:
+        """Return the client of the project's default `temporal.client`."""
+        client = self._clients.get(None) or next(iter(self._clients.values()), None)
+        if client is None:
+            raise WflowError("no Temporal connection", ErrorKind.UNAVAILABLE)
+        return client
+
+    async def signal(self, pid: str, topic: str, payload: Any) -> None:
+        """Signal workflow `pid` without asking its mailbox first (wflow's own events)."""
+        try:
+            await self._handle(pid).signal(topic, payload)
+        except RPCError as exc:
+            raise _rpc_error(pid, exc) from None
 
     @property
     def clients(self) -> dict[str | None, Client]:
@@ -268,6 +285,8 @@ class Connection:
                 ID is taken and the conflict policy says fail.
         """
         options = options or SpawnOptions()
+        if is_process_entry(self.registry, entry, ""):
+            return await self.processes.spawn(entry, host, args, options)
         # Outside workflows there is no caller: a bare host resolves in the entry's namespace.
         plan = plan_spawn(self.registry, entry, host, "", options, uuid.uuid4())
         check_payload_sizes(args, plan.target.id)
@@ -303,6 +322,9 @@ class Connection:
             WflowError: `RATE_LIMITED` when the mailbox is full; `NOT_FOUND` when no such
                 workflow runs.
         """
+        if is_process_pid(self.registry, pid):
+            await self.processes.send(pid, topic, payload)
+            return
         pid = await self.resolve(pid)
         check_payload_sizes(payload, f"message {topic!r} to {pid}", "payload")
         handle = self._handle(pid)
@@ -326,6 +348,8 @@ class Connection:
 
     async def result(self, pid: str) -> Any:
         """Wait for workflow `pid` (a PID or bare workflow ID); return its result or raise."""
+        if is_process_pid(self.registry, pid):
+            return await self.processes.result(pid)
         pid = await self.resolve(pid)
         try:
             return await self._handle(pid).result()
@@ -336,6 +360,9 @@ class Connection:
 
     async def cancel(self, pid: str) -> None:
         """Request cancellation of workflow `pid` (a PID or bare workflow ID)."""
+        if is_process_pid(self.registry, pid):
+            await self.processes.cancel(pid)
+            return
         pid = await self.resolve(pid)
         handle = self._handle(pid)
         refused = "only a running workflow can be canceled"
@@ -354,6 +381,9 @@ class Connection:
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
         """Terminate workflow `pid` (a PID or bare workflow ID) at once."""
+        if is_process_pid(self.registry, pid):
+            await self.processes.terminate(pid, reason)
+            return
         pid = await self.resolve(pid)
         handle = self._handle(pid)
         try:
@@ -361,6 +391,14 @@ class Connection:
         except RPCError as exc:
             refused = "only a running workflow can be terminated"
             raise await _closed_or_missing(handle, pid, exc, refused) from None
+
+    async def list_processes(self) -> builtins.list[dict[str, Any]]:
+        """Return the running processes of the project's process hosts (pid, entry, ...)."""
+        return await self.processes.list()
+
+    async def lookup(self, name: str) -> str | None:
+        """Return the PID of the process registered as `name` (or service `name`), or None."""
+        return await self.processes.lookup(name)
 
     async def update(self, pid: str, name: str, payload: Any = None) -> Any:
         """Send update `name` to `pid` (a PID or bare workflow ID); return the `ok` reply.
@@ -581,3 +619,8 @@ class BlockingConnection:
     def terminate(self, pid: str, reason: str | None = None) -> None:
         """Terminate; see `Connection.terminate`."""
         self._run(self._connection.terminate(pid, reason))
+
+    def lookup(self, name: str) -> str | None:
+        """Find a registered process; see `Connection.lookup`."""
+        found: str | None = self._run(self._connection.lookup(name))
+        return found

@@ -31,6 +31,14 @@ from wflow.model import (
 from wflow.registry import Registry
 from wflow.temporal._error_mapping import to_application_error, to_wflow_error
 from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
+from wflow.temporal._process_calls import (
+    cancel_process,
+    lookup_name,
+    send_to_process,
+    spawn_process,
+    terminate_process,
+)
+from wflow.temporal._process_router import EXIT_TOPIC, exit_event, is_process_entry, is_process_pid
 from wflow.temporal._search_attributes import search_update
 from wflow.temporal._targets import plan_spawn, workflow_entry
 
@@ -91,6 +99,9 @@ class RunProcesses:
     # Incoming: called by the workflow class's Temporal handlers.
 
     def on_signal(self, topic: str, payload: Any, sender: str | None) -> None:
+        if topic == EXIT_TOPIC and isinstance(payload, dict):  # a monitored process ended
+            self._mailbox.post_event(exit_event(payload))
+            return
         self._mailbox.deliver(Message(topic, payload, sender))
 
     async def on_update(self, name: str, payload: Any, update_id: str) -> Any:
@@ -136,6 +147,9 @@ class RunProcesses:
         if pid.startswith(UPDATE_PID_PREFIX):
             self._reply(pid.removeprefix(UPDATE_PID_PREFIX), topic, payload)
             return
+        if is_process_pid(self._registry, pid):
+            await send_to_process(pid, topic, payload, self._pid)
+            return
         _, workflow_id = parse_pid(pid)
         token = outgoing_sender.set(self._pid)
         try:
@@ -175,7 +189,12 @@ class RunProcesses:
         args: Sequence[Any],
         options: SpawnOptions,
     ) -> str:
-        """Start workflow `entry` as a child on worker `host` and return its PID."""
+        """Start workflow `entry` as a child on worker `host` (or a process); return its PID."""
+        namespace = self._entry_id.partition(":")[0]
+        if is_process_entry(self._registry, entry, namespace):
+            return await spawn_process(
+                self._registry, entry, host, namespace, args, options, self._pid
+            )
         plan = plan_spawn(self._registry, entry, host, self._namespace, options, workflow.uuid4())
         pid, workflow_id = plan.pid, plan.workflow_id
         try:
@@ -223,6 +242,9 @@ class RunProcesses:
             raise to_wflow_error(exc) from None
 
     async def cancel(self, pid: str) -> None:
+        if is_process_pid(self._registry, pid):
+            await cancel_process(pid, self._pid)
+            return
         _, workflow_id = parse_pid(pid)
         try:
             await workflow.get_external_workflow_handle(workflow_id).cancel()
@@ -230,6 +252,9 @@ class RunProcesses:
             raise WflowError(f"cancel {pid}: {exc}", ErrorKind.NOT_FOUND) from None
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
+        if is_process_pid(self._registry, pid):
+            await terminate_process(pid, reason)
+            return
         parse_pid(pid)
         try:
             await workflow.execute_activity(
@@ -239,6 +264,16 @@ class RunProcesses:
             )
         except temporalio.exceptions.ActivityError as exc:
             raise to_wflow_error(exc) from None
+
+    async def register_name(self, name: str, pid: str | None) -> None:
+        raise WflowError(
+            "process.registry.register is only available in processes (a workflow is found "
+            "by its workflow ID)",
+            ErrorKind.INVALID,
+        )
+
+    async def lookup_name(self, name: str) -> str | None:
+        return await lookup_name(self._registry, name)
 
     def version(self, change_id: str, min_version: int, max_version: int) -> int:
         if min_version > max_version:

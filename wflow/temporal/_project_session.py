@@ -27,6 +27,7 @@ from wflow.temporal._failure_reports import (
     returned_error_location,
 )
 from wflow.temporal._payloads import check_payload_sizes, with_wflow_converter
+from wflow.temporal._process_hosting import ProcessHosting
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
 from wflow.temporal._targets import default_workflow_id, workflow_entry, workflow_metadata
 from wflow.temporal._worker import build_workers
@@ -88,6 +89,8 @@ class Session:
         sync_schedules: Create or update the project's `temporal.schedule` entries on the
             cluster once the workers run (`wflow worker` and `wflow dev` do); undeclared ones
             are reported through `progress`.
+        services: Told one line per start, exit, restart and exhaustion of a
+            `process.service` this session's process hosts run.
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class Session:
         client: Client | None = None,
         failures: FailureSink | None = None,
         sync_schedules: bool = False,
+        services: Callable[[str], None] | None = None,
     ) -> None:
         self.registry = registry
         self._sync_schedules = sync_schedules
@@ -115,6 +119,8 @@ class Session:
         self._clients: dict[str | None, Client] = {}
         self._given_client = client
         self._failures = failures
+        self._services = services
+        self.processes: ProcessHosting | None = None
         self._workflow_types: dict[str, str] = {}
         self.server_address: str | None = None
         self.ui_url: str | None = None
@@ -125,6 +131,10 @@ class Session:
             if self._start_workers:
                 for worker in build_workers(self.registry, self._clients, failures=self._failures):
                     await self._stack.enter_async_context(worker)
+                # Process hosts (and their services) run where the workers run.
+                self.processes = await self._stack.enter_async_context(
+                    ProcessHosting(self.registry, self._clients, self._services)
+                )
             if self._sync_schedules and self.registry.schedules():
                 from wflow.temporal._schedules import sync_schedules
 

@@ -179,6 +179,7 @@ class FakeRuntime:
         state: The last value given to `set_state`.
         attrs: Every `set_attrs` call: search attributes, memo.
         known_pids: PIDs of workflows that exist besides the children (may receive messages).
+        names: Registered process names (`process.registry`): name -> PID.
         history_length: What `info().history_length` reports.
     """
 
@@ -224,6 +225,7 @@ class FakeRuntime:
         self.state: Any = None
         self.attrs: list[tuple[Any, Any]] = []
         self.known_pids = set(known_pids)
+        self.names: dict[str, str] = {}
         self.history_length = 3
 
     # -- driving the workflow from the test ------------------------------------------------
@@ -418,6 +420,16 @@ class FakeRuntime:
         child.terminated = reason or "terminated"
         assert child.task is not None
         child.task.cancel()
+
+    async def register_name(self, name: str, pid: str | None) -> None:
+        """Record `name` for `pid` (default `FAKE_PID`) in `names`."""
+        await asyncio.sleep(0)
+        self.names[name] = pid or FAKE_PID
+
+    async def lookup_name(self, name: str) -> str | None:
+        """Return `names[name]`, or None."""
+        await asyncio.sleep(0)
+        return self.names.get(name)
 
     def version(self, change_id: str, min_version: int, max_version: int) -> int:
         """Record the call; answer `versions[change_id]`, by default `max_version`.

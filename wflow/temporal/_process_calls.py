@@ -1,0 +1,71 @@
+"""The process operations of a workflow whose target is a process (on a `process.host`).
+
+Each is one `OP_ACTIVITY` on the target host's task queue, so it is an event in the workflow's
+history: a replay reads the outcome from there and does not send, spawn or cancel again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from wflow.model import SpawnOptions
+from wflow.registry import Registry
+from wflow.temporal._process_host import host_queue, instance_queue, split_process_pid
+from wflow.temporal._process_router import process_host_id
+from wflow.temporal._process_transport import workflow_op
+
+__all__ = ["cancel_process", "lookup_name", "send_to_process", "spawn_process", "terminate_process"]
+
+
+async def send_to_process(pid: str, topic: str, payload: Any, sender: str) -> None:
+    """Deliver a message to process `pid` (at most once)."""
+    params = {"pid": pid, "topic": topic, "payload": payload, "sender": sender}
+    await workflow_op(instance_queue(*split_process_pid(pid)), "send", params)
+
+
+async def spawn_process(
+    registry: Registry,
+    entry: str,
+    host: str | None,
+    namespace: str,
+    args: Sequence[Any],
+    options: SpawnOptions,
+    spawner: str,
+) -> str:
+    """Start process `entry` on its host; with `options.monitored` the workflow gets `EXIT`."""
+    host_id = process_host_id(registry, host, namespace)
+    params = {
+        "host": host_id,
+        "entry": entry,
+        "namespace": namespace,
+        "args": list(args),
+        "name": options.name,
+        "message": list(options.message) if options.message is not None else None,
+        "monitor": spawner if options.monitored else None,
+    }
+    pid: str = await workflow_op(host_queue(host_id), "spawn", params)
+    return pid
+
+
+async def cancel_process(pid: str, sender: str) -> None:
+    """Post `CANCEL` to process `pid` (terminated if it has not ended after the grace)."""
+    await workflow_op(
+        instance_queue(*split_process_pid(pid)), "cancel", {"pid": pid, "sender": sender}
+    )
+
+
+async def terminate_process(pid: str, reason: str | None) -> None:
+    """End process `pid` at once."""
+    await workflow_op(
+        instance_queue(*split_process_pid(pid)), "terminate", {"pid": pid, "reason": reason}
+    )
+
+
+async def lookup_name(registry: Registry, name: str) -> str | None:
+    """Return the PID registered as `name` on the project's process hosts, or None."""
+    for entry in registry.of_kind("process.host"):
+        found = await workflow_op(host_queue(entry.id), "lookup", {"host": entry.id, "name": name})
+        if found is not None:
+            return str(found)
+    return None

@@ -1,0 +1,355 @@
+"""Where a process operation goes: a host in this OS process, another host, or a workflow.
+
+`ProcessRouter` serves the process API of everything that is not a workflow (processes,
+functions, outside code through `Connection`). For a PID it decides:
+
+- a **workflow** (its host part is a `temporal.worker`): the `Connection` (Temporal signals,
+  starts, cancels);
+- a **process on a host instance running in this OS process**: that `ProcessHost`, directly;
+- a **process elsewhere**: through Temporal, a short relay workflow on the target instance's
+  task queue that runs the operation there as an activity (`_process_transport.py`).
+
+Workflows never use this router: their process operations must be recorded, so they run the
+operation activity themselves (`_process_calls.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from wflow.model import ErrorKind, Event, Message, SpawnOptions, WflowError, parse_pid
+from wflow.registry import PROCESS_KINDS, Registry
+from wflow.temporal._process_host import (
+    ProcessExit,
+    ProcessHost,
+    ProcessSummary,
+    host_queue,
+    instance_queue,
+    split_process_pid,
+)
+
+if TYPE_CHECKING:
+    from wflow.temporal._connection import Connection
+
+__all__ = [
+    "EXIT_TOPIC",
+    "LOCAL_HOSTS",
+    "ProcessRouter",
+    "exit_payload",
+    "is_process_entry",
+    "is_process_pid",
+    "process_host_id",
+]
+
+EXIT_TOPIC = "wflow.exit"
+"""The signal that carries a monitored process's `EXIT` event to a workflow."""
+
+LOCAL_HOSTS: dict[str, ProcessHost] = {}
+"""The host instances running in this OS process, by instance name."""
+
+
+def is_process_pid(registry: Registry, pid: str) -> bool:
+    """Return whether `pid` names a process (its host part is a `process.host` entry)."""
+    host_id = pid.partition("/")[0]
+    return host_id in registry and registry.get(host_id).kind == "process.host"
+
+
+def is_process_entry(registry: Registry, entry: str, namespace: str) -> bool:
+    """Return whether `entry` (an ID or bare name in `namespace`) is a process entry."""
+    try:
+        resolved = registry.resolve(entry, namespace, None)
+    except WflowError:
+        return False
+    return registry.get(resolved).kind in PROCESS_KINDS
+
+
+def process_host_id(registry: Registry, host: str | None, namespace: str) -> str:
+    """Return the `process.host` entry a process spawn names (None: the project's only one).
+
+    Raises:
+        WflowError: `NOT_FOUND` / `INVALID` for a bad host; `INVALID` when `host` is None and
+            the project has not exactly one `process.host`.
+    """
+    if host is not None:
+        return registry.resolve(host, namespace, ("process.host",))
+    hosts = [entry.id for entry in registry.of_kind("process.host")]
+    if len(hosts) != 1:
+        raise WflowError(
+            "spawning a process needs its process.host (the project has "
+            f"{len(hosts)}: {', '.join(hosts) or 'none'})",
+            ErrorKind.INVALID,
+        )
+    return hosts[0]
+
+
+def exit_payload(pid: str, outcome: ProcessExit) -> dict[str, Any]:
+    """Return the JSON form of an `EXIT` event (the payload of `EXIT_TOPIC`)."""
+    error = outcome.error.to_dict() if outcome.error is not None else None
+    return {"from": pid, "value": outcome.value, "error": error}
+
+
+def exit_event(payload: Mapping[str, Any]) -> Event:
+    """Return the `EXIT` event of an `exit_payload`."""
+    error = payload.get("error")
+    return Event(
+        "EXIT",
+        payload.get("from"),
+        payload.get("value"),
+        WflowError.from_dict(error) if isinstance(error, dict) else None,
+    )
+
+
+def _summary(process: ProcessSummary) -> dict[str, Any]:
+    return {
+        "pid": process.pid,
+        "entry": process.entry_id,
+        "started": process.started,
+        "service": process.service,
+        "state": process.state,
+    }
+
+
+def _local(pid: str) -> ProcessHost | None:
+    _, instance = split_process_pid(pid)
+    return LOCAL_HOSTS.get(instance)
+
+
+def _local_of_host(host_id: str) -> ProcessHost | None:
+    for host in LOCAL_HOSTS.values():
+        if host.host_id == host_id:
+            return host
+    return None
+
+
+class ProcessRouter:
+    """The process API for processes, functions and outside code (see the module doc).
+
+    Args:
+        connection: Reaches workflows, and Temporal for processes elsewhere.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.registry = connection.registry
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def _remote(
+        self, queue: str, op: str, params: dict[str, Any], timeout: float | None = None
+    ) -> Any:
+        from wflow.temporal._process_transport import relay
+
+        client = self.connection.default_client()
+        if timeout is None:
+            return await relay(client, queue, op, params)
+        return await relay(client, queue, op, params, timedelta(seconds=timeout))
+
+    async def send(self, pid: str, topic: str, payload: Any, sender: str | None = None) -> None:
+        """Send a message to workflow or process `pid`."""
+        if not is_process_pid(self.registry, pid):
+            await self.connection.send(pid, topic, payload)
+            return
+        host = _local(pid)
+        if host is not None:
+            host.deliver(pid, Message(topic, payload, sender))
+            return
+        params = {"pid": pid, "topic": topic, "payload": payload, "sender": sender}
+        await self._remote(instance_queue(*split_process_pid(pid)), "send", params)
+
+    async def spawn(
+        self,
+        entry: str,
+        host: str | None,
+        args: Sequence[Any],
+        options: SpawnOptions,
+        *,
+        spawner: str | None = None,
+        namespace: str = "",
+    ) -> str:
+        """Start process or workflow `entry`; `options.monitored` tells `spawner` its `EXIT`."""
+        namespace = namespace.partition(":")[0] if ":" in namespace else namespace
+        monitor = spawner if options.monitored else None
+        if not is_process_entry(self.registry, entry, namespace):
+            pid = await self.connection.spawn(entry, host, *args, options=options)
+            if monitor is not None:
+                self._watch_workflow(pid, monitor)
+            return pid
+        host_id = process_host_id(self.registry, host, namespace)
+        local = _local_of_host(host_id)
+        if local is not None:
+            return local.spawn(entry, args, options, monitor=monitor, namespace=namespace)
+        params = {
+            "host": host_id,
+            "entry": entry,
+            "namespace": namespace,
+            "args": list(args),
+            "name": options.name,
+            "message": list(options.message) if options.message is not None else None,
+            "monitor": monitor,
+        }
+        spawned: str = await self._remote(host_queue(host_id), "spawn", params)
+        return spawned
+
+    def _watch_workflow(self, pid: str, monitor: str) -> None:
+        async def watch() -> None:
+            try:
+                value = await self.connection.result(pid)
+            except WflowError as exc:
+                outcome = ProcessExit(error=exc)
+            else:
+                outcome = ProcessExit(value=value)
+            await self.deliver_exit(monitor, pid, outcome)
+
+        self._start(watch())
+
+    def _start(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def result(self, pid: str) -> Any:
+        """Wait for workflow or process `pid` (a process: on this OS process's hosts)."""
+        if not is_process_pid(self.registry, pid):
+            return await self.connection.result(pid)
+        host = _local(pid)
+        if host is None:
+            raise WflowError(
+                f"{pid} runs on another host instance; wait for it with spawn_monitored and "
+                "its EXIT event",
+                ErrorKind.INVALID,
+            )
+        return await host.result(pid)
+
+    async def cancel(self, pid: str, sender: str | None = None) -> None:
+        """Request cancellation of workflow or process `pid` (a process gets `CANCEL`)."""
+        if not is_process_pid(self.registry, pid):
+            await self.connection.cancel(pid)
+            return
+        host = _local(pid)
+        if host is not None:
+            host.cancel(pid, sender)
+            return
+        params = {"pid": pid, "sender": sender}
+        await self._remote(instance_queue(*split_process_pid(pid)), "cancel", params)
+
+    async def terminate(self, pid: str, reason: str | None = None) -> None:
+        """End workflow or process `pid` at once."""
+        if not is_process_pid(self.registry, pid):
+            await self.connection.terminate(pid, reason)
+            return
+        host = _local(pid)
+        if host is not None:
+            host.terminate(pid, reason)
+            return
+        params = {"pid": pid, "reason": reason}
+        await self._remote(instance_queue(*split_process_pid(pid)), "terminate", params)
+
+    async def lookup(self, name: str) -> str | None:
+        """Return the PID registered as `name` on any `process.host` of the project, or None.
+
+        Hosts in this OS process answer directly; others through Temporal (one instance each).
+        """
+        for entry in self.registry.of_kind("process.host"):
+            local = _local_of_host(entry.id)
+            if local is not None:
+                found = local.lookup_name(name)
+            else:
+                params = {"host": entry.id, "name": name}
+                try:
+                    found = await self._remote(host_queue(entry.id), "lookup", params)
+                except WflowError as exc:
+                    if exc.kind in (ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT):
+                        continue  # no instance of that host runs
+                    raise
+            if found is not None:
+                return str(found)
+        return None
+
+    async def list(self) -> list[dict[str, Any]]:
+        """Return the running processes of each `process.host` (one instance each, when remote).
+
+        A host no instance of which answers within 3 seconds is left out.
+        """
+        found: list[dict[str, Any]] = []
+        for entry in self.registry.of_kind("process.host"):
+            local = _local_of_host(entry.id)
+            if local is not None:
+                found.extend(_summary(p) for p in local.list())
+                continue
+            try:
+                rows = await self._remote(host_queue(entry.id), "list", {"host": entry.id}, 3.0)
+            except WflowError as exc:
+                if exc.kind in (ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT):
+                    continue
+                raise
+            found.extend(rows or [])
+        return found
+
+    def notify_exit(self, monitor: str, pid: str, outcome: ProcessExit) -> None:
+        """Tell `monitor` (a workflow or process) that `pid` ended, in the background."""
+        self._start(self.deliver_exit(monitor, pid, outcome))
+
+    async def deliver_exit(self, monitor: str, pid: str, outcome: ProcessExit) -> None:
+        """Post the `EXIT` event of `pid` to `monitor`; a monitor that is gone is ignored."""
+        payload = exit_payload(pid, outcome)
+        try:
+            if not is_process_pid(self.registry, monitor):
+                parse_pid(monitor)
+                await self.connection.signal(monitor, EXIT_TOPIC, payload)
+                return
+            host = _local(monitor)
+            if host is not None:
+                host.post_event(monitor, exit_event(payload))
+                return
+            queue = instance_queue(*split_process_pid(monitor))
+            await self._remote(queue, "exit", {"monitor": monitor, "event": payload})
+        except WflowError:
+            pass  # the monitor ended first: nobody is left to tell
+
+    async def local_op(self, op: str, params: Mapping[str, Any]) -> Any:
+        """Run a relayed operation on a host instance of this OS process (the activity side).
+
+        Raises:
+            WflowError: `UNAVAILABLE` when the named instance does not run here; the
+                operation's own error otherwise.
+        """
+        if op in ("spawn", "lookup", "list"):
+            host = _local_of_host(str(params["host"]))
+            if host is None:
+                raise WflowError(f"process host {params['host']} does not run here", "UNAVAILABLE")
+            if op == "lookup":
+                return host.lookup_name(str(params["name"]))
+            if op == "list":
+                return [_summary(p) for p in host.list()]
+            message = params.get("message")
+            options = SpawnOptions(
+                name=params.get("name"),
+                message=(str(message[0]), message[1]) if message else None,
+            )
+            return host.spawn(
+                str(params["entry"]),
+                list(params.get("args") or []),
+                options,
+                monitor=params.get("monitor"),
+                namespace=str(params.get("namespace") or ""),
+            )
+        pid = str(params["monitor"] if op == "exit" else params["pid"])
+        host = _local(pid)
+        if host is None:
+            raise WflowError(f"no process {pid} (its host instance is gone)", "NOT_FOUND")
+        if op == "send":
+            message = Message(str(params["topic"]), params.get("payload"), params.get("sender"))
+            host.deliver(pid, message)
+        elif op == "cancel":
+            host.cancel(pid, params.get("sender"))
+        elif op == "terminate":
+            host.terminate(pid, params.get("reason"))
+        elif op == "exit":
+            host.post_event(pid, exit_event(params["event"]))
+        elif op == "monitor":
+            host.monitor(pid, str(params["watcher"]))
+        else:
+            raise WflowError(f"unknown process operation {op!r}", ErrorKind.INVALID)
+        return None
