@@ -246,7 +246,7 @@ def list_workflows(
     ] = None,
     address: AddressOpt = None,
 ) -> None:
-    """List the project's workflows, newest first: PID, ENTRY, STATUS, STARTED (UTC)."""
+    """List running processes, then workflows newest first: PID, ENTRY, STATUS, STARTED (UTC)."""
     from wflow.temporal._list_filters import list_query, parse_moment
 
     def filters(registry: Registry) -> None:
@@ -265,11 +265,22 @@ def list_workflows(
 
     text: list[str | None] = [None]
 
-    async def fetch(connection: Connection) -> list[Any]:
-        return await connection.list(text[0], limit=limit)
+    async def fetch(connection: Connection) -> tuple[list[Any], list[dict[str, Any]]]:
+        return await connection.list(text[0], limit=limit), await connection.list_processes()
 
-    summaries = operate(project, address, fetch, check=filters)
+    summaries, processes = operate(project, address, fetch, check=filters)
     if as_json:
+        for process in processes:
+            started = datetime.fromtimestamp(process["started"], timezone.utc)
+            _print(
+                {
+                    "pid": process["pid"],
+                    "entry": process["entry"],
+                    "status": "PROCESS",
+                    "start_time": _timestamp(started),
+                    "service": process["service"],
+                }
+            )
         for summary in summaries:
             _print(
                 {
@@ -282,6 +293,16 @@ def list_workflows(
             )
         return
     rows = [("PID", "ENTRY", "STATUS", "STARTED")]
+    # Processes first: they run now, on a process.host (services named in STATUS).
+    rows += [
+        (
+            p["pid"],
+            p["entry"],
+            f"PROCESS ({p['service']})" if p["service"] else "PROCESS",
+            _timestamp(datetime.fromtimestamp(p["started"], timezone.utc)) or "-",
+        )
+        for p in processes
+    ]
     rows += [(s.pid, s.entry, s.status, _timestamp(s.start_time) or "-") for s in summaries]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     for row in rows:

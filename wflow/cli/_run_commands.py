@@ -370,6 +370,7 @@ async def _serve(
             progress=echo_err,
             failures=failures,
             sync_schedules=True,
+            services=echo_err,
         ) as session:
             on_ready(session)
             await session.run_workers_until(stop)
