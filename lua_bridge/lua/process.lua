@@ -32,7 +32,7 @@ local function check_spawn_target(entry, h, who, level)
     level + 1)
   if h ~= nil then
     check_nonempty(h, who, "host",
-      "a temporal.worker or process.host entry ID like \"app:temporal_worker\" (or nil)",
+      "a temporal.worker entry ID like \"app:temporal_worker\" (or nil for the entry's worker)",
       level + 1)
   end
 end

@@ -63,8 +63,9 @@ def target_problems(
     prefix = _quoted(call, target, host) + ": "
     if ":" not in target and namespace is None:
         return []
-    # A spawn may start a process (on a process.host) as well as a workflow.
-    kinds = FUNCTION_KINDS if kind == "function" else (*WORKFLOW_KINDS, *PROCESS_KINDS)
+    kinds = FUNCTION_KINDS if kind == "function" else WORKFLOW_KINDS
+    if kind == "workflow" and "spawn" in call:
+        kinds = (*WORKFLOW_KINDS, *PROCESS_KINDS)  # a spawn may start a process as well
     if not registry.of_kind(*kinds):
         # A registry without a single entry of that kind is a fragment (one definition file
         # loaded alone, workflows checked before their functions exist): nothing to check
