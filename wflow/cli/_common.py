@@ -297,7 +297,8 @@ def check_pid(registry: Registry, pid: str) -> None:
     except WflowError:
         return
     workers = sorted(worker.id for worker in registry.workers())
-    if worker_id not in workers:
+    hosts = {entry.id for entry in registry.of_kind("process.host")}
+    if worker_id not in workers and worker_id not in hosts:  # a process PID names its host
         known = ", ".join(workers) if workers else "none"
         fail(
             EXIT_USAGE,
