@@ -224,7 +224,7 @@ def test_spawn_target_of_the_wrong_kind_and_unknown_host(tmp_path: Path) -> None
     path = root / "order.lua"
     assert problems(root) == [
         f"{path}:1: app:order: process.spawn(\"app:charge_card\"): 'app:charge_card' is a "
-        "function.lua entry, expected workflow.lua or workflow.py",
+        "function.lua entry, expected workflow.lua or workflow.py or process.lua or process.py",
         f'{path}:2: app:order: process.exec("app:child", "app:temporal_wroker"): host: no '
         "entry 'app:temporal_wroker' (did you mean 'app:temporal_worker'?)",
     ]
