@@ -1,0 +1,101 @@
+"""`python -m bench.state_memory [N] [THREADS]`: where one Lua workflow state's memory goes.
+
+No server: builds the Lua state a workflow run gets (`LuaRun`, every host function bound),
+N times, and prints per state the Lua memory of each core bridge file (lupa's
+`get_memory_used()` after each file), the Python objects (`tracemalloc`) and the resident
+memory growth (`/proc/self/statm`). THREADS > 1 builds the states on a thread pool, as
+temporalio runs activations: run it with `MALLOC_ARENA_MAX=1` and without to see whether
+glibc's per-thread arenas change the figure (docs/performance.md: they do not).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tracemalloc
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lua_bridge import _lua_state
+from lua_bridge._limits import LuaLimits
+from lua_bridge._lua_run import LocalClock, LuaRun
+from lua_bridge._protocol import Operation, bind_host
+
+__all__ = ["main"]
+
+
+def _rss() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _refuse(op: Operation) -> Callable[..., Any]:
+    return lambda *args: None
+
+
+def _run_host() -> dict[str, Callable[..., Any]]:
+    return bind_host("workflow", (_run(),), _refuse)
+
+
+def _run() -> LuaRun:
+    return LuaRun(
+        side="workflow", clock=LocalClock(), chunks={}, limits=LuaLimits(), fallback=_refuse
+    )
+
+
+def _per_file(host: Mapping[str, Callable[..., Any]]) -> list[tuple[str, int]]:
+    """Lua bytes each step of `create_bridge` adds: `cfg`, then each core file in order."""
+    core: tuple[str, ...] = _lua_state.CORE_FILES
+    steps: list[tuple[str, int]] = []
+    previous = 0
+    try:
+        for k in range(len(core) + 1):
+            # Each core file needs only the ones before it: load the first k, as a run does.
+            _lua_state.CORE_FILES = core[:k]  # type: ignore[assignment]
+            bridge = _lua_state.create_bridge(
+                where="workflows", host=host, chunks={}, limits=LuaLimits()
+            )
+            used = bridge.lua.get_memory_used()
+            steps.append(
+                (core[k - 1] if k else "cfg (ops, host functions, kinds)", used - previous)
+            )
+            previous = used
+    finally:
+        _lua_state.CORE_FILES = core  # type: ignore[assignment]
+    return steps
+
+
+def main(argv: list[str]) -> None:
+    n = int(argv[0]) if argv else 500
+    threads = int(argv[1]) if len(argv) > 1 else 1
+    print(
+        f"{n} Lua workflow states, built on {threads} thread(s); "
+        f"MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset')}"
+    )
+    with ThreadPoolExecutor(threads) as pool:
+        keep = list(pool.map(lambda _: _run(), range(20)))  # warm-up: imports, bytecode
+        gc.collect()
+        rss_before = _rss()
+        keep += list(pool.map(lambda _: _run(), range(n)))
+        gc.collect()
+        rss = (_rss() - rss_before) / n
+        # Python objects in a second batch: tracemalloc's own bookkeeping would count as RSS.
+        tracemalloc.start()
+        python_before = tracemalloc.get_traced_memory()[0]
+        keep += list(pool.map(lambda _: _run(), range(n)))
+        gc.collect()
+        python = (tracemalloc.get_traced_memory()[0] - python_before) / n
+        tracemalloc.stop()
+    for step, used in _per_file(_run_host()):
+        print(f"  Lua, {step}: {used / 1024:.1f} KiB")
+    print(f"Lua (get_memory_used): {keep[-1].lua.get_memory_used() / 1024:.1f} KiB per state")
+    print(f"Python (tracemalloc):  {python / 1024:.1f} KiB per state")
+    print(f"resident growth:       {rss / 1024:.1f} KiB per state")
+    for run in keep:
+        run.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
