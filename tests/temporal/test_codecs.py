@@ -21,7 +21,7 @@ from temporalio.client import Client
 from tests.helpers.production import ORDERS_LUA, with_entries
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import load_project
-from wflow.temporal import Session, call_steps, connect
+from wflow.temporal import Session, call_steps, connect, replay_history
 from wflow.temporal._codecs import AesGcmCodec
 from wflow.testing import EmbeddedDevServer
 
@@ -97,6 +97,11 @@ async def test_encrypted_payloads_round_trip_and_are_unreadable_without_the_key(
     calls = [step.name for step in steps if step.kind == "call"]
     assert calls[:3] == ["app.inventory:reserve", "app.payments:charge", "app.shipping:create"]
     assert steps[-1].kind == "completed" and set(steps[-1].result) == set(result)
+
+    # `wflow replay` of the history as the server stores it (encrypted): the project's codecs
+    # decode it, and the unchanged code replays it.
+    outcome = await replay_history(registry, history)
+    assert outcome.status == "ok", outcome.message
 
 
 def test_an_unset_key_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,11 +27,14 @@ from typing import Any, Literal, NoReturn
 import temporalio.worker
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
 
-from wflow.model import current_call_site
-from wflow.registry import Registry, WorkflowLuaEntry, WorkflowPyEntry
+from wflow.model import WflowError, current_call_site
+from wflow.registry import Registry, WorkflowEntry, WorkflowLuaEntry, WorkflowPyEntry
 from wflow.temporal._call_history import CallStep, call_steps
+from wflow.temporal._codecs import data_converter_for
 from wflow.temporal._failure_reports import is_user_file
+from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._worker import build_replayer
 from wflow.temporal._workflows import workflow_class
 
@@ -331,6 +334,19 @@ def _source_of(registry: Registry, workflow_type: str) -> tuple[Path | None, boo
     return None, isinstance(entry, WorkflowPyEntry)
 
 
+def _data_converter_of(registry: Registry, entry: WorkflowEntry) -> DataConverter:
+    """The data converter of the workflow's worker: its client's codecs decode the history.
+
+    A history exported from the server keeps its payloads as stored (encrypted, compressed);
+    payloads already decoded pass through the codecs unchanged.
+    """
+    try:
+        client = registry.client_of(registry.worker_of(entry, "workflow"))
+    except WflowError:
+        client = None
+    return data_converter_for(client, DATA_CONVERTER)
+
+
 async def replay_history(
     registry: Registry, history: WorkflowHistory, **replayer_options: Any
 ) -> ReplayOutcome:
@@ -381,6 +397,7 @@ async def replay_history(
         return outcome("error", message)
     entry = registry.get(workflow_type)
     assert isinstance(entry, (WorkflowLuaEntry, WorkflowPyEntry))
+    replayer_options.setdefault("data_converter", _data_converter_of(registry, entry))
     replayer = build_replayer(
         registry,
         workflows=[workflow_class(entry, registry)],
