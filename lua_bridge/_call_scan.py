@@ -71,7 +71,7 @@ _NUMBER = re.compile(
 _LONG_OPEN = re.compile(r"\[(=*)\[")
 _STDLIB = ("coroutine", "math", "string", "table", "utf8")
 # Module names a script reaches without `require` (globals of every run).
-_GLOBAL_MODULES = frozenset({"channel", "errors", "os", "process", *_STDLIB})
+_GLOBAL_MODULES = frozenset({"channel", "ctx", "errors", "os", "process", *_STDLIB})
 
 # module function -> what its first (and second) argument names.
 _MODULE_CALLS: Mapping[tuple[str, str], tuple[TargetKind, bool]] = {

@@ -27,14 +27,16 @@ __all__ = [
 ]
 
 WORKFLOW_MODULES = frozenset(
-    {"funcs", "time", "uuid", "json", "errors", "workflow", "channel", "process"}
+    {"funcs", "time", "uuid", "json", "errors", "workflow", "channel", "process", "ctx", "crypto"}
 )
 """Module names a `workflow.lua` (or a library it imports) may list in `modules`.
 
 `errors`, `channel` and `process` are globals too and may be required without being listed.
 """
 
-FUNCTION_MODULES = frozenset({"funcs", "time", "uuid", "json", "errors", "process"})
+FUNCTION_MODULES = frozenset(
+    {"funcs", "time", "uuid", "json", "errors", "process", "ctx", "crypto"}
+)
 """Module names a `function.lua` may list (`funcs.call` itself is workflow-only for now)."""
 
 

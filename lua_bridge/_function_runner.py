@@ -56,6 +56,9 @@ class FunctionHost:
     def _op_entry_id(self) -> str | None:
         return None if self.context is None else self.context.entry_id
 
+    def _op_context_json(self) -> str:
+        return json.dumps(dict(self.context.values) if self.context is not None else {})
+
     def _op_process_api_available(self) -> bool:
         return self.client is not None
 
@@ -125,7 +128,7 @@ def run_function(
 
     Raises:
         WflowError: The function returned `nil, err` (its kind), or failed: an unhandled Lua
-            error or a resource limit becomes `INTERNAL` with the Lua message.
+            error or a resource limit becomes a non-retryable `INTERNAL` with the Lua message.
         Exception: Any non-`WflowError` exception a `ProcessClient` method raised.
     """
     function_host = FunctionHost(context)
@@ -142,7 +145,9 @@ def run_function(
         lua_args = [run_state.values.to_lua(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
         return _outcome(run_state.step(tid, *lua_args))
     except LuaScriptError as exc:
-        raise WflowError(exc.message, ErrorKind.INTERNAL) from None
+        # Wippy's docs: a runtime crash is `INTERNAL` and not retryable (the same code would
+        # crash the same way on every attempt).
+        raise WflowError(exc.message, ErrorKind.INTERNAL, retryable=False) from None
     except LuaResourceError as exc:
         raise WflowError(str(exc), ErrorKind.INTERNAL, retryable=False) from None
     except lupa54.LuaMemoryError:

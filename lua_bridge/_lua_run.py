@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import secrets
 import time
 import uuid
@@ -29,15 +30,23 @@ from lua_bridge._lua_state import create_bridge, module_bytecode
 from lua_bridge._lua_values import LuaValues
 from lua_bridge._protocol import Fallback, Side, bind_host
 from wflow.model import (
+    LAYOUTS,
     ActivityOptions,
     ErrorKind,
     SpawnOptions,
     WflowError,
     WorkflowInfo,
     argument_count_error,
+    format_layout,
+    format_uuid,
+    load_zone,
+    make_uuid1,
     make_uuid7,
     message_payload,
     parse_duration,
+    parse_layout,
+    uuid_facts,
+    zone_offset,
 )
 
 __all__ = ["ClockLike", "LocalClock", "LuaRun", "unix_ns"]
@@ -202,6 +211,81 @@ class LuaRun:
             return (str(uuid.uuid5(uuid.UUID(namespace), name)),)
         except ValueError as exc:
             return None, f"invalid namespace UUID {namespace!r}: {exc}"
+
+    def _op_uuid1(self) -> str:
+        return str(make_uuid1(unix_ns(self.clock.now()), self.clock.random_seed()))
+
+    def _op_uuid3(self, namespace: str, name: str) -> tuple[Any, ...]:
+        try:
+            return (str(uuid.uuid3(uuid.UUID(namespace), name)),)
+        except ValueError as exc:
+            return None, f"invalid namespace UUID {namespace!r}: {exc}"
+
+    def _op_uuid_inspect(self, text: str, what: str, form: str | None = None) -> tuple[Any, ...]:
+        try:
+            if what == "format":
+                return (format_uuid(text, str(form)),)
+            facts = uuid_facts(text)
+        except ValueError as exc:
+            return (False,) if what == "validate" else (None, f"{exc}")
+        if what == "validate":
+            return (True,)
+        return (self.values.to_lua(facts) if what == "parse" else facts[what],)
+
+    def _random(self) -> random.Random | None:
+        # Workflows draw from their deterministic randomness; functions use the OS's.
+        return random.Random(self.clock.random_seed()) if self.side == "workflow" else None
+
+    def _op_random_bytes(self, n: int) -> bytes:
+        rng = self._random()
+        return rng.randbytes(int(n)) if rng is not None else secrets.token_bytes(int(n))
+
+    def _op_random_string(self, n: int, charset: str) -> str:
+        rng = self._random()
+        choose = rng.choice if rng is not None else secrets.choice
+        return "".join(choose(charset) for _ in range(int(n)))
+
+    def _op_context_json(self) -> str:
+        return json.dumps(dict(self.clock.info().context) if self.side == "workflow" else {})
+
+    def _op_zone_offset(self, name: str, unix_seconds: int) -> tuple[Any, ...]:
+        try:
+            return zone_offset(name, int(unix_seconds))
+        except WflowError as exc:
+            return None, exc.kind.value, exc.message
+
+    def _op_zone_to_unix(self, name: str, local_seconds: int) -> int:
+        wall = datetime(1970, 1, 1) + timedelta(seconds=int(local_seconds))
+        return int(wall.replace(tzinfo=load_zone(name)).timestamp())
+
+    def _op_time_layouts(self) -> Any:
+        return self.values.to_lua(dict(LAYOUTS), "layouts")
+
+    def _op_time_format(self, unix_ns: int, offset: int, abbrev: str, layout: str) -> str:
+        zone = timezone(timedelta(seconds=int(offset)), abbrev)
+        moment = datetime.fromtimestamp(unix_ns // 1_000_000_000, zone)
+        return format_layout(moment, layout, nanosecond=int(unix_ns) % 1_000_000_000)
+
+    def _op_time_parse(
+        self, layout: str, value: str, kind: str, name: str, offset: int
+    ) -> tuple[Any, ...]:
+        try:
+            zone = {"utc": timezone.utc, "fixed": timezone(timedelta(seconds=int(offset)), name)}
+            tz = zone[kind] if kind in zone else load_zone(name)
+            moment = parse_layout(layout, value, tz)
+        except WflowError as exc:
+            return None, exc.kind.value, exc.message
+        ns = (
+            unix_ns(moment.astimezone(timezone.utc))
+            if moment.year > 1
+            else unix_ns(moment.replace(tzinfo=timezone.utc) - (moment.utcoffset() or timedelta(0)))
+        )
+        if moment.tzinfo is tz:
+            return ns, kind, name, offset
+        if moment.tzinfo is timezone.utc:
+            return ns, "utc", "UTC", 0
+        shift = moment.utcoffset() or timedelta(0)
+        return ns, "fixed", moment.tzname() or "", int(shift.total_seconds())
 
     def _op_random_seed(self) -> int:
         seed = self.clock.random_seed() & ((1 << 64) - 1)

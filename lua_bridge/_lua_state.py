@@ -51,7 +51,19 @@ CORE_FILES = (
 )
 """The bridge files every run loads, in order."""
 
-MODULE_FILES = ("channel", "errors", "funcs", "json", "os", "process", "time", "uuid", "workflow")
+MODULE_FILES = (
+    "channel",
+    "crypto",
+    "ctx",
+    "errors",
+    "funcs",
+    "json",
+    "os",
+    "process",
+    "time",
+    "uuid",
+    "workflow",
+)
 """The Lua modules (`lua/<name>.lua`) a run loads on first use."""
 
 

@@ -148,6 +148,36 @@ OPERATIONS: tuple[Operation, ...] = (
         "A duration in milliseconds, or `nil, message`.",
     ),
     Operation(
+        "zone_offset",
+        _BOTH_HOST,
+        "name: str, unix_seconds: int",
+        "A time zone's UTC offset and abbreviation at an instant, or `nil, kind, message`.",
+    ),
+    Operation(
+        "zone_to_unix",
+        _BOTH_HOST,
+        "name: str, local_seconds: int",
+        "time.date in a zone: the Unix seconds of a wall-clock time there.",
+    ),
+    Operation(
+        "time_layouts",
+        _BOTH_HOST,
+        "",
+        "The layout constants of the time module (`wflow.model.LAYOUTS`), as a table.",
+    ),
+    Operation(
+        "time_format",
+        _BOTH_HOST,
+        "unix_ns: int, offset: int, abbrev: str, layout: str",
+        "t:format(layout) with a Go layout (`wflow.model.format_layout`).",
+    ),
+    Operation(
+        "time_parse",
+        _BOTH_HOST,
+        "layout: str, value: str, zone_kind: str, zone_name: str, offset: int",
+        "time.parse: `unix_ns, zone_kind, zone_name, offset` or `nil, kind, message`.",
+    ),
+    Operation(
         "after_channel",
         _WORKFLOW_HOST,
         "ms: float",
@@ -158,6 +188,12 @@ OPERATIONS: tuple[Operation, ...] = (
         _WORKFLOW_HOST,
         "ms: float",
         "time.timer: `timer_id, channel_id`.",
+    ),
+    Operation(
+        "new_ticker",
+        _WORKFLOW_HOST,
+        "ms: float",
+        "time.ticker: `timer_id, channel_id` (ticks every `ms`; stopped with stop_timer).",
     ),
     Operation("stop_timer", _WORKFLOW_HOST, "timer_id: int", "timer:stop(): was it active."),
     Operation(
@@ -175,7 +211,38 @@ OPERATIONS: tuple[Operation, ...] = (
         "namespace: str, name: str",
         "uuid.v5: the UUID, or `nil, message`.",
     ),
+    Operation("uuid1", _BOTH_HOST, "", "uuid.v1 (deterministic in a workflow)."),
+    Operation(
+        "uuid3",
+        _BOTH_HOST,
+        "namespace: str, name: str",
+        "uuid.v3: the UUID, or `nil, message`.",
+    ),
+    Operation(
+        "uuid_inspect",
+        _BOTH_HOST,
+        "text: str, what: str, form: str | None",
+        "uuid.validate / version / variant / parse / format: the answer, or `nil, message`.",
+    ),
     Operation("random_seed", _BOTH_HOST, "", "The seed of math.random (signed 64 bits)."),
+    Operation(
+        "random_bytes",
+        _BOTH_HOST,
+        "n: int",
+        "crypto.random.bytes: deterministic in a workflow, real random bytes in a function.",
+    ),
+    Operation(
+        "random_string",
+        _BOTH_HOST,
+        "n: int, charset: str",
+        "crypto.random.string: `n` characters of `charset` (deterministic in a workflow).",
+    ),
+    Operation(
+        "context_json",
+        _BOTH_HOST,
+        "",
+        "ctx.get / ctx.all: the run's context values as JSON text (see `ctx.lua`).",
+    ),
     Operation(
         "json_decode",
         _BOTH_HOST,

@@ -23,6 +23,7 @@ from wflow.model import (
     WorkflowRuntime,
     after_channel,
     select,
+    ticker_channel,
 )
 
 __all__ = ["Convert", "WorkflowChannels"]
@@ -114,9 +115,11 @@ class WorkflowChannels:
 
     def outcome_to_lua(self, value: Any) -> Any:
         """Convert a call's outcome (`wflow.model.result_channel`'s item): value or error."""
+        run_state = self._lua()
         if isinstance(value, WflowError):
-            return self._lua().lua_error(value)
-        return self._lua().to_lua(value, "result")
+            return run_state.lua_error(value)
+        # A table result also answers Wippy's `value:data()` (lua/funcs.lua's `as_result`).
+        return run_state.call_lua(run_state.b.as_result, run_state.to_lua(value, "result"))
 
     def _time_to_lua(self, value: datetime) -> Any:
         run_state = self._lua()
@@ -171,6 +174,20 @@ class WorkflowChannels:
         tid = self._new_id()
         timer = self._timers[tid] = _Timer(cid)
         self._arm(timer, ms)
+        return tid, cid
+
+    def _op_new_ticker(self, ms: float) -> tuple[int, int]:
+        cid = self.add(Channel(1), self._time_to_lua)
+        tid = self._new_id()
+        timer = self._timers[tid] = _Timer(cid)
+
+        def start(coro: Coroutine[Any, Any, None]) -> asyncio.Future[Any]:
+            timer.task = self._start_task(coro)
+            return timer.task
+
+        ticker_channel(
+            self._runtime, timedelta(milliseconds=ms), channel=self._channels[cid], start=start
+        )
         return tid, cid
 
     def _op_stop_timer(self, timer_id: int) -> bool:

@@ -22,7 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wflow.dsl import channel, errors, funcs, process, time, uuid
+    from wflow.dsl import channel, crypto, ctx, errors, funcs, process, time, uuid
     from wflow.dsl._decorators import function, workflow
     from wflow.model import ErrorKind, Event, Message, RetryPolicy, SpawnOptions, WflowError
     from wflow.temporal._connection import Connection, connect
@@ -33,6 +33,7 @@ _WHERE: dict[str, tuple[str, bool]] = {
     # name: (module, whether the name is that module itself)
     **{name: (f"wflow.dsl.{name}", True) for name in ("channel", "errors", "funcs")},
     **{name: (f"wflow.dsl.{name}", True) for name in ("process", "time", "uuid")},
+    **{name: (f"wflow.dsl.{name}", True) for name in ("crypto", "ctx")},
     "function": ("wflow.dsl._decorators", False),
     "workflow": ("wflow.dsl._decorators", False),
     **{
@@ -53,6 +54,8 @@ __all__ = [
     "WflowError",
     "channel",
     "connect",
+    "crypto",
+    "ctx",
     "errors",
     "funcs",
     "function",

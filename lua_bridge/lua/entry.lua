@@ -19,8 +19,8 @@ local IN_WORKFLOW = WHERE == "workflows"
 ---------------------------------------------------------------------------------------------
 local SAFE = B.SAFE
 -- Sorted, so a run that iterates `_G` loads them in the same order every time.
-B.MODULE_GLOBALS = IN_WORKFLOW and { "channel", "errors", "os", "process" } or
-  { "errors", "os", "process" }
+B.MODULE_GLOBALS = IN_WORKFLOW and { "channel", "ctx", "errors", "os", "process" } or
+  { "ctx", "errors", "os", "process" }
 
 local MODULES = {}
 for _, name in ipairs(cfg.modules) do MODULES[name] = true end
@@ -28,7 +28,7 @@ for _, name in ipairs(cfg.modules) do MODULES[name] = true end
 local STDLIB = { string = SAFE.string, table = SAFE.table, math = SAFE.math, utf8 = SAFE.utf8,
   coroutine = SAFE.coroutine }
 -- Always requirable: they are globals anyway.
-local ALWAYS = { errors = true, channel = true, process = true }
+local ALWAYS = { errors = true, channel = true, process = true, ctx = true }
 local FORBIDDEN = { io = true, debug = true, package = true, ffi = true, jit = true, python = true,
   socket = true, lfs = true }
 

@@ -41,6 +41,21 @@ function ErrMethods.message(e) return FIELDS[e] and FIELDS[e]._message end
 function ErrMethods.retryable(e) return FIELDS[e] and FIELDS[e]._retryable end
 function ErrMethods.details(e) return FIELDS[e] and FIELDS[e]._details end
 function ErrMethods.error(e) return ErrMT.__tostring(e) end
+-- Where the error was made: Lua's traceback form (`err:stack()`), built from the frames
+-- `B.user_frames` recorded (`errors.call_stack(err)` gives them as a table).
+function ErrMethods.stack(e)
+  local f = FIELDS[e]
+  if f == nil then return nil end
+  local lines = { "stack traceback:" }
+  for _, fr in ipairs(f._frames or {}) do
+    lines[#lines + 1] = "\t" .. fr.source .. ":" .. fr.line .. ": in " .. fr.name
+  end
+  return tconcat(lines, "\n")
+end
+function B.error_frames(e)
+  local f = FIELDS[e]
+  return f and f._frames
+end
 
 local function is_error(v)
   return FIELDS[v] ~= nil
@@ -68,6 +83,7 @@ local function new_error(kind, message, retryable, details)
     _message = message,
     _retryable = retryable and true or false,
     _details = details,
+    _frames = B.user_frames(2),
   }
   return e
 end

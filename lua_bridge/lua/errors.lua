@@ -35,6 +35,16 @@ function errors.is(err, kind)
   return is_error(err) and (B.error_fields(err)) == parse_kind(kind)
 end
 
+-- `{thread =, frames = {{source =, line =, name =}, ...}}` of where `err` was made, or nil.
+function errors.call_stack(err)
+  if not is_error(err) then return nil end
+  local frames = {}
+  for i, f in ipairs(B.error_frames(err) or {}) do
+    frames[i] = { source = f.source, line = f.line, name = f.name }
+  end
+  return { thread = "main", frames = frames }
+end
+
 function errors.is_error(v)
   return is_error(v)
 end

@@ -4,7 +4,8 @@
 
 local B, cfg = ...
 
-local type, error, rawget, select, setmetatable = type, error, rawget, select, setmetatable
+local type, error, rawget, rawset, select, setmetatable, getmetatable = type, error, rawget,
+  rawset, select, setmetatable, getmetatable
 local ulen = utf8.len
 local ops, only_in_workflows, noted = B.ops, B.only_in_workflows, B.noted
 
@@ -22,17 +23,40 @@ local function encode_args(who, n, ...)
   return args
 end
 
+-- Wippy's futures give payloads (`value:data()`); wflow gives the value itself, and a table
+-- value also answers `:data()` with itself, so both spellings read the same result.
+local ResultMT = { __index = { data = function(v) return v end }, __name = "wflow.result" }
+local function as_result(v, ...)
+  if type(v) == "table" and getmetatable(v) == nil and not B.is_error(v) then
+    setmetatable(v, ResultMT)
+  end
+  return v, ...
+end
+B.as_result = as_result
+
 local FutureMethods = {}
 local FutureMT = { __index = FutureMethods, __name = "wflow.future" }
 
 function FutureMethods.result(f)
-  return noted(rawget(f, "_desc"), nil, nil, ops.call_result(f._id))
+  return as_result(noted(rawget(f, "_desc"), nil, nil, ops.call_result(f._id)))
+end
+-- Wippy's spellings: `:response()` is `:channel()`; `:is_canceled()` after `:cancel()`;
+-- `:error()` gives `err, true` once the call failed, `nil, false` otherwise (never waits).
+function FutureMethods.is_canceled(f)
+  return rawget(f, "_canceled") == true
+end
+function FutureMethods.error(f)
+  if not ops.call_done(f._id) then return nil, false end
+  local _, err = FutureMethods.result(f)
+  if err ~= nil then return err, true end
+  return nil, false
 end
 function FutureMethods.is_complete(f)
   return ops.call_done(f._id)
 end
 function FutureMethods.cancel(f)
   ops.cancel_call(f._id)
+  rawset(f, "_canceled", true)
   return true
 end
 function FutureMethods.channel(f)
@@ -44,6 +68,7 @@ function FutureMethods.channel(f)
   end
   return ch
 end
+FutureMethods.response = FutureMethods.channel
 
 local function do_call(opts, who, target, ...)
   only_in_workflows(who, 3)

@@ -54,6 +54,23 @@ function B.parameters(f)
   return tconcat(names, ","), info.isvararg
 end
 
+-- The user-code frames of the running coroutine, innermost first, from the caller of this
+-- function's caller (at most 20): `{source =, line =, name =}` (for error objects' stacks).
+function B.user_frames(level)
+  local frames = {}
+  level = level + 1
+  while #frames < 20 do
+    local info = getinfo(level, "Sln")
+    if info == nil then break end
+    if info.currentline > 0 and ssub(info.source, 1, 7) ~= "=wflow/" then
+      frames[#frames + 1] = { source = info.short_src, line = info.currentline,
+        name = info.name or "main chunk" }
+    end
+    level = level + 1
+  end
+  return frames
+end
+
 local WHERE = cfg.where -- "workflows" or "functions"
 B.WHERE = WHERE
 

@@ -127,8 +127,52 @@ local function rfc3339(ns, nano)
 end
 B.rfc3339 = rfc3339
 
--- Durations in Lua are milliseconds (numbers) or strings like "1h30m"; validated by the host.
+-- Duration objects (Wippy's `time.parse_duration`, `t:sub(u)`): integer nanoseconds. They
+-- cross to JSON as milliseconds, the number form durations have everywhere else in wflow.
+local DurationMethods = {}
+local DurationMT = { __index = DurationMethods, __name = "wflow.duration" }
+local function new_duration(ns) return setmetatable({ _ns = ns }, DurationMT) end
+local function is_duration(v) return type(v) == "table" and getmetatable(v) == DurationMT end
+B.new_duration, B.is_duration, B.DurationMT = new_duration, is_duration, DurationMT
+
+-- A duration operand in nanoseconds: a Duration, or a number of milliseconds.
+local function operand_ns(v, who)
+  if is_duration(v) then return v._ns end
+  if type(v) == "number" then return math.floor(v * 1000000 + 0.5) end
+  error(who .. ": expected a duration or a number of milliseconds", 3)
+end
+function DurationMethods.nanoseconds(d) return d._ns end
+function DurationMethods.microseconds(d) return d._ns // 1000 end
+function DurationMethods.milliseconds(d) return d._ns // 1000000 end
+function DurationMethods.seconds(d) return d._ns / 1e9 end
+function DurationMethods.minutes(d) return d._ns / 6e10 end
+function DurationMethods.hours(d) return d._ns / 3.6e12 end
+DurationMT.__add = function(a, b) return new_duration(operand_ns(a, "+") + operand_ns(b, "+")) end
+DurationMT.__sub = function(a, b) return new_duration(operand_ns(a, "-") - operand_ns(b, "-")) end
+DurationMT.__unm = function(a) return new_duration(-a._ns) end
+DurationMT.__mul = function(a, b)
+  if is_duration(a) and type(b) == "number" then return new_duration(math.floor(a._ns * b + 0.5)) end
+  if is_duration(b) and type(a) == "number" then return new_duration(math.floor(b._ns * a + 0.5)) end
+  error("*: a duration multiplies by a number", 2)
+end
+DurationMT.__div = function(a, b)
+  if is_duration(a) and type(b) == "number" then return new_duration(math.floor(a._ns / b + 0.5)) end
+  if is_duration(a) and is_duration(b) then return a._ns / b._ns end
+  error("/: a duration divides by a number or a duration", 2)
+end
+DurationMT.__eq = function(a, b) return is_duration(a) and is_duration(b) and a._ns == b._ns end
+DurationMT.__lt = function(a, b) return operand_ns(a, "<") < operand_ns(b, "<") end
+DurationMT.__le = function(a, b) return operand_ns(a, "<=") <= operand_ns(b, "<=") end
+DurationMT.__tostring = function(d)
+  local ns = d._ns
+  if ns % 1000000 == 0 then return tostring(ns // 1000000) .. "ms" end
+  return tostring(ns) .. "ns"
+end
+
+-- Durations in Lua are milliseconds (numbers), strings like "1h30m" (validated by the host)
+-- or Duration objects.
 local function duration_ms(d, who, level)
+  if is_duration(d) then return d._ns / 1000000 end
   if type(d) ~= "number" and type(d) ~= "string" then
     error(who .. ": expected a duration (milliseconds or a string like \"5s\"), got " .. type(d), level + 1)
   end
@@ -139,28 +183,79 @@ local function duration_ms(d, who, level)
 end
 B.duration_ms = duration_ms
 
+-- Locations: UTC (nil), a fixed offset, or an IANA zone (offsets from the host's zoneinfo).
+local LocationMethods = {}
+local LocationMT = { __index = LocationMethods, __name = "wflow.location" }
+local function new_location(kind, name, offset)
+  return setmetatable({ _kind = kind, _name = name, _offset = offset }, LocationMT)
+end
+local UTC = new_location("utc", "UTC", 0)
+B.new_location, B.UTC, B.LocationMT = new_location, UTC, LocationMT
+function LocationMethods.string(l) return l._name end
+LocationMT.__tostring = function(l) return l._name end
+
+local function in_loc(ns, loc) return setmetatable({ _ns = ns, _loc = loc }, TimeMT) end
+B.time_in = in_loc
+
+-- UTC offset (seconds) and abbreviation of `t`'s location at `t`.
+local function offset_of(t)
+  local loc = rawget(t, "_loc")
+  if loc == nil or loc._kind == "utc" then return 0, "UTC" end
+  if loc._kind == "fixed" then return loc._offset, loc._name end
+  return ops.zone_offset(loc._name, t._ns // 1000000000)
+end
+B.offset_of = offset_of
+
+-- The wall-clock fields of `t` in its location.
+local function fields(t)
+  local off = offset_of(t)
+  local tab = date_table(t._ns // 1000000000 + off)
+  tab.nsec = t._ns % 1000000000
+  return tab
+end
+
 function TimeMethods.unix(t) return t._ns // 1000000000 end
 function TimeMethods.unix_milli(t) return t._ns // 1000000 end
 function TimeMethods.unix_nano(t) return t._ns end
-function TimeMethods.format_rfc3339(t) return rfc3339(t._ns, false) end
-function TimeMethods.format_rfc3339_nano(t) return rfc3339(t._ns, true) end
+function TimeMethods.format_rfc3339(t)
+  if rawget(t, "_loc") == nil then return rfc3339(t._ns, false) end
+  local off, abbrev = offset_of(t)
+  return ops.time_format(t._ns, off, abbrev, "2006-01-02T15:04:05Z07:00")
+end
+function TimeMethods.format_rfc3339_nano(t)
+  if rawget(t, "_loc") == nil then return rfc3339(t._ns, true) end
+  local off, abbrev = offset_of(t)
+  return ops.time_format(t._ns, off, abbrev, "2006-01-02T15:04:05.999999999Z07:00")
+end
+-- A Go layout ("2006-01-02"), or a strftime format when it has a `%` (wflow's earlier form).
 function TimeMethods.format(t, fmt)
-  if type(fmt) ~= "string" then error("time:format: expected a strftime-style format string", 2) end
-  local ok, s = pcall(strftime, fmt, date_table(t._ns // 1000000000))
-  if not ok then error("time:format: " .. s, 2) end
-  return s
+  if type(fmt) ~= "string" then error("time:format: expected a layout string", 2) end
+  if fmt:find("%", 1, true) then
+    local ok, s = pcall(strftime, fmt, fields(t))
+    if not ok then error("time:format: " .. s, 2) end
+    return s
+  end
+  local off, abbrev = offset_of(t)
+  return ops.time_format(t._ns, off, abbrev, fmt)
 end
 function TimeMethods.add(t, d)
   -- Numbers may be negative here (milliseconds back in time); strings must be durations.
+  if is_duration(d) then return in_loc(t._ns + d._ns, rawget(t, "_loc")) end
   local ms = type(d) == "number" and d or duration_ms(d, "time:add", 2)
   if ms ~= ms or ms == huge or ms == -huge then error("time:add: invalid duration", 2) end
-  return new_time(t._ns + math.floor(ms * 1000000 + 0.5))
+  return in_loc(t._ns + math.floor(ms * 1000000 + 0.5), rawget(t, "_loc"))
 end
 function TimeMethods.sub(t, other)
   if not is_time(other) then error("time:sub: expected a time object", 2) end
-  local diff = t._ns - other._ns
-  if diff % 1000000 == 0 then return diff // 1000000 end
-  return diff / 1000000
+  return new_duration(t._ns - other._ns)
+end
+function TimeMethods.add_date(t, years, months, days)
+  local f = fields(t)
+  local y, m = f.year + (years or 0), f.month + (months or 0)
+  y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
+  local local_secs = (days_from_civil(y, m, 1) + f.day - 1 + (days or 0)) * 86400 +
+    f.hour * 3600 + f.min * 60 + f.sec
+  return B.time_from_local(local_secs, f.nsec, rawget(t, "_loc"))
 end
 function TimeMethods.before(t, other)
   if not is_time(other) then error("time:before: expected a time object", 2) end
@@ -173,7 +268,57 @@ end
 function TimeMethods.equal(t, other)
   return is_time(other) and t._ns == other._ns
 end
+function TimeMethods.date(t) local f = fields(t) return f.year, f.month, f.day end
+function TimeMethods.clock(t) local f = fields(t) return f.hour, f.min, f.sec end
+function TimeMethods.year(t) return fields(t).year end
+function TimeMethods.month(t) return fields(t).month end
+function TimeMethods.day(t) return fields(t).day end
+function TimeMethods.hour(t) return fields(t).hour end
+function TimeMethods.minute(t) return fields(t).min end
+function TimeMethods.second(t) return fields(t).sec end
+function TimeMethods.nanosecond(t) return t._ns % 1000000000 end
+function TimeMethods.weekday(t) return fields(t).wday - 1 end
+function TimeMethods.year_day(t) return fields(t).yday end
+-- Go's zero time (January 1, year 1) is outside what Unix nanoseconds hold (1678-2262), so
+-- no wflow time is the zero time.
+function TimeMethods.is_zero(t) return false end
+function TimeMethods.utc(t) return in_loc(t._ns, nil) end
+-- wflow decision: the "local" zone is UTC, so a workflow reads the same on every worker.
+function TimeMethods.in_local(t) return in_loc(t._ns, nil) end
+function TimeMethods.in_location(t, loc)
+  if getmetatable(loc) ~= LocationMT then error("time:in_location: expected a location", 2) end
+  return in_loc(t._ns, loc._kind ~= "utc" and loc or nil)
+end
+function TimeMethods.location(t) return rawget(t, "_loc") or UTC end
+local function step_ns(d, who)
+  if not is_duration(d) then error(who .. ": expected a Duration (time.parse_duration)", 3) end
+  return d._ns
+end
+function TimeMethods.truncate(t, d)
+  local step = step_ns(d, "time:truncate")
+  if step <= 0 then return t end
+  -- From the Unix epoch: the same as Go's from year 1 for any step that divides a day.
+  return in_loc(t._ns - t._ns % step, rawget(t, "_loc"))
+end
+function TimeMethods.round(t, d)
+  local step = step_ns(d, "time:round")
+  if step <= 0 then return t end
+  local r = t._ns % step
+  if r + r < step then return in_loc(t._ns - r, rawget(t, "_loc")) end
+  return in_loc(t._ns + step - r, rawget(t, "_loc"))
+end
 TimeMT.__eq = function(a, b) return is_time(a) and is_time(b) and a._ns == b._ns end
 TimeMT.__lt = function(a, b) return a._ns < b._ns end
 TimeMT.__le = function(a, b) return a._ns <= b._ns end
 TimeMT.__tostring = function(t) return rfc3339(t._ns, true) end
+
+-- The time at wall-clock `local_secs` (+ `nsec`) in `loc` (nil: UTC).
+function B.time_from_local(local_secs, nsec, loc)
+  local secs = local_secs
+  if loc ~= nil and loc._kind == "fixed" then
+    secs = local_secs - loc._offset
+  elseif loc ~= nil and loc._kind == "zone" then
+    secs = ops.zone_to_unix(loc._name, local_secs)
+  end
+  return in_loc(secs * 1000000000 + nsec, loc)
+end

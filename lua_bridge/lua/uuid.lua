@@ -1,8 +1,10 @@
--- wflow lua_bridge: the `uuid` module (mirrors wflow/dsl/uuid.py): v4 and v7 are recorded in
--- a workflow (random in a function), v5 is computed.
+-- wflow lua_bridge: the `uuid` module (mirrors wflow/dsl/uuid.py): v1, v4 and v7 are
+-- deterministic in a workflow (random in a function), v3 and v5 are computed; validate,
+-- version, variant, parse and format inspect a UUID string (wflow.model's uuid helpers).
 
 local B, cfg = ...
 
+local type = type
 local ops, new_error, check_string = B.ops, B.new_error, B.check_string
 
 local uuid = {
@@ -21,5 +23,35 @@ function uuid.v5(namespace, name)
   if value == nil then return nil, new_error("INVALID", "uuid.v5: " .. err) end
   return value
 end
+
+function uuid.v1() return ops.uuid1() end
+
+function uuid.v3(namespace, name)
+  check_string(namespace, "uuid.v3", "namespace", 2)
+  check_string(name, "uuid.v3", "name", 2)
+  local value, err = ops.uuid3(namespace, name)
+  if value == nil then return nil, new_error("INVALID", "uuid.v3: " .. err) end
+  return value
+end
+
+function uuid.validate(input)
+  if type(input) ~= "string" then return false end
+  return (ops.uuid_inspect(input, "validate"))
+end
+
+-- version, variant, parse, format: `value` or `nil, INVALID error`.
+local function inspect(who, what, id, extra)
+  if type(id) ~= "string" then
+    return nil, new_error("INVALID", who .. ": expected a UUID string, got " .. type(id))
+  end
+  local value, err = ops.uuid_inspect(id, what, extra)
+  if value == nil then return nil, new_error("INVALID", who .. ": " .. err) end
+  return value
+end
+
+function uuid.version(id) return inspect("uuid.version", "version", id) end
+function uuid.variant(id) return inspect("uuid.variant", "variant", id) end
+function uuid.parse(id) return inspect("uuid.parse", "parse", id) end
+function uuid.format(id, form) return inspect("uuid.format", "format", id, form or "standard") end
 
 return uuid

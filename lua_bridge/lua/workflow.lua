@@ -57,4 +57,8 @@ function workflow.history_length()
   return ops.workflow_info().history_length
 end
 
+function workflow.history_size()
+  return ops.workflow_info().history_size
+end
+
 return workflow

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from wflow.dsl.workflow import attrs, exec, info, set_state, version
+from wflow.dsl.workflow import attrs, exec, history_length, history_size, info, set_state, version
 from wflow.model import DEFAULT_MAILBOX_BOUND
 
 __all__ = ["entry_id_of", "function", "workflow"]
@@ -71,6 +71,8 @@ class _WorkflowDecorator:
     # The workflow-side functions, so that `wflow.workflow.info()` works where the name
     # `wflow.workflow` is this decorator. Their one definition is `wflow.dsl.workflow`.
     info = staticmethod(info)
+    history_length = staticmethod(history_length)
+    history_size = staticmethod(history_size)
     version = staticmethod(version)
     set_state = staticmethod(set_state)
     attrs = staticmethod(attrs)

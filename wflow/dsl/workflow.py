@@ -23,7 +23,17 @@ from typing import Any
 
 from wflow.model import SpawnOptions, WorkflowInfo, current_runtime
 
-__all__ = ["attrs", "exec", "info", "set_state", "version"]
+__all__ = ["attrs", "exec", "history_length", "history_size", "info", "set_state", "version"]
+
+
+def history_length() -> int:
+    """Return the number of events in this run's history so far (Lua: `history_length()`)."""
+    return current_runtime().info().history_length
+
+
+def history_size() -> int:
+    """Return the size of this run's history in bytes (Lua: `workflow.history_size()`)."""
+    return current_runtime().info().history_size
 
 
 def info() -> WorkflowInfo:

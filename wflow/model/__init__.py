@@ -44,13 +44,15 @@ from wflow.model._runtime import (
     in_workflow,
 )
 from wflow.model._sizes import parse_byte_size
-from wflow.model._sources import after_channel, result_channel
-from wflow.model._uuids import make_uuid7
+from wflow.model._sources import after_channel, result_channel, ticker_channel
+from wflow.model._timelayout import LAYOUTS, format_layout, load_zone, parse_layout, zone_offset
+from wflow.model._uuids import format_uuid, make_uuid1, make_uuid7, uuid_facts
 
 __all__ = [
     "DEFAULT_MAILBOX_BOUND",
     "DEFAULT_START_TO_CLOSE",
     "ENGINE_ENTRY_POINT_GROUP",
+    "LAYOUTS",
     "UPDATE_PID_PREFIX",
     "ActivityOptions",
     "CallHandle",
@@ -79,18 +81,26 @@ __all__ = [
     "engine_for",
     "error_is",
     "format_duration",
+    "format_layout",
     "format_pid",
+    "format_uuid",
     "has_engine",
     "in_workflow",
+    "load_zone",
+    "make_uuid1",
     "make_uuid7",
     "message_payload",
     "new_error",
     "parse_byte_size",
     "parse_duration",
+    "parse_layout",
     "parse_pid",
     "python_call_site",
     "register_engine",
     "result_channel",
     "select",
+    "ticker_channel",
+    "uuid_facts",
     "wrap_error",
+    "zone_offset",
 ]

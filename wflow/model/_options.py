@@ -18,6 +18,19 @@ DEFAULT_START_TO_CLOSE = timedelta(minutes=10)
 DurationLike = str | int | float | timedelta
 
 
+def error_type_name(name: str) -> str:
+    """Return the error type Temporal matches for `name`: a kind in any spelling is the kind.
+
+    Wippy's docs write kinds in CamelCase (`"Invalid"`, `"PermissionDenied"`); wflow's failures
+    carry the kind constant (`INVALID`) as their type. Other names stay as they are.
+    """
+    squashed = name.replace("_", "").upper()
+    for kind in ErrorKind:
+        if kind.value.replace("_", "") == squashed:
+            return kind.value
+    return name
+
+
 @dataclasses.dataclass(frozen=True)
 class RetryPolicy:
     """How a failed call is retried.
@@ -77,7 +90,7 @@ class RetryPolicy:
             backoff_coefficient=None if coefficient is None else float(coefficient),
             maximum_interval=duration("maximum_interval"),
             maximum_attempts=attempts,
-            non_retryable_error_types=tuple(str(t) for t in types),
+            non_retryable_error_types=tuple(error_type_name(str(t)) for t in types),
         )
 
 
@@ -129,6 +142,8 @@ class ActivityOptions:
         changes: dict[str, Any] = {}
         for raw_key, value in data.items():
             key = raw_key.removeprefix("activity.") if isinstance(raw_key, str) else raw_key
+            # Wippy's funcs page writes `with_options{timeout = ms}`: the start-to-close limit.
+            key = "start_to_close_timeout" if key == "timeout" else key
             if key not in self._KEYS:
                 allowed = ", ".join(f"activity.{k}" for k in self._KEYS)
                 raise WflowError(

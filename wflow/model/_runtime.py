@@ -42,6 +42,9 @@ class WorkflowInfo:
         attempt: The attempt number, starting at 1.
         history_length: Events in the history so far (for deciding on continue-as-new).
         entry_id: The registry entry that is running.
+        history_size: Bytes of history so far (Wippy's `info().history_size`).
+        context: Values the starter attached to the workflow (Wippy's `process.with_context`;
+            read with `ctx.get` / `ctx.all`); not part of `to_dict()`.
     """
 
     workflow_id: str
@@ -52,10 +55,14 @@ class WorkflowInfo:
     attempt: int
     history_length: int
     entry_id: str
+    history_size: int = 0
+    context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a plain dict (the Lua table form)."""
-        return dataclasses.asdict(self)
+        """Return the fields as a plain dict (the Lua table form), without `context`."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        del out["context"]
+        return out
 
 
 class CallHandle(Protocol):

@@ -11,7 +11,7 @@ from wflow.model._channel import Channel
 from wflow.model._errors import WflowError
 from wflow.model._runtime import CallHandle, WorkflowRuntime
 
-__all__ = ["TaskStarter", "after_channel", "result_channel"]
+__all__ = ["TaskStarter", "after_channel", "result_channel", "ticker_channel"]
 
 TaskStarter = Callable[[Coroutine[Any, Any, None]], "asyncio.Future[Any]"]
 """Starts the task that feeds a channel (the default keeps it referenced until done).
@@ -80,4 +80,34 @@ def after_channel(
         target.try_send(runtime.now())
 
     (start or _keep)(fire())
+    return target
+
+
+def ticker_channel(
+    runtime: WorkflowRuntime,
+    interval: timedelta,
+    *,
+    channel: Channel | None = None,
+    start: TaskStarter | None = None,
+) -> Channel:
+    """Return a channel that receives the workflow time every `interval` (Wippy's ticker).
+
+    Each tick is a durable timer started once the previous tick was received, so a slow
+    reader delays the next tick instead of losing it (replays see the same ticks). The ticker
+    runs until its task is cancelled (`ticker:stop()`).
+
+    Args:
+        runtime: Whose durable timers and clock to use.
+        interval: Time between ticks.
+        channel: Fill this channel instead of a new one.
+        start: Starts the ticker's task (default: a task kept referenced until done).
+    """
+    target = Channel(1) if channel is None else channel
+
+    async def tick() -> None:
+        while True:
+            await runtime.sleep(interval)
+            await target.send(runtime.now())
+
+    (start or _keep)(tick())
     return target

@@ -1,6 +1,7 @@
 """What wflow carries in Temporal headers, so payloads stay exactly the user's values.
 
-* `wflow-context`: `with_context` values, from a workflow's call to the function.
+* `wflow-context`: `with_context` values, from a workflow's call to the function, and the
+  context a workflow was started with (`process.with_context`), read by `workflow_context`.
 * `wflow-from`: the sending workflow's PID, on signals it sends.
 * `wflow-carried`: unreceived messages, from a run to its continue-as-new successor.
 
@@ -26,6 +27,7 @@ __all__ = [
     "outgoing_sender",
     "received_context",
     "signal_sender",
+    "workflow_context",
 ]
 
 _CONTEXT = "wflow-context"
@@ -43,6 +45,9 @@ outgoing_carried: contextvars.ContextVar[list[dict[str, Any]] | None] = contextv
 )
 _received_context: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
     "wflow_received_context", default=None
+)
+_workflow_context: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "wflow_workflow_context", default=None
 )
 _signal_sender: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "wflow_signal_sender", default=None
@@ -69,6 +74,11 @@ def _with(headers: Mapping[str, Payload], key: str, value: Any) -> Mapping[str, 
 def received_context() -> Mapping[str, Any]:
     """Return the context values sent with the activity running in this task."""
     return _received_context.get() or {}
+
+
+def workflow_context() -> Mapping[str, Any]:
+    """Return the context values the running workflow was started with (`wflow-context`)."""
+    return _workflow_context.get() or {}
 
 
 def signal_sender() -> str | None:
@@ -111,6 +121,9 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
         carried = _decode(input.headers.get(_CARRIED))
         if isinstance(carried, list):
             _carried.set(carried)
+        values = _decode(input.headers.get(_CONTEXT))
+        if isinstance(values, dict):
+            _workflow_context.set(values)
         return await super().execute_workflow(input)
 
     async def handle_signal(self, input: temporalio.worker.HandleSignalInput) -> None:

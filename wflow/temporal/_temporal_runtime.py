@@ -21,7 +21,7 @@ from wflow.model import (
 )
 from wflow.registry import FunctionEntry
 from wflow.temporal._error_mapping import to_wflow_error
-from wflow.temporal._headers import outgoing_context
+from wflow.temporal._headers import outgoing_context, workflow_context
 from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import retry_policy
 from wflow.temporal._processes import RunProcesses
@@ -84,6 +84,8 @@ class TemporalRuntime(RunProcesses):
             attempt=info.attempt,
             history_length=info.get_current_history_length(),
             entry_id=self._entry_id,
+            history_size=info.get_current_history_size(),
+            context=workflow_context(),
         )
 
     def now(self) -> datetime:
@@ -120,7 +122,8 @@ class TemporalRuntime(RunProcesses):
         task_queue = options.task_queue or self._registry.task_queue_of(
             self._registry.worker_of(entry.id, "activity")
         )
-        token = outgoing_context.set(options.context or None)
+        # The workflow's own context goes along, overridden by the call's (`with_context`).
+        token = outgoing_context.set({**workflow_context(), **options.context} or None)
         try:
             return workflow.start_activity(
                 entry.id,
@@ -144,4 +147,3 @@ class TemporalRuntime(RunProcesses):
     ) -> _ActivityHandle:
         """Schedule a function entry as an activity."""
         return _ActivityHandle(self._schedule(target, args, options))
-
