@@ -198,3 +198,29 @@ def _safe(check: Callable[[Any], bool], value: Any) -> bool:
         return bool(check(value))
     except (KeyError, TypeError, IndexError):
         return False
+
+
+@pytest.mark.parametrize("entry", ["app:options", "app:py_options"])
+async def test_activity_options_and_local_activity_reach_temporal(
+    time_skipping_env: WorkflowEnvironment, entry: str
+) -> None:
+    async with Session(load_project(PROJECT), client=time_skipping_env.client) as session:
+        handle = await session.start(entry, [])
+        status, value = await _outcome(session, handle)
+        assert (status, value) == (
+            "completed",
+            {"paid": "pay-1", "checked": {"id": "res-1", "args": [{"amount": 1}]}},
+        )
+        events = [e async for e in handle.fetch_history_events()]
+    scheduled = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    # One remote activity with every option; validate_input ran as a local activity.
+    assert len(scheduled) == 1
+    attrs = scheduled[0].activity_task_scheduled_event_attributes
+    assert attrs.activity_id == "charge-1"
+    assert attrs.schedule_to_start_timeout.ToTimedelta().total_seconds() == 60
+    assert attrs.priority.priority_key == 2
+    assert b"charging the card" in scheduled[0].user_metadata.summary.data
+    markers = [e for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert [m.marker_recorded_event_attributes.marker_name for m in markers] == [
+        "core_local_activity"
+    ]

@@ -105,6 +105,12 @@ class ActivityOptions:
         task_queue: Task queue to run on; the calling workflow's by default.
         retry_policy: Retry policy; Temporal's default when None.
         context: Values passed to the function with the call (`with_context`).
+        activity_id: The activity ID of the call (Temporal's, unique in the workflow).
+        schedule_to_start_timeout: Limit of the wait in the task queue.
+        wait_for_cancellation: A canceled call waits until the function acknowledged it.
+        summary: A short text Temporal shows for the call (UI, `temporal workflow describe`).
+        priority: Temporal's priority key (1 is highest; None: the server's default).
+        disable_eager_execution: Never run the call eagerly on the calling worker.
     """
 
     start_to_close_timeout: timedelta | None = None
@@ -113,13 +119,25 @@ class ActivityOptions:
     task_queue: str | None = None
     retry_policy: RetryPolicy | None = None
     context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    activity_id: str | None = None
+    schedule_to_start_timeout: timedelta | None = None
+    wait_for_cancellation: bool = False
+    summary: str | None = None
+    priority: int | None = None
+    disable_eager_execution: bool = False
 
     _KEYS = (
         "start_to_close_timeout",
         "schedule_to_close_timeout",
+        "schedule_to_start_timeout",
         "heartbeat_timeout",
         "task_queue",
         "retry_policy",
+        "id",
+        "wait_for_cancellation",
+        "summary",
+        "priority",
+        "disable_eager_execution",
     )
 
     def effective_start_to_close(self) -> timedelta | None:
@@ -151,7 +169,27 @@ class ActivityOptions:
                     ErrorKind.INVALID,
                 )
             if value is None:
-                changes[key] = None
+                changes[_FIELD.get(key, key)] = None if key not in _FLAGS else False
+            elif key in _FLAGS:
+                if not isinstance(value, bool):
+                    raise WflowError(
+                        f"activity.{key}: expected true or false, got {value!r}", ErrorKind.INVALID
+                    )
+                changes[key] = value
+            elif key in ("id", "summary"):
+                if not isinstance(value, str) or not value:
+                    raise WflowError(
+                        f"activity.{key}: expected a non-empty string, got {value!r}",
+                        ErrorKind.INVALID,
+                    )
+                changes[_FIELD.get(key, key)] = value
+            elif key == "priority":
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise WflowError(
+                        f"activity.priority: expected a whole number >= 1, got {value!r}",
+                        ErrorKind.INVALID,
+                    )
+                changes[key] = value
             elif key == "task_queue":
                 if not isinstance(value, str) or not value:
                     raise WflowError(
@@ -182,6 +220,10 @@ class ActivityOptions:
         """Return a copy whose call context is extended by `values`."""
         return dataclasses.replace(self, context={**self.context, **values})
 
+
+# Option keys whose field has another name, and the true/false options.
+_FIELD = {"id": "activity_id"}
+_FLAGS = ("wait_for_cancellation", "disable_eager_execution")
 
 _CONFLICT_POLICIES = ("fail", "use_existing", "terminate_existing")
 _REUSE_POLICIES = (

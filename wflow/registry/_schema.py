@@ -288,6 +288,13 @@ class Entry(_Strict):
         found = _meta_worker(self.meta, role)
         return None if found is None or not isinstance(found[1], str) else found[1]
 
+    def runs_as_local_activity(self) -> bool:
+        """Whether `meta.temporal.activity.local` is true: calls are Temporal local activities."""
+        temporal = self.meta.get("temporal")
+        section = temporal.get("activity") if isinstance(temporal, Mapping) else None
+        value = section.get("local") if isinstance(section, Mapping) else None
+        return self.meta.get("temporal.activity.local", value) is True
+
     def references(self) -> list[Reference]:
         """Every reference this entry makes to other entries."""
         refs: list[Reference] = []

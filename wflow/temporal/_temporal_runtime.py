@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import temporalio.common
 import temporalio.exceptions
 from temporalio import workflow
 
@@ -124,16 +125,39 @@ class TemporalRuntime(RunProcesses):
         )
         # The workflow's own context goes along, overridden by the call's (`with_context`).
         token = outgoing_context.set({**workflow_context(), **options.context} or None)
+        cancellation = (
+            workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+            if options.wait_for_cancellation
+            else workflow.ActivityCancellationType.TRY_CANCEL
+        )
         try:
+            if entry.runs_as_local_activity():
+                # `meta.temporal.activity.local`: run in the workflow's worker, recorded as a
+                # local activity (no task queue, no heartbeats).
+                return workflow.start_local_activity(
+                    entry.id,
+                    args=list(args),
+                    start_to_close_timeout=options.effective_start_to_close(),
+                    schedule_to_close_timeout=options.schedule_to_close_timeout,
+                    schedule_to_start_timeout=options.schedule_to_start_timeout,
+                    retry_policy=retry_policy(options.retry_policy),
+                    cancellation_type=cancellation,
+                    activity_id=options.activity_id,
+                    summary=options.summary,
+                )
             return workflow.start_activity(
                 entry.id,
                 args=list(args),
                 task_queue=task_queue,
                 start_to_close_timeout=options.effective_start_to_close(),
                 schedule_to_close_timeout=options.schedule_to_close_timeout,
+                schedule_to_start_timeout=options.schedule_to_start_timeout,
                 heartbeat_timeout=options.heartbeat_timeout,
                 retry_policy=retry_policy(options.retry_policy),
-                summary=_summary(f"funcs.call {entry.id}"),
+                cancellation_type=cancellation,
+                activity_id=options.activity_id,
+                summary=options.summary or _summary(f"funcs.call {entry.id}"),
+                priority=temporalio.common.Priority(priority_key=options.priority),
             )
         finally:
             outgoing_context.reset(token)
