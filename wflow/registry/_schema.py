@@ -491,13 +491,27 @@ class TemporalAuth(_Strict):
     )
     cert_file: str | None = Field(default=None, description="Client certificate (mTLS).")
     key_file: str | None = Field(default=None, description="Client private key (mTLS).")
+    cert_pem: str | None = Field(
+        default=None, description="Client certificate as PEM text (mTLS; instead of cert_file)."
+    )
+    key_pem: str | None = Field(
+        default=None, description="Client private key as PEM text (mTLS; instead of key_file)."
+    )
+    key_pem_env: str | None = Field(
+        default=None,
+        description="Deprecated: environment variable holding key_pem (use ${env:NAME}).",
+    )
 
     @model_validator(mode="after")
     def _check_combination(self) -> Self:
         key_fields = [
             name for name in ("api_key", "api_key_file", "api_key_env") if getattr(self, name)
         ]
-        cert_fields = [name for name in ("cert_file", "key_file") if getattr(self, name)]
+        cert_fields = [
+            name
+            for name in ("cert_file", "key_file", "cert_pem", "key_pem", "key_pem_env")
+            if getattr(self, name)
+        ]
         if self.type == "none":
             if key_fields or cert_fields:
                 raise ValueError(
@@ -514,7 +528,11 @@ class TemporalAuth(_Strict):
             if cert_fields:
                 raise ValueError(f"auth type 'api_key' does not use {', '.join(cert_fields)}")
         else:
-            missing = [name for name in ("cert_file", "key_file") if not getattr(self, name)]
+            missing = []
+            if not (self.cert_file or self.cert_pem):
+                missing.append("cert_file (or cert_pem)")
+            if not (self.key_file or self.key_pem or self.key_pem_env):
+                missing.append("key_file (or key_pem)")
             if missing:
                 raise ValueError(f"auth type 'mtls' needs {' and '.join(missing)}")
             if key_fields:
@@ -530,6 +548,29 @@ class TemporalTLS(_Strict):
         default=None, description="CA certificate to verify the server with."
     )
     server_name: str | None = Field(default=None, description="Server name for SNI.")
+    insecure_skip_verify: bool = Field(
+        default=False,
+        description="Only false: temporalio always verifies the server's certificate.",
+    )
+
+    @field_validator("insecure_skip_verify")
+    @classmethod
+    def _check_verify(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                "insecure_skip_verify: true is not supported (temporalio always verifies the "
+                "server); give the server's CA with tls.ca_file instead"
+            )
+        return value
+
+
+class HealthCheck(_Strict):
+    """Wippy's client health check: keep-alive pings on the connection."""
+
+    enabled: bool = Field(default=False, description="Check the connection periodically.")
+    interval: Duration | None = Field(
+        default=None, description="How often (the keep-alive interval when enabled)."
+    )
 
 
 class TemporalClientEntry(Entry, ProductionClientFields):
@@ -556,6 +597,20 @@ class TemporalClientEntry(Entry, ProductionClientFields):
         default=timedelta(seconds=10),
         description="How long to try to connect.",
         json_schema_extra={"default": "10s"},
+    )
+    keep_alive_time: Duration | None = Field(
+        default=None,
+        description="Interval of keep-alive pings on the connection.",
+        json_schema_extra={"default": "30s"},
+    )
+    keep_alive_timeout: Duration | None = Field(
+        default=None,
+        description="How long a keep-alive ping may go unanswered.",
+        json_schema_extra={"default": "15s"},
+    )
+    health_check: HealthCheck = Field(
+        default_factory=HealthCheck,
+        description="Periodic connection checks (keep-alive pings at `interval`).",
     )
     auth: TemporalAuth = Field(default_factory=TemporalAuth, description="Authentication.")
     tls: TemporalTLS = Field(default_factory=TemporalTLS, description="TLS.")
@@ -608,12 +663,59 @@ class WorkerOptions(_Strict):
         "max_cached_workflows", "Workflows kept in the sticky cache.", ge=0
     )
     worker_activities_per_second: float | None = _worker_option(
-        "max_activities_per_second", "Activities this worker starts per second.", gt=0
+        "max_activities_per_second",
+        "Activities this worker starts per second (0: unlimited).",
+        ge=0,
     )
     task_queue_activities_per_second: float | None = _worker_option(
         "max_task_queue_activities_per_second",
-        "Activities started per second on the whole task queue.",
-        gt=0,
+        "Activities started per second on the whole task queue (0: unlimited).",
+        ge=0,
+    )
+    worker_local_activities_per_second: float | None = _worker_option(
+        "", "Local activities per second: only 0 (unlimited); temporalio has no such limit.", ge=0
+    )
+    max_concurrent_session_execution_size: int | None = _worker_option(
+        "", "Go SDK sessions; accepted for Wippy configs, temporalio has no sessions.", gt=0
+    )
+    max_concurrent_eager_activity_execution_size: int | None = _worker_option(
+        "max_eager_activity_reservations_per_workflow_task",
+        "Eager activities reserved per workflow task (0: eager execution off).",
+        ge=0,
+    )
+    deadlock_detection_timeout: Duration | None = _worker_option(
+        "", "Only 0s (temporalio's fixed 2s detection); other values are refused."
+    )
+    enable_logging_in_replay: bool | None = _worker_option(
+        "", "Only false: wflow's workflow logs are skipped during replay."
+    )
+    enable_session_worker: bool | None = _worker_option(
+        "", "Only false: temporalio has no Go-style sessions."
+    )
+    disable_workflow_worker: bool | None = _worker_option(
+        "", "Run no workflows on this worker (functions only)."
+    )
+    local_activity_worker_only: bool | None = _worker_option(
+        "no_remote_activities", "Run no activities from the task queue (local ones only)."
+    )
+    disable_eager_activities: bool | None = _worker_option(
+        "disable_eager_activity_execution", "Never run activities eagerly."
+    )
+    disable_registration_aliasing: bool | None = _worker_option(
+        "", "Accepted: wflow registers every entry under its ID only, never an alias."
+    )
+    deployment_name: str | None = _worker_option(
+        "", "Worker deployment name (with build_id: Temporal worker versioning)."
+    )
+    build_id: str | None = _worker_option("build_id", "Build ID of this worker's code.")
+    build_id_env: str | None = _worker_option(
+        "", "Deprecated: environment variable holding the build ID (use ${env:NAME})."
+    )
+    use_versioning: bool | None = _worker_option(
+        "use_worker_versioning", "Opt in to Temporal worker versioning."
+    )
+    default_versioning_behavior: Literal["pinned", "auto_upgrade"] | None = _worker_option(
+        "", "How new runs pick a build: pinned or auto_upgrade (needs deployment_name)."
     )
     sticky_schedule_to_start_timeout: Duration | None = _worker_option(
         "sticky_queue_schedule_to_start_timeout", "Sticky queue schedule-to-start timeout."
@@ -631,16 +733,80 @@ class WorkerOptions(_Strict):
     )
     identity: str | None = _worker_option("identity", "The worker's identity.")
 
+    @model_validator(mode="after")
+    def _check_supported(self) -> Self:
+        # Wippy's Go-SDK options temporalio cannot honour: accepted at their neutral value,
+        # refused otherwise, never silently ignored.
+        refused = {
+            "worker_local_activities_per_second": bool(self.worker_local_activities_per_second),
+            "deadlock_detection_timeout": bool(self.deadlock_detection_timeout),
+            "enable_logging_in_replay": self.enable_logging_in_replay is True,
+            "enable_session_worker": self.enable_session_worker is True,
+            "max_concurrent_session_execution_size": (
+                self.max_concurrent_session_execution_size is not None
+                and self.enable_session_worker is True
+            ),
+        }
+        for name, bad in refused.items():
+            if bad:
+                raise ValueError(
+                    f"{name}: not supported on wflow's Python workers (temporalio has no "
+                    "equivalent); leave it out or at its default (0 / false)"
+                )
+        if self.default_versioning_behavior is not None and not self.deployment_name:
+            raise ValueError("default_versioning_behavior needs deployment_name")
+        return self
+
     def to_temporalio_kwargs(self) -> dict[str, Any]:
-        """The options that are set, as keyword arguments of `temporalio.worker.Worker`."""
+        """The options that are set, as keyword arguments of `temporalio.worker.Worker`.
+
+        Rates of 0 mean unlimited (Wippy's convention), so they are left to temporalio's
+        default; options tagged with no temporalio argument are handled here or refused by
+        the validator.
+        """
         kwargs: dict[str, Any] = {}
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
-            if value is not None:
-                extra = field.json_schema_extra
-                assert isinstance(extra, dict)
-                kwargs[str(extra["x-temporalio"])] = value
+            extra = field.json_schema_extra
+            assert isinstance(extra, dict)
+            target = str(extra["x-temporalio"])
+            if value is None or not target:
+                continue
+            if name.endswith("_per_second") and value == 0:
+                continue
+            kwargs[target] = value
+        build_id = self.build_id or (
+            os.environ.get(self.build_id_env) if self.build_id_env else None
+        )
+        if build_id:
+            kwargs["build_id"] = build_id
+        if self.deployment_name:
+            kwargs.pop("build_id", None)
+            kwargs.pop("use_worker_versioning", None)
+            kwargs["deployment_config"] = _deployment_config(
+                self.deployment_name,
+                build_id or "",
+                bool(self.use_versioning),
+                self.default_versioning_behavior,
+            )
         return kwargs
+
+
+def _deployment_config(name: str, build_id: str, use_versioning: bool, behavior: str | None) -> Any:
+    # Imported here: the registry is imported by processes that never start a worker.
+    from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+    from temporalio.worker import WorkerDeploymentConfig
+
+    behaviors = {
+        None: VersioningBehavior.UNSPECIFIED,
+        "pinned": VersioningBehavior.PINNED,
+        "auto_upgrade": VersioningBehavior.AUTO_UPGRADE,
+    }
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(deployment_name=name, build_id=build_id),
+        use_worker_versioning=use_versioning,
+        default_versioning_behavior=behaviors[behavior],
+    )
 
 
 class TemporalWorkerEntry(Entry):

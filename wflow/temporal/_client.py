@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.service import TLSConfig
+from temporalio.service import KeepAliveConfig, TLSConfig
 
 from wflow.model import ErrorKind, WflowError, parse_duration
 from wflow.registry import TemporalClientEntry
@@ -52,6 +52,43 @@ def _api_key(entry: TemporalClientEntry | None) -> str | None:
     return value
 
 
+def _client_cert(entry: TemporalClientEntry) -> bytes:
+    auth = entry.auth
+    if auth.cert_pem:
+        return auth.cert_pem.encode()
+    return _read(entry, auth.cert_file or "", "auth.cert_file")
+
+
+def _client_key(entry: TemporalClientEntry) -> bytes:
+    auth = entry.auth
+    if auth.key_pem:
+        return auth.key_pem.encode()
+    if auth.key_pem_env:
+        value = os.environ.get(auth.key_pem_env)
+        if not value:
+            raise WflowError(
+                f"environment variable {auth.key_pem_env} is not set{_describe(entry)}",
+                ErrorKind.INVALID,
+            )
+        return value.encode()
+    return _read(entry, auth.key_file or "", "auth.key_file")
+
+
+def _keep_alive(entry: TemporalClientEntry | None) -> KeepAliveConfig:
+    """Wippy's `keep_alive_time` / `keep_alive_timeout` (a health check's `interval` too)."""
+    default = KeepAliveConfig.default
+    if entry is None:
+        return default
+    every = entry.keep_alive_time
+    if entry.health_check.enabled and entry.health_check.interval is not None:
+        every = entry.health_check.interval
+    timeout = entry.keep_alive_timeout
+    return KeepAliveConfig(
+        interval_millis=int(every.total_seconds() * 1000) if every else default.interval_millis,
+        timeout_millis=int(timeout.total_seconds() * 1000) if timeout else default.timeout_millis,
+    )
+
+
 def _tls(entry: TemporalClientEntry | None) -> TLSConfig | bool:
     if entry is None:
         return False
@@ -64,8 +101,8 @@ def _tls(entry: TemporalClientEntry | None) -> TLSConfig | bool:
         server_root_ca_cert=_read(entry, tls.ca_file, "tls.ca_file") if tls.ca_file else None,
         domain=tls.server_name,
         # The schema makes an mtls auth name both files.
-        client_cert=_read(entry, auth.cert_file or "", "auth.cert_file") if mtls else None,
-        client_private_key=_read(entry, auth.key_file or "", "auth.key_file") if mtls else None,
+        client_cert=_client_cert(entry) if mtls else None,
+        client_private_key=_client_key(entry) if mtls else None,
     )
 
 
@@ -267,6 +304,7 @@ async def connect_client(
                 data_converter=data_converter,
                 interceptors=interceptors,
                 runtime=runtime,
+                keep_alive_config=_keep_alive(entry),
             ),
             timeout.total_seconds(),
         )

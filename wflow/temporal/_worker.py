@@ -106,6 +106,8 @@ def build_workers(
     activity = function_activity(registry, failures)
     for worker_entry in starting:
         served = registry.workflows_on(worker_entry)
+        if worker_entry.worker_options.disable_workflow_worker:
+            served = []  # Wippy's `disable_workflow_worker`: functions only
         if not served and not registry.functions_on(worker_entry):
             continue
         client_entry = registry.client_of(worker_entry)
