@@ -56,6 +56,17 @@ class FunctionHost:
     def _op_entry_id(self) -> str | None:
         return None if self.context is None else self.context.entry_id
 
+    def _op_heartbeat(self, details_json: str) -> bool:
+        if self.context is not None:
+            self.context.heartbeat(*json.loads(details_json))
+        return True
+
+    def _op_heartbeat_details(self) -> str:
+        return json.dumps(list(self.context.heartbeat_details) if self.context else [])
+
+    def _op_call_canceled(self) -> bool:
+        return self.context is not None and self.context.is_cancelled()
+
     def _op_context_json(self) -> str:
         return json.dumps(dict(self.context.values) if self.context is not None else {})
 

@@ -301,6 +301,24 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("events_channel", _WORKFLOW_HOST, "", "process.events(): its channel id."),
     Operation(
+        "heartbeat",
+        _FUNCTION_HOST,
+        "details_json: str",
+        "funcs.heartbeat(...): record a heartbeat of this call with its details.",
+    ),
+    Operation(
+        "heartbeat_details",
+        _FUNCTION_HOST,
+        "",
+        "funcs.heartbeat_details(): the previous attempt's last heartbeat details (JSON).",
+    ),
+    Operation(
+        "call_canceled",
+        _FUNCTION_HOST,
+        "",
+        "funcs.is_canceled() in a function: was cancellation of this call requested.",
+    ),
+    Operation(
         "process_api_available",
         _FUNCTION_HOST,
         "",

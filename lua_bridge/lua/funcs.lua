@@ -124,6 +124,26 @@ function funcs.call(target, ...) return do_call(0, "funcs.call", target, ...) en
 function funcs.async(target, ...) return do_async(0, "funcs.async", target, ...) end
 function funcs.new() return new_executor(0) end
 
+-- Inside a function call: heartbeats (with details a retry reads back) and cancellation.
+local function only_in_functions(who)
+  if B.WHERE ~= "functions" then error(who .. " is only available in functions", 3) end
+end
+function funcs.heartbeat(...)
+  only_in_functions("funcs.heartbeat")
+  local text, err = B.encode_list("details", select("#", ...), ...)
+  if not text then error("funcs.heartbeat: " .. err, 2) end
+  return ops.heartbeat(text)
+end
+function funcs.heartbeat_details()
+  only_in_functions("funcs.heartbeat_details")
+  local ok, v = ops.json_decode(ops.heartbeat_details())
+  return ok and v or {}
+end
+function funcs.is_canceled()
+  only_in_functions("funcs.is_canceled")
+  return ops.call_canceled()
+end
+
 ---------------------------------------------------------------------------------------------
 
 return funcs

@@ -224,3 +224,22 @@ async def test_activity_options_and_local_activity_reach_temporal(
     assert [m.marker_recorded_event_attributes.marker_name for m in markers] == [
         "core_local_activity"
     ]
+
+
+@pytest.mark.parametrize("lang", ["lua", "py"])
+async def test_function_heartbeats_resume_and_cancellation_is_observed(
+    time_skipping_env: WorkflowEnvironment, lang: str
+) -> None:
+    async with Session(load_project(PROJECT), client=time_skipping_env.client) as session:
+        handle = await session.start(
+            "app:heartbeats", [f"app:progress_{lang}", f"app:waiter_{lang}"]
+        )
+        status, value = await _outcome(session, handle)
+    assert (status, value) == (
+        "completed",
+        {
+            "resumed": {"resumed_from": 2, "finished": 3},
+            "canceled": "CANCELED",
+            "saw_cancel": True,
+        },
+    )

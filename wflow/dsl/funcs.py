@@ -31,7 +31,17 @@ from wflow.model import (
     result_channel,
 )
 
-__all__ = ["Executor", "Future", "async_", "call", "new", "start"]
+__all__ = [
+    "Executor",
+    "Future",
+    "async_",
+    "call",
+    "heartbeat",
+    "heartbeat_details",
+    "is_cancelled",
+    "new",
+    "start",
+]
 
 R = TypeVar("R")
 
@@ -167,3 +177,37 @@ def start(target: str | Callable[..., Any], *args: Any) -> Future[Any]:
 
 
 async_ = start
+
+
+# -- inside a function: heartbeats and cancellation ---------------------------------------
+
+
+def _function_context() -> Any:
+    from wflow.dsl._python_engine import current_function_context
+
+    context = current_function_context()
+    if context is None:
+        raise WflowError(
+            "funcs.heartbeat / heartbeat_details / is_cancelled are only available in a "
+            "function call",
+            ErrorKind.INVALID,
+        )
+    return context
+
+
+def heartbeat(*details: Any) -> None:
+    """Record a heartbeat of the running function call, with `details` a retry can read.
+
+    Needed for `heartbeat_timeout` to mean something and for cancellation to reach the call.
+    """
+    _function_context().heartbeat(*details)
+
+
+def heartbeat_details() -> list[Any]:
+    """Return the details of the previous attempt's last heartbeat (empty on the first)."""
+    return list(_function_context().heartbeat_details)
+
+
+def is_cancelled() -> bool:
+    """Return whether the caller asked to cancel this call (seen at a heartbeat)."""
+    return bool(_function_context().is_cancelled())

@@ -7,7 +7,7 @@ never needs to know which language an entry is written in.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from wflow.model._runtime import ProcessClient, WorkflowRuntime
@@ -44,6 +44,11 @@ class FunctionContext:
         values: Values the caller attached with `with_context`.
         processes: The process API (spawn, send, ...) for code running in this call, or
             None where no Temporal client is at hand.
+        heartbeat_details: The details of the previous attempt's last heartbeat (empty on
+            the first attempt): where a retried call resumes.
+        heartbeater: Records a heartbeat with details; None where there is no server.
+        cancel_requested: Whether the caller asked to cancel the call; None where there is
+            no server. Cancellation reaches a function through its heartbeats.
     """
 
     entry_id: str
@@ -51,6 +56,21 @@ class FunctionContext:
     workflow_id: str | None = None
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     processes: ProcessClient | None = None
+    heartbeat_details: Sequence[Any] = ()
+    heartbeater: Callable[..., None] | None = None
+    cancel_requested: Callable[[], bool] | None = None
+
+    def heartbeat(self, *details: Any) -> None:
+        """Tell Temporal the call is alive, with `details` a retry can read back.
+
+        Needed for `heartbeat_timeout` and for cancellation to reach the function.
+        """
+        if self.heartbeater is not None:
+            self.heartbeater(*details)
+
+    def is_cancelled(self) -> bool:
+        """Return whether cancellation of this call was requested (seen at a heartbeat)."""
+        return self.cancel_requested is not None and self.cancel_requested()
 
 
 class FunctionProgram(Protocol):

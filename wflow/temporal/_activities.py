@@ -124,12 +124,21 @@ def function_activity(
             return None
         try:
             program = program_of(info.activity_type)
+            loop = asyncio.get_running_loop()
+
+            def heartbeat(*details: Any) -> None:
+                # Sync functions run on a worker thread: hand the heartbeat to the loop.
+                loop.call_soon_threadsafe(lambda: activity.heartbeat(*details))
+
             context = FunctionContext(
                 entry_id=info.activity_type,
                 attempt=info.attempt,
                 workflow_id=info.workflow_id,
                 values=received_context(),
-                processes=BlockingConnection(connection, asyncio.get_running_loop()),
+                processes=BlockingConnection(connection, loop),
+                heartbeat_details=list(info.heartbeat_details),
+                heartbeater=heartbeat,
+                cancel_requested=activity.is_cancelled,
             )
             if inspect.iscoroutinefunction(program.call):
                 result = await program.call(args, context)
