@@ -243,3 +243,23 @@ async def test_function_heartbeats_resume_and_cancellation_is_observed(
             "saw_cancel": True,
         },
     )
+
+
+@pytest.mark.parametrize(
+    ("entry", "args"), [("app:typed", []), ("app:py_typed", [{"name": "Ada", "city": "Berlin"}])]
+)
+async def test_typed_python_function_from_lua_and_python(
+    time_skipping_env: WorkflowEnvironment, entry: str, args: list[Any]
+) -> None:
+    async with Session(load_project(PROJECT), client=time_skipping_env.client) as session:
+        handle = await session.start(entry, args)
+        status, value = await _outcome(session, handle)
+        events = [e async for e in handle.fetch_history_events()]
+    assert status == "completed"
+    assert value["label"] == {"text": "Ada, 10115", "city": "Berlin"}
+    kind, retryable, message = value["bad"]
+    assert (kind, retryable) == ("INVALID", False)
+    assert "customer.address.zip: Field required" in message
+    # Not retried: each of the two calls ran once.
+    started = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    assert [e.activity_task_started_event_attributes.attempt for e in started] == [1, 1]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from wflow.dsl._python_check import python_problems
+from wflow.dsl._typed import argument_types, plain_result
 from wflow.model import (
     ErrorKind,
     FunctionContext,
@@ -70,7 +71,7 @@ class _PythonWorkflowProgram:
         # from a coroutine closed elsewhere (worker shutdown, cache eviction) would raise.
         bind_runtime(runtime)
         self._arity.check(args)
-        return await self._fn(*args)
+        return plain_result(await self._fn(*argument_types(self._fn).convert(args)))
 
 
 class _PythonFunctionProgram:
@@ -82,7 +83,7 @@ class _PythonFunctionProgram:
         self._arity.check(args)
         token = _function_context.set(context)
         try:
-            return self._fn(*args)
+            return plain_result(self._fn(*argument_types(self._fn).convert(args)))
         finally:
             _function_context.reset(token)
 
@@ -96,7 +97,7 @@ class _AsyncPythonFunctionProgram:
         self._arity.check(args)
         token = _function_context.set(context)
         try:
-            return await self._fn(*args)
+            return plain_result(await self._fn(*argument_types(self._fn).convert(args)))
         finally:
             _function_context.reset(token)
 
