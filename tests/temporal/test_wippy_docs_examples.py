@@ -138,6 +138,7 @@ PY_TWIN = {
     "uuid": [1, "RFC4122", False],
     "v3": "c5e5f349-28ef-3f5a-98d6-0b32ee4d1743",
     "bytes": 32,
+    "futures": ["Ada", True, None],
     "ctx": {"trace_id": "abc-123"},
     "invalid": ["INVALID", 1],
 }

@@ -66,6 +66,7 @@ class Future(Generic[R]):
     def __init__(self, handle: CallHandle) -> None:
         self._handle = handle
         self._channel: Channel | None = None
+        self._cancelled = False
 
     async def result(self) -> R:
         """Wait for the call; return its value or raise its `WflowError`."""
@@ -78,7 +79,29 @@ class Future(Generic[R]):
 
     def cancel(self) -> None:
         """Request cancellation of the call."""
+        self._cancelled = True
         self._handle.cancel()
+
+    def is_cancelled(self) -> bool:
+        """Return whether `cancel()` was called (Lua: `future:is_canceled()`)."""
+        return self._cancelled
+
+    async def error(self) -> WflowError | None:
+        """Return the call's `WflowError` once it failed, None otherwise (never waits).
+
+        Lua: `future:error()` → `err, true` / `nil, false`.
+        """
+        if not self._handle.done():
+            return None
+        try:
+            await self._handle.result()
+        except WflowError as exc:
+            return exc
+        return None
+
+    def response(self) -> Channel:
+        """Wippy's name of `channel()`."""
+        return self.channel()
 
     def channel(self) -> Channel:
         """Return a channel receiving the value (or the `WflowError`) once, for `select`."""
@@ -97,9 +120,11 @@ class Executor:
     def with_options(self, options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Executor:
         """Return a new executor with options changed.
 
-        Keys are `start_to_close_timeout`, `schedule_to_close_timeout`, `heartbeat_timeout`
-        (durations: `"5s"`, seconds, or timedelta), `task_queue`, and `retry_policy` (a
-        `RetryPolicy` or a dict of its fields). A mapping may use Lua's `activity.` prefix.
+        Keys are `start_to_close_timeout` (or `timeout`), `schedule_to_close_timeout`,
+        `schedule_to_start_timeout`, `heartbeat_timeout` (durations: `"5s"`, seconds, or
+        timedelta), `task_queue`, `id`, `summary`, `priority`, `wait_for_cancellation`,
+        `disable_eager_execution`, and `retry_policy` (a `RetryPolicy` or a dict of its
+        fields). A mapping may use Lua's `activity.` prefix.
 
         Raises:
             WflowError: `INVALID` naming an unknown key or bad value.
