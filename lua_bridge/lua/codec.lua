@@ -141,6 +141,10 @@ encode_value = function(v, path, out, seen, depth)
         path, out, seen, depth)
     elseif mt == TimeMT then
       out[#out + 1] = '"' .. rfc3339(v._ns, true) .. '"'
+    elseif mt == B.DurationMT then
+      -- A Duration crosses as milliseconds, the number form of durations everywhere else.
+      local ns = v._ns
+      out[#out + 1] = number_text(ns % 1000000 == 0 and ns // 1000000 or ns / 1000000, path)
     elseif message_fields(v) ~= nil then
       -- A message crosses as {topic =, from =, payload =}.
       local d = message_fields(v)

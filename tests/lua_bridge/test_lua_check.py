@@ -56,8 +56,8 @@ def test_bad_modules(tmp_path: Path) -> None:
     messages = [p.message for p in check(entry)]
     assert messages == [
         "modules: 'io' is not available in workflows",
-        "modules: unknown module 'nosuch' (available in workflows: channel, errors, funcs, json, "
-        "process, time, uuid, workflow)",
+        "modules: unknown module 'nosuch' (available in workflows: channel, crypto, ctx, errors, "
+        "funcs, json, process, time, uuid, workflow)",
     ]
     fn = lua_entry(tmp_path, "return 1", kind="function.lua", modules=["workflow"])
     assert [p.message for p in check(fn)] == ["modules: 'workflow' is only available in workflows"]
