@@ -155,6 +155,14 @@ class Session:
     ) -> None:
         await self._stack.aclose()
 
+    async def _register_declared_search_attributes(self) -> None:
+        """Teach a local server (given client, time-skipping) its clients' declared attributes."""
+        from wflow.temporal._search_attributes import register_search_attributes
+
+        for entry in self.registry.clients():
+            if entry.search_attributes:
+                await register_search_attributes(self._clients[entry.id], entry.search_attributes)
+
     async def _connect(self) -> None:
         from wflow.temporal._servers import ensure_local_server, start_time_skipping
 
@@ -165,6 +173,8 @@ class Session:
                     with_entry_settings(given, entry) if entry is not None else given
                 )
             self.server_address = self._given_client.service_client.config.target_host
+            if is_local_address(self.server_address):
+                await self._register_declared_search_attributes()
             return
         if self._mode == "time-skipping":
             env = await start_time_skipping()
@@ -174,6 +184,7 @@ class Session:
                 self._clients[entry.id if entry is not None else None] = (
                     with_entry_settings(env.client, entry) if entry is not None else env.client
                 )
+            await self._register_declared_search_attributes()
             return
         entries: list[TemporalClientEntry | None] = [*self.registry.clients()] or [None]
         for entry in entries:

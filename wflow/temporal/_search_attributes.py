@@ -24,6 +24,7 @@ from temporalio.common import (
     SearchAttributeUpdate,
     TypedSearchAttributes,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from wflow.model import ErrorKind, WflowError
 
@@ -161,10 +162,17 @@ async def register_search_attributes(client: Client, declared: Mapping[str, str]
     """
     if not declared:
         return []
-    known = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=client.namespace)
-    )
-    existing = {**known.system_attributes, **known.custom_attributes}
+    try:
+        known = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        existing = {**known.system_attributes, **known.custom_attributes}
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        # The time-skipping test server cannot list them but does accept new ones (their
+        # types cannot be checked there): add each, one the server has is not an error.
+        return await _add_each_unlisted(client, declared)
     missing: dict[str, Any] = {}
     for name, kind in declared.items():
         if name in existing:
@@ -181,3 +189,20 @@ async def register_search_attributes(client: Client, declared: Mapping[str, str]
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
         )
     return sorted(missing)
+
+
+async def _add_each_unlisted(client: Client, declared: Mapping[str, str]) -> list[str]:
+    added = []
+    for name, kind in declared.items():
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(
+                    namespace=client.namespace, search_attributes={name: _INDEXED[kind]}
+                )
+            )
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.ALREADY_EXISTS:
+                raise
+            continue
+        added.append(name)
+    return sorted(added)
