@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.helpers.paths import FIXTURES
 from wflow.registry import load_project
 from wflow.temporal import Session
+from wflow.testing import EmbeddedDevServer
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -236,9 +237,11 @@ async def test_activity_options_and_local_activity_reach_temporal(
 
 @pytest.mark.parametrize("lang", ["lua", "py"])
 async def test_function_heartbeats_resume_and_cancellation_is_observed(
-    time_skipping_env: WorkflowEnvironment, lang: str
+    dev_server: EmbeddedDevServer, lang: str
 ) -> None:
-    async with Session(load_project(PROJECT), client=time_skipping_env.client) as session:
+    # Real time: the waiter heartbeats in a real-time loop, which the time-skipping server
+    # would skip past (its activity timeouts fire while the function is still running).
+    async with Session(load_project(PROJECT), address=dev_server.address) as session:
         handle = await session.start(
             "app:heartbeats", [f"app:progress_{lang}", f"app:waiter_{lang}"]
         )
