@@ -15,7 +15,6 @@ import json
 import logging
 import random
 import secrets
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -33,6 +32,7 @@ from wflow.model import (
     LAYOUTS,
     ActivityOptions,
     ErrorKind,
+    RealSources,
     SpawnOptions,
     WflowError,
     WorkflowInfo,
@@ -41,7 +41,6 @@ from wflow.model import (
     format_uuid,
     load_zone,
     make_uuid1,
-    make_uuid7,
     message_payload,
     parse_duration,
     parse_layout,
@@ -70,23 +69,11 @@ class ClockLike(Protocol):
     def random_seed(self) -> int: ...
 
 
-class LocalClock:
+class LocalClock(RealSources):
     """Real time and randomness, for function calls (which are not replayed)."""
 
     def info(self) -> WorkflowInfo:
         raise WflowError("workflow.info() is only available in workflows", ErrorKind.INVALID)
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
-
-    def uuid4(self) -> uuid.UUID:
-        return uuid.uuid4()
-
-    def uuid7(self) -> uuid.UUID:
-        return make_uuid7(time.time_ns() // 1_000_000, secrets.randbits(74))
-
-    def random_seed(self) -> int:
-        return secrets.randbits(64)
 
 
 def unix_ns(moment: datetime) -> int:

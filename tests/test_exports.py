@@ -47,6 +47,7 @@ EXPORTS: dict[str, list[str]] = {
         "Mailbox",
         "Message",
         "ProcessClient",
+        "RealSources",
         "RetryPolicy",
         "SelectResult",
         "SpawnOptions",

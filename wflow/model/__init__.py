@@ -34,6 +34,7 @@ from wflow.model._messages import (
 )
 from wflow.model._options import DEFAULT_START_TO_CLOSE, ActivityOptions, RetryPolicy, SpawnOptions
 from wflow.model._program import FunctionContext, FunctionProgram, WorkflowProgram
+from wflow.model._real_sources import RealSources
 from wflow.model._runtime import (
     CallHandle,
     ProcessClient,
@@ -65,6 +66,7 @@ __all__ = [
     "Mailbox",
     "Message",
     "ProcessClient",
+    "RealSources",
     "RetryPolicy",
     "SelectResult",
     "SpawnOptions",

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import secrets
-import time
-import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from wflow.model import (
@@ -25,11 +22,11 @@ from wflow.model import (
     FunctionContext,
     FunctionProgram,
     Mailbox,
+    RealSources,
     SpawnOptions,
     WflowError,
     WorkflowInfo,
     engine_for,
-    make_uuid7,
 )
 from wflow.temporal._targets import function_entry
 
@@ -63,7 +60,7 @@ class ProcessCallHandle:
         self._task.cancel()
 
 
-class ProcessRuntime:
+class ProcessRuntime(RealSources):
     """The `wflow.model.WorkflowRuntime` of one running process.
 
     Args:
@@ -95,22 +92,6 @@ class ProcessRuntime:
             history_length=0,
             entry_id=self._entry_id,
         )
-
-    def now(self) -> datetime:
-        """Return the real time, UTC."""
-        return datetime.now(timezone.utc)
-
-    def uuid4(self) -> uuid.UUID:
-        """Return a random UUID."""
-        return uuid.uuid4()
-
-    def uuid7(self) -> uuid.UUID:
-        """Return a time-ordered UUID from the real clock."""
-        return make_uuid7(time.time_ns() // 1_000_000, secrets.randbits(74))
-
-    def random_seed(self) -> int:
-        """Return a random 64-bit seed."""
-        return secrets.randbits(64)
 
     async def sleep(self, duration: timedelta) -> None:
         """Sleep for real."""
