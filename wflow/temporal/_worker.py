@@ -7,13 +7,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Interceptor, Replayer, Worker
+from temporalio.worker import (
+    Interceptor,
+    Replayer,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from wflow.model import ErrorKind, WflowError, engine_for
 from wflow.registry import Registry, WorkerOptions, WorkflowEntry
 from wflow.temporal._activities import function_activity
 from wflow.temporal._attempt_cap import AttemptCapInterceptor
+from wflow.temporal._divergence import CallRecorder, CheckingRunner
 from wflow.temporal._failure_reports import FailureSink
 from wflow.temporal._headers import HeaderInterceptor
 from wflow.temporal._payloads import DATA_CONVERTER
@@ -111,15 +117,26 @@ def build_workers(
         if not served and not registry.functions_on(worker_entry):
             continue
         client_entry = registry.client_of(worker_entry)
+        client = clients[client_entry.id if client_entry is not None else None]
+        # A replay that diverges fails its task in call-level words (`_divergence`).
+        sandboxed = sandbox_runner(_engine_passthrough(served))
+
         workers.append(
             Worker(
-                clients[client_entry.id if client_entry is not None else None],
+                client,
                 task_queue=registry.task_queue_of(worker_entry),
                 workflows=[workflow_class(entry, registry, failures=failures) for entry in served],
                 # Always: workflows terminate other workflows through it too.
                 activities=[activity],
-                workflow_runner=sandbox_runner(_engine_passthrough(served)),
-                interceptors=[HeaderInterceptor(), AttemptCapInterceptor()],
+                workflow_runner=CheckingRunner(sandboxed, client, registry, failures),
+                unsandboxed_workflow_runner=CheckingRunner(
+                    UnsandboxedWorkflowRunner(), client, registry, failures
+                ),
+                interceptors=[
+                    HeaderInterceptor(),
+                    AttemptCapInterceptor(),
+                    CallRecorder(only_while_replaying=True),
+                ],
                 **_worker_kwargs(worker_entry.worker_options),
             )
         )
