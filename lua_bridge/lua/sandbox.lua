@@ -874,22 +874,28 @@ local SAFE = {
 }
 B.SAFE = SAFE
 
+-- A refusal names the user's line however `load` was reached: `error(msg, 2)` would name
+-- the caller, which is no line at all under `pcall(load, ...)` (pcall is C).
+local function load_refusal(message)
+  error(user_where() .. message, 0)
+end
+
 local function make_load(env)
   return function(chunk, chunkname, mode, ...)
     if mode ~= nil and mode ~= "t" then
-      error("load: binary chunks are not available in " .. WHERE .. " (mode must be \"t\")", 2)
+      load_refusal("load: binary chunks are not available in " .. WHERE .. " (mode must be \"t\")")
     end
     if type(chunk) == "function" then
       local parts = {}
       while true do
         local piece = chunk()
         if piece == nil or piece == "" then break end
-        if type(piece) ~= "string" then error("load: reader function must return a string", 2) end
+        if type(piece) ~= "string" then load_refusal("load: reader function must return a string") end
         parts[#parts + 1] = piece
       end
       chunk = tconcat(parts)
     elseif type(chunk) ~= "string" then
-      error("bad argument #1 to 'load' (string expected, got " .. type(chunk) .. ")", 2)
+      load_refusal("bad argument #1 to 'load' (string expected, got " .. type(chunk) .. ")")
     end
     if sbyte(chunk, 1) == 27 then
       return nil, "load: binary chunks are not available in " .. WHERE

@@ -108,6 +108,54 @@ async def test_load_with_a_custom_environment_reaches_nothing(tmp_path: Path, wh
     assert await run_as(where, tmp_path, src) is True
 
 
+BINARY = "'\\27LuaT\\0\\25\\147\\r\\n\\26\\n'"
+"""A Lua 5.4 bytecode header, as Lua source (`string.dump` does not exist to make a real one)."""
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "call",
+    [
+        f"pcall(load, {BINARY}, 'c', 'bt', {{}})",
+        f"pcall(load, {BINARY}, 'c', 'b')",
+        # a reader function handing the chunk over, then nil
+        f"pcall(load, (function() local s = {BINARY} return function() local r = s s = nil "
+        "return r end end)(), 'c', 'bt', {})",
+        f"pcall(function() return load({BINARY}, 'c', 'bt', {{}}) end)",
+    ],
+)
+async def test_binary_load_under_pcall_is_refused_with_the_line(
+    tmp_path: Path, where: str, call: str
+) -> None:
+    # pcall catches the refusal as any error (only resource limits pass through it), and the
+    # message names the script's line however `load` was reached: through pcall (a C caller
+    # of its own, where `error(msg, 2)` named no line), directly, in a function.
+    code = f"local f = 1\nlocal ok, err = {call}\nreturn {{ok = ok, err = err}}"
+    for _ in range(3):  # the same answer every run
+        assert await run_as(where, tmp_path, code) == {
+            "ok": False,
+            "err": expected(
+                '{file}:2: load: binary chunks are not available in {where} (mode must be "t")',
+                where,
+            ),
+        }
+
+
+@BOTH
+@pytest.mark.parametrize("mode", ["'t'", "nil"])
+async def test_binary_chunk_in_text_mode_does_not_load(
+    tmp_path: Path, where: str, mode: str
+) -> None:
+    # As Lua's own load for a chunk it cannot load: nil and the reason, under pcall or not.
+    code = f"local ok, f, err = pcall(load, {BINARY}, 'c', {mode}, {{}})\n"
+    code += "return {ok = ok, loaded = f ~= nil, err = err}"
+    assert await run_as(where, tmp_path, code) == {
+        "ok": True,
+        "loaded": False,
+        "err": expected("load: binary chunks are not available in {where}", where),
+    }
+
+
 @BOTH
 async def test_bridge_objects_have_no_python_attributes(tmp_path: Path, where: str) -> None:
     # What lupa exposes on a Python object (`__class__`, `__dict__`, ...) is not there: the
