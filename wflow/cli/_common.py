@@ -46,6 +46,7 @@ __all__ = [
     "load_registry",
     "operate",
     "operate_on",
+    "option",
     "parse_json",
     "parse_json_args",
     "report",
@@ -63,6 +64,17 @@ EXIT_FAILED = 1
 """The workflow failed, or the server could not be reached or started."""
 EXIT_USAGE = 2
 """Bad usage or configuration: typer's own usage errors, invalid projects, bad arguments."""
+
+
+def option(*flags: str, **settings: Any) -> Any:
+    """A `typer.Option` that shows no default: wflow's options say theirs in their help.
+
+    Args:
+        *flags: The option's names (`--limit`, `-n`).
+        **settings: `help`, `metavar`, `min`, ... as for `typer.Option`.
+    """
+    return typer.Option(*flags, show_default=False, **settings)
+
 
 ProjectArg = Annotated[
     Path,
@@ -95,18 +107,16 @@ PidArg = Annotated[
 ]
 AddressOpt = Annotated[
     str | None,
-    typer.Option(
+    option(
         "--address",
         help="Temporal frontend host:port, overriding the project's temporal.client entries.",
-        show_default=False,
     ),
 ]
 StateDirOpt = Annotated[
     Path | None,
-    typer.Option(
+    option(
         "--state-dir",
         help="Where the embedded dev server keeps its database and log (default: PROJECT/.wflow).",
-        show_default=False,
     ),
 ]
 

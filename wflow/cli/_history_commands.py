@@ -27,6 +27,7 @@ from wflow.cli._common import (
     load_registry,
     operate,
     operate_on,
+    option,
     reporting_errors,
     settings,
     to_json,
@@ -90,21 +91,18 @@ def reset(
     pid: PidArg,
     to_call: Annotated[
         int | None,
-        typer.Option(
+        option(
             "--to-call",
             metavar="N",
             min=1,
             help="Go back to just before step N of `wflow history PID` (a call, timer, ...).",
-            show_default=False,
         ),
     ] = None,
     to_last_failure: Annotated[
         bool,
         typer.Option("--to-last-failure", help="Go back to just before the last failed call."),
     ] = False,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Recorded with the reset.", show_default=False)
-    ] = None,
+    reason: Annotated[str | None, option("--reason", help="Recorded with the reset.")] = None,
     address: AddressOpt = None,
 ) -> None:
     """Re-run workflow PID from one of its steps, with the code the workers run now.
@@ -146,22 +144,20 @@ def replay(
     ] = None,
     query: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--query",
             metavar="VISIBILITY_QUERY",
             help="Replay the project's workflows this list filter finds, e.g. "
             "\"ExecutionStatus = 'Running'\".",
-            show_default=False,
         ),
     ] = None,
     files: Annotated[
         list[Path] | None,
-        typer.Option(
+        option(
             "--file",
             metavar="HISTORY.json",
             help="A history exported by `wflow history --raw` or `temporal workflow show "
             "--output json`; repeat for more.",
-            show_default=False,
         ),
     ] = None,
     as_json: Annotated[

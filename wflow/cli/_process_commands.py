@@ -26,6 +26,7 @@ from wflow.cli._common import (
     fail,
     operate,
     operate_on,
+    option,
     parse_json,
     parse_json_args,
     to_json,
@@ -101,33 +102,27 @@ def spawn(
     args: ArgsJsonArg = None,
     host: Annotated[
         str | None,
-        typer.Option(
-            "--host",
-            help="temporal.worker entry to run on (default: the entry's worker).",
-            show_default=False,
-        ),
+        option("--host", help="temporal.worker entry to run on (default: the entry's worker)."),
     ] = None,
     name: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--name",
             help="Deterministic workflow ID `<ENTRY>:<NAME>`; spawning it again while it runs "
             "prints the same PID.",
-            show_default=False,
         ),
     ] = None,
     workflow_id: Annotated[
         str | None,
-        typer.Option("--id", help="The workflow ID (default: random).", show_default=False),
+        option("--id", help="The workflow ID (default: random)."),
     ] = None,
     message: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--message",
             metavar="TOPIC=JSON",
             help="Deliver this message with the start (signal-with-start); `TOPIC` alone sends "
             "null.",
-            show_default=False,
         ),
     ] = None,
     address: AddressOpt = None,
@@ -200,49 +195,35 @@ def list_workflows(
     ] = 100,
     entry: Annotated[
         list[str] | None,
-        typer.Option(
-            "--entry", help="Only this workflow entry (repeat for several).", show_default=False
-        ),
+        option("--entry", help="Only this workflow entry (repeat for several)."),
     ] = None,
     status: Annotated[
         list[str] | None,
-        typer.Option(
+        option(
             "--status",
             help="Only this status: running, completed, failed, canceled, terminated, "
             "timed_out, continued_as_new (repeat for several).",
-            show_default=False,
         ),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(
-            "--since",
-            help="Started at or after: an ISO time or a duration ago (2h).",
-            show_default=False,
-        ),
+        option("--since", help="Started at or after: an ISO time or a duration ago (2h)."),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(
-            "--until", help="Started before: an ISO time or a duration ago.", show_default=False
-        ),
+        option("--until", help="Started before: an ISO time or a duration ago."),
     ] = None,
     attr: Annotated[
         list[str] | None,
-        typer.Option(
+        option(
             "--attr",
             metavar="NAME=VALUE",
             help="Custom search attribute equals VALUE (typed as the YAML declares NAME).",
-            show_default=False,
         ),
     ] = None,
     query: Annotated[
         str | None,
-        typer.Option(
-            "--query",
-            help="A Temporal visibility query, ANDed with the other filters.",
-            show_default=False,
-        ),
+        option("--query", help="A Temporal visibility query, ANDed with the other filters."),
     ] = None,
     address: AddressOpt = None,
 ) -> None:

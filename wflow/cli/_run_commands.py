@@ -30,6 +30,7 @@ from wflow.cli._common import (
     echo_err,
     fail,
     load_registry,
+    option,
     parse_json_args,
     report,
     reporting_errors,
@@ -147,11 +148,7 @@ def run(
     state_dir: StateDirOpt = None,
     workflow_id: Annotated[
         str | None,
-        typer.Option(
-            "--workflow-id",
-            help="Workflow ID (default: the entry ID and a random suffix).",
-            show_default=False,
-        ),
+        option("--workflow-id", help="Workflow ID (default: the entry ID and a random suffix)."),
     ] = None,
     quiet: Annotated[
         bool,
@@ -161,13 +158,12 @@ def run(
     ] = False,
     max_attempts: Annotated[
         int | None,
-        typer.Option(
+        option(
             "--max-attempts",
             min=1,
             help="Try each function call of this run at most N times "
             "(default: the retry policy's, unlimited unless set).",
             metavar="N",
-            show_default=False,
         ),
     ] = None,
 ) -> None:

@@ -19,6 +19,7 @@ from wflow.cli._common import (
     ProjectArg,
     fail,
     operate,
+    option,
     to_json,
 )
 from wflow.model import ErrorKind, WflowError
@@ -40,11 +41,10 @@ ScheduleArg = Annotated[
 ]
 OverlapOpt = Annotated[
     str | None,
-    typer.Option(
+    option(
         "--overlap",
         help="Overlap policy for these runs: skip, buffer_one, buffer_all, cancel_other, "
         "terminate_other, allow_all (default: the schedule's).",
-        show_default=False,
     ),
 ]
 
