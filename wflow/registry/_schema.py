@@ -107,7 +107,6 @@ def split_id(entry_id: str) -> tuple[str, str]:
 # Duration and ByteSize live in _value_types (shared with _production_schema).
 
 
-
 def _kind(kind: str) -> Any:
     return Field(default=kind, description=f"The entry kind: {kind}.")
 
@@ -156,6 +155,15 @@ class Entry(_Strict):
     """
 
     KIND: ClassVar[str] = ""
+    """The entry kind, as its `kind` field's default says (set for each concrete class)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        # One place for each kind's name: the `kind` field (`_kind("workflow.lua")`).
+        super().__pydantic_init_subclass__(**kwargs)
+        default = cls.model_fields["kind"].default
+        if isinstance(default, str):
+            cls.KIND = default
 
     name: str = Field(
         description="The entry's name; its ID is `namespace:name`.",
@@ -393,7 +401,6 @@ class LuaProgramEntry(LuaEntry):
 class WorkflowLuaEntry(LuaProgramEntry):
     """A workflow written in Lua (`workflow.lua`)."""
 
-    KIND: ClassVar[str] = "workflow.lua"
     kind: Literal["workflow.lua"] = _kind("workflow.lua")
     mailbox_bound: int = _mailbox_bound()
 
@@ -401,21 +408,18 @@ class WorkflowLuaEntry(LuaProgramEntry):
 class FunctionLuaEntry(LuaProgramEntry):
     """A function written in Lua (`function.lua`), called from workflows as an activity."""
 
-    KIND: ClassVar[str] = "function.lua"
     kind: Literal["function.lua"] = _kind("function.lua")
 
 
 class LibraryLuaEntry(LuaEntry):
     """A Lua module other entries import (`library.lua`)."""
 
-    KIND: ClassVar[str] = "library.lua"
     kind: Literal["library.lua"] = _kind("library.lua")
 
 
 class ProcessLuaEntry(LuaProgramEntry):
     """A process written in Lua (`process.lua`): a non-durable actor on a `process.host`."""
 
-    KIND: ClassVar[str] = "process.lua"
     kind: Literal["process.lua"] = _kind("process.lua")
     mailbox_bound: int = _mailbox_bound()
 
@@ -454,7 +458,6 @@ class PythonEntry(Entry):
 class WorkflowPyEntry(PythonEntry):
     """A workflow written in Python (`workflow.py`)."""
 
-    KIND: ClassVar[str] = "workflow.py"
     kind: Literal["workflow.py"] = _kind("workflow.py")
     sandboxed: bool = Field(
         default=True, description="Run the workflow in Temporal's import sandbox."
@@ -465,14 +468,12 @@ class WorkflowPyEntry(PythonEntry):
 class FunctionPyEntry(PythonEntry):
     """A function written in Python (`function.py`), called from workflows as an activity."""
 
-    KIND: ClassVar[str] = "function.py"
     kind: Literal["function.py"] = _kind("function.py")
 
 
 class ProcessPyEntry(PythonEntry):
     """A process written in Python (`process.py`): a non-durable actor on a `process.host`."""
 
-    KIND: ClassVar[str] = "process.py"
     kind: Literal["process.py"] = _kind("process.py")
     mailbox_bound: int = _mailbox_bound()
 
@@ -584,7 +585,6 @@ class TemporalClientEntry(Entry, ProductionClientFields):
         json_schema_extra={"description": "A connection to a Temporal service."}
     )
 
-    KIND: ClassVar[str] = "temporal.client"
     kind: Literal["temporal.client"] = _kind("temporal.client")
     address: str = Field(default="127.0.0.1:7233", description="The frontend, host:port.")
     temporal_namespace: str = Field(
@@ -812,7 +812,6 @@ def _deployment_config(name: str, build_id: str, use_versioning: bool, behavior:
 class TemporalWorkerEntry(Entry):
     """A Temporal worker polling one task queue (`temporal.worker`)."""
 
-    KIND: ClassVar[str] = "temporal.worker"
     kind: Literal["temporal.worker"] = _kind("temporal.worker")
     client: str | None = Field(
         default=None, description="The temporal.client entry to connect with (ID or bare name)."
@@ -843,7 +842,6 @@ class TemporalScheduleEntry(Entry, ScheduleFields):
     `wflow schedule sync`.
     """
 
-    KIND: ClassVar[str] = "temporal.schedule"
     kind: Literal["temporal.schedule"] = _kind("temporal.schedule")
 
     @property
@@ -918,7 +916,6 @@ class HostSettings(_Strict):
 class ProcessHostEntry(Entry):
     """A host of processes (`process.host`), run inside `wflow worker` / `wflow dev` / `run`."""
 
-    KIND: ClassVar[str] = "process.host"
     kind: Literal["process.host"] = _kind("process.host")
     host: HostSettings = Field(default_factory=HostSettings, description="Host settings.")
     lifecycle: ServiceLifecycle = Field(
@@ -929,7 +926,6 @@ class ProcessHostEntry(Entry):
 class ProcessServiceEntry(Entry):
     """A supervised process (`process.service`): started, watched and restarted by its host."""
 
-    KIND: ClassVar[str] = "process.service"
     kind: Literal["process.service"] = _kind("process.service")
     process: str = Field(description="The process entry to run (ID or bare name).")
     host: str = Field(description="The process.host entry to run it on (ID or bare name).")
