@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Header, Payload, Payloads
@@ -209,6 +209,19 @@ _CLOSINGS: dict[str, tuple[str, dict[str, str] | None]] = {
         "error",
         {"kind": "TIMEOUT", "message": "the child timed out"},
     ),
+    # Commands the server could not carry out; `{cause}` is the event's cause.
+    "signal_external_workflow_execution_failed": (
+        "error",
+        {"kind": "NOT_FOUND", "message": "not delivered ({cause})"},
+    ),
+    "request_cancel_external_workflow_execution_failed": (
+        "error",
+        {"kind": "NOT_FOUND", "message": "not delivered ({cause})"},
+    ),
+    "start_child_workflow_execution_failed": (
+        "error",
+        {"kind": "ALREADY_EXISTS", "message": "not started ({cause})"},
+    ),
 }
 _REFERENCES = ("scheduled_event_id", "initiated_event_id", "started_event_id")
 
@@ -216,6 +229,11 @@ _REFERENCES = ("scheduled_event_id", "initiated_event_id", "started_event_id")
 def _single(payloads: Payloads) -> Any:
     # A result or signal is one payload; several read as an array, as messages do.
     return message_payload(_values(payloads))
+
+
+def _decoded(fields: Mapping[str, Payload]) -> dict[str, Any]:
+    """Search attributes or memo fields, decoded, by sorted key."""
+    return {key: _decode([fields[key]])[0] for key in sorted(fields)}
 
 
 def _header_value(header: Header, key: str) -> Any:
@@ -294,7 +312,11 @@ class _Folder:
         if "result" in fields and status == "ok":
             recorded["result"] = _single(attrs.result)
         if status == "error":
-            recorded["error"] = error if error is not None else _failure(attrs.failure)
+            if error is None:
+                recorded["error"] = _failure(attrs.failure)
+            else:
+                cause = attrs.cause if "cause" in fields else ""
+                recorded["error"] = {**error, "message": error["message"].format(cause=cause)}
         self.outcome(event, initiated, status, **recorded)
 
     # The run itself.
@@ -386,20 +408,10 @@ class _Folder:
             details={"workflow_id": a.workflow_execution.workflow_id},
         )
 
-    def _on_signal_external_workflow_execution_failed(self, event: HistoryEvent) -> None:
-        a = event.signal_external_workflow_execution_failed_event_attributes
-        error = {"kind": "NOT_FOUND", "message": f"not delivered ({a.cause})"}
-        self.outcome(event, a.initiated_event_id, "error", error=error)
-
     def _on_request_cancel_external_workflow_execution_initiated(self, event: HistoryEvent) -> None:
         a = event.request_cancel_external_workflow_execution_initiated_event_attributes
         details = {"workflow_id": a.workflow_execution.workflow_id}
         self.add(event, "cancel", status="pending", details=details)
-
-    def _on_request_cancel_external_workflow_execution_failed(self, event: HistoryEvent) -> None:
-        a = event.request_cancel_external_workflow_execution_failed_event_attributes
-        error = {"kind": "NOT_FOUND", "message": f"not delivered ({a.cause})"}
-        self.outcome(event, a.initiated_event_id, "error", error=error)
 
     # Children.
 
@@ -413,11 +425,6 @@ class _Folder:
             status="pending",
             details={"workflow_id": a.workflow_id},
         )
-
-    def _on_start_child_workflow_execution_failed(self, event: HistoryEvent) -> None:
-        a = event.start_child_workflow_execution_failed_event_attributes
-        error = {"kind": "ALREADY_EXISTS", "message": f"not started ({a.cause})"}
-        self.outcome(event, a.initiated_event_id, "error", error=error)
 
     # Versions, attributes, updates.
 
@@ -439,15 +446,11 @@ class _Folder:
 
     def _on_upsert_workflow_search_attributes(self, event: HistoryEvent) -> None:
         a = event.upsert_workflow_search_attributes_event_attributes
-        fields = a.search_attributes.indexed_fields
-        search = {key: _decode([fields[key]])[0] for key in sorted(fields)}
-        self.add(event, "attrs", details={"search": search})
+        self.add(event, "attrs", details={"search": _decoded(a.search_attributes.indexed_fields)})
 
     def _on_workflow_properties_modified(self, event: HistoryEvent) -> None:
         a = event.workflow_properties_modified_event_attributes
-        fields = a.upserted_memo.fields
-        memo = {key: _decode([fields[key]])[0] for key in sorted(fields)}
-        self.add(event, "attrs", details={"memo": memo})
+        self.add(event, "attrs", details={"memo": _decoded(a.upserted_memo.fields)})
 
     def _on_workflow_execution_update_accepted(self, event: HistoryEvent) -> None:
         a = event.workflow_execution_update_accepted_event_attributes
