@@ -54,13 +54,14 @@ def node_line(node: Any) -> int | None:
     return None
 
 
-def _child_line(node: Any, key: Any) -> int | None:
+def _recorded_line(node: Any, key: Any, part: str) -> int | None:
+    """The 1-based line ruamel recorded for a mapping's key or value (`part`) or an item."""
     lc: Any = getattr(node, "lc", None)
     if lc is None:
         return None
     try:
         if isinstance(node, Mapping):
-            return int(lc.key(key)[0]) + 1
+            return int(getattr(lc, part)(key)[0]) + 1
         if isinstance(node, Sequence):
             return int(lc.item(key)[0]) + 1
     except (AttributeError, KeyError, IndexError, TypeError):
@@ -68,16 +69,12 @@ def _child_line(node: Any, key: Any) -> int | None:
     return None
 
 
+def _child_line(node: Any, key: Any) -> int | None:
+    return _recorded_line(node, key, "key")
+
+
 def _value_line(node: Any, key: Any) -> int | None:
-    lc: Any = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        if isinstance(node, Mapping):
-            return int(lc.value(key)[0]) + 1
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return None
-    return _child_line(node, key)
+    return _recorded_line(node, key, "value")
 
 
 def line_of(node: Any, loc: Sequence[str | int], default: int | None) -> int | None:
