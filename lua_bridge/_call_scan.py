@@ -25,7 +25,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Literal
+
+from wflow.registry._call_targets import TARGET_CALLS, TargetKind
 
 __all__ = [
     "CallSite",
@@ -34,8 +35,6 @@ __all__ = [
     "scan",
     "tokenize",
 ]
-
-TargetKind = Literal["function", "workflow"]
 
 _KEYWORDS = frozenset(
     [
@@ -75,12 +74,8 @@ _GLOBAL_MODULES = frozenset({"channel", "ctx", "errors", "os", "process", *_STDL
 
 # module function -> what its first (and second) argument names.
 _MODULE_CALLS: Mapping[tuple[str, str], tuple[TargetKind, bool]] = {
-    ("funcs", "call"): ("function", False),
+    **TARGET_CALLS,
     ("funcs", "async"): ("function", False),
-    ("process", "spawn"): ("workflow", True),
-    ("process", "spawn_monitored"): ("workflow", True),
-    ("process", "exec"): ("workflow", True),
-    ("workflow", "exec"): ("workflow", False),
 }
 _EXECUTOR_CALLS = frozenset({"call", "async"})
 _EXECUTOR_DERIVE = frozenset({"with_options", "with_context"})

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from wflow.registry import Entry, Problem, PythonEntry, Registry
-from wflow.registry._call_targets import TargetKind, target_problems
+from wflow.registry._call_targets import TARGET_CALLS, TargetKind, target_problems
 
 __all__ = ["python_problems"]
 
@@ -37,13 +37,9 @@ _DSL_PACKAGES = ("wflow", "wflow.dsl")
 _DSL_PATHS = [[name] for name in _DSL_NAMES]  # `import wflow.dsl.<name> as x`
 # (DSL name, function) -> what the first argument names, and whether the second is a host.
 _TARGET_CALLS: Mapping[tuple[str, str], tuple[TargetKind, bool]] = {
-    ("funcs", "call"): ("function", False),
+    **TARGET_CALLS,
     ("funcs", "start"): ("function", False),
     ("funcs", "async_"): ("function", False),
-    ("process", "spawn"): ("workflow", True),
-    ("process", "spawn_monitored"): ("workflow", True),
-    ("process", "exec"): ("workflow", True),
-    ("workflow", "exec"): ("workflow", False),
 }
 
 

@@ -11,6 +11,7 @@ that has entries of the kind they name (else it is a fragment of a project).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from wflow.model import WflowError
@@ -22,10 +23,21 @@ from wflow.registry._schema import (
     TemporalWorkerEntry,
 )
 
-__all__ = ["TargetKind", "target_problems"]
+__all__ = ["TARGET_CALLS", "TargetKind", "target_problems"]
 
 TargetKind = Literal["function", "workflow"]
 """What a call's target names: a function entry (`funcs.*`) or a workflow entry (spawning)."""
+
+TARGET_CALLS: Mapping[tuple[str, str], tuple[TargetKind, bool]] = {
+    ("funcs", "call"): ("function", False),
+    ("process", "spawn"): ("workflow", True),
+    ("process", "spawn_monitored"): ("workflow", True),
+    ("process", "exec"): ("workflow", True),
+    ("workflow", "exec"): ("workflow", False),
+}
+"""The calls that name a target in both languages: (module, function) -> what the first
+argument names, and whether a host argument follows it. Each checker adds its language's
+spellings of the others (Lua's `funcs.async`, Python's `funcs.start` and `funcs.async_`)."""
 
 
 def _quoted(call: str, target: str, host: str | None) -> str:

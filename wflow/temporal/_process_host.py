@@ -144,9 +144,7 @@ class ProcessHost:
         self._processes: dict[str, _Running] = {}
         self._exits: dict[str, asyncio.Future[ProcessExit]] = {}
         # How the latest processes ended, for a `result` asked after the end.
-        self._ended_recently: collections.OrderedDict[str, ProcessExit] = (
-            collections.OrderedDict()
-        )
+        self._ended_recently: collections.OrderedDict[str, ProcessExit] = collections.OrderedDict()
         self._names: dict[str, str] = {}
         self._next = 0
         self._listeners: list[ExitListener] = []
