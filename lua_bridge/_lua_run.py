@@ -18,7 +18,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import lupa.lua54 as lupa54
 
@@ -85,6 +85,22 @@ def unix_ns(moment: datetime) -> int:
 def _ms_number(duration: timedelta) -> int | float:
     ms = duration / _MS
     return int(ms) if ms == int(ms) else ms
+
+
+_T = TypeVar("_T")
+
+
+def _stored(store: list[_T], make: Callable[[], _T]) -> tuple[Any, ...]:
+    """`(index,)` of `make()`'s value, appended to `store`; `(nil, message)` if it refuses.
+
+    Options objects live on the Python side; Lua holds their index (`with_options` chains).
+    """
+    try:
+        value = make()
+    except WflowError as exc:
+        return None, exc.message
+    store.append(value)
+    return (len(store) - 1,)
 
 
 class LuaRun:
@@ -295,12 +311,8 @@ class LuaRun:
         return None if error is None else error.message
 
     def _op_with_call_options(self, base: int, text: str) -> tuple[Any, ...]:
-        try:
-            merged = self.options[base].merged(json.loads(text), number_unit=_MS)
-        except WflowError as exc:
-            return None, exc.message
-        self.options.append(merged)
-        return (len(self.options) - 1,)
+        data = json.loads(text)
+        return _stored(self.options, lambda: self.options[base].merged(data, number_unit=_MS))
 
     def _op_with_call_context(self, base: int, text: str) -> tuple[Any, ...]:
         values = json.loads(text)
@@ -310,12 +322,7 @@ class LuaRun:
         return (len(self.options) - 1,)
 
     def _add_spawn_options(self, make: Callable[[], SpawnOptions]) -> tuple[Any, ...]:
-        try:
-            options = make()
-        except WflowError as exc:
-            return None, exc.message
-        self.spawn_options.append(options)
-        return (len(self.spawn_options) - 1,)
+        return _stored(self.spawn_options, make)
 
     def _op_with_spawn_options(self, base: int, text: str) -> tuple[Any, ...]:
         data = json.loads(text)
