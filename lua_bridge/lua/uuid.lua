@@ -16,23 +16,20 @@ local uuid = {
 
 function uuid.v4() return ops.uuid4() end
 function uuid.v7() return ops.uuid7() end
-function uuid.v5(namespace, name)
-  check_string(namespace, "uuid.v5", "namespace", 2)
-  check_string(name, "uuid.v5", "name", 2)
-  local value, err = ops.uuid5(namespace, name)
-  if value == nil then return nil, new_error("INVALID", "uuid.v5: " .. err) end
-  return value
+-- uuid.v3 and uuid.v5: a name in a namespace, hashed by the host (`op`).
+local function name_based(who, op)
+  return function(namespace, name)
+    check_string(namespace, who, "namespace", 2)
+    check_string(name, who, "name", 2)
+    local value, err = op(namespace, name)
+    if value == nil then return nil, new_error("INVALID", who .. ": " .. err) end
+    return value
+  end
 end
 
+uuid.v5 = name_based("uuid.v5", ops.uuid5)
 function uuid.v1() return ops.uuid1() end
-
-function uuid.v3(namespace, name)
-  check_string(namespace, "uuid.v3", "namespace", 2)
-  check_string(name, "uuid.v3", "name", 2)
-  local value, err = ops.uuid3(namespace, name)
-  if value == nil then return nil, new_error("INVALID", "uuid.v3: " .. err) end
-  return value
-end
+uuid.v3 = name_based("uuid.v3", ops.uuid3)
 
 function uuid.validate(input)
   if type(input) ~= "string" then return false end
