@@ -538,15 +538,21 @@ class _CheckedInstance(WorkflowInstance):
         ]
         if not made:
             return None
+        if any(kind not in _COMMAND_MACHINES for _, kind in made):
+            # Another kind of command (a cancellation, a local call, a version, ...) may also
+            # undo one of these before it is sent (a timer started and canceled at once
+            # leaves no event): from here on, core compares alone.
+            self._checking = False
+            return None
         history = self._runner.histories.get(self._loop, self._info, act.history_length)
         if history is None:
             self._checking = False
             return None
         events = _command_events(history)
         for command, kind in made:
-            machine = _COMMAND_MACHINES.get(kind or "")
-            if machine is None or self._matched >= len(events):
-                self._checking = False  # a command core compares alone, or one past the history
+            machine = _COMMAND_MACHINES[kind or ""]
+            if self._matched >= len(events):
+                self._checking = False  # past the history: core says what that means
                 return None
             event = events[self._matched]
             if machine == "Activity":
