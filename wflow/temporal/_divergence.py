@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import concurrent.futures
 import dataclasses
 import os
 import re
@@ -470,7 +469,7 @@ class _Histories:
         future = asyncio.run_coroutine_threadsafe(handle.fetch_history(), loop)
         try:
             history = future.result(timeout=_FETCH_TIMEOUT_S)
-        except (concurrent.futures.TimeoutError, Exception):
+        except Exception:  # slow, or the server is away: core judges alone
             future.cancel()
             return None
         with self._lock:
@@ -502,8 +501,11 @@ class _CheckedInstance(WorkflowInstance):
         self._info = inner.get_info()
         # Checking until the replay is over or the check cannot tell any more.
         self._checking = True
+        self._replayed = False  # the replay is over (the calls recorded in it are dropped)
         self._matched = 0  # command events of the history matched so far
-        self._calls = 0  # function calls the code made while replaying
+        # What the code's commands called while replaying (without lines: the recorder's
+        # `CodeCall`s have them, these stand in when it has none).
+        self._made: list[CodeCall] = []
         self._reported = False
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
@@ -518,8 +520,8 @@ class _CheckedInstance(WorkflowInstance):
             return self._inner.activate(act)
         completion = self._inner.activate(act)
         if not act.is_replaying:
-            if self._checking:
-                self._checking = False
+            if not self._replayed:
+                self._replayed, self._checking = True, False
                 recorded_calls(self._info.run_id)
             return completion
         if self._checking and completion.HasField("successful"):
@@ -555,8 +557,10 @@ class _CheckedInstance(WorkflowInstance):
                 self._checking = False  # past the history: core says what that means
                 return None
             event = events[self._matched]
-            if machine == "Activity":
-                self._calls += 1
+            step_kind = _MACHINES[machine][0]
+            if step_kind != "timer":
+                self._made.append(CodeCall(step_kind, _command_name(command, kind or "")))
+            calls = sum(1 for call in self._made if call.kind == "call")
             recorded = _EVENT_MACHINES.get(event.event_type)
             if recorded is None:
                 self._checking = False
@@ -566,7 +570,7 @@ class _CheckedInstance(WorkflowInstance):
                     f"{machine} machine does not handle this event: "
                     f"HistoryEvent(id: {event.event_id}, {_event_name(event)})"
                 )
-                return _Divergence(text, self._calls)
+                return _Divergence(text, calls)
             name, expected = _command_name(command, kind or ""), _event_call_name(event)
             if name != expected:
                 if machine != "Activity":
@@ -576,7 +580,7 @@ class _CheckedInstance(WorkflowInstance):
                     f"Activity type of scheduled event '{expected}' does not match activity "
                     f"type of activity command '{name}'"
                 )
-                return _Divergence(text, self._calls)
+                return _Divergence(text, calls)
             self._matched += 1
         return None
 
@@ -589,7 +593,7 @@ class _CheckedInstance(WorkflowInstance):
         self._checking = False
         history = self._runner.histories.get(self._loop, self._info, act.history_length)
         assert history is not None  # kept since `_compare` fetched it
-        calls = recorded_calls(self._info.run_id)
+        calls = recorded_calls(self._info.run_id) or self._made
         # The diverging call is the last one `diagnose` should see.
         cut = [i for i, call in enumerate(calls) if call.kind == "call"]
         if len(cut) >= divergence.calls_made > 0:
