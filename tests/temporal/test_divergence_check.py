@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.bridge.proto.workflow_activation import WorkflowActivation
+from temporalio.bridge.proto.workflow_activation import RemoveFromCache, WorkflowActivation
 from temporalio.bridge.proto.workflow_commands import WorkflowCommand
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
 from temporalio.client import WorkflowHistory
@@ -134,3 +134,43 @@ def test_activations_that_are_not_replayed_are_not_checked() -> None:
     completions, reports = _run([_activity("app:other")], replaying=False)
     assert completions[0].HasField("successful")
     assert reports == []
+
+
+class _Handle:
+    async def fetch_history(self) -> WorkflowHistory:
+        return _history()
+
+
+class _Client:
+    def get_workflow_handle(self, workflow_id: str, *, run_id: str) -> _Handle:
+        assert (workflow_id, run_id) == ("wf-1", RUN)
+        return _Handle()
+
+
+def test_a_divergence_core_found_first_is_printed_in_the_same_words() -> None:
+    # A difference the check leaves to core (here: any; core's eviction says what it found).
+    reports: list[FailureReport] = []
+    runner = CheckingRunner(UnsandboxedWorkflowRunner(), _Client(), None, reports.append)  # type: ignore[arg-type]
+    runner.source = lambda workflow_type: None  # type: ignore[method-assign]
+    loop = asyncio.new_event_loop()
+    try:
+        instance = _CheckedInstance(_Code(), runner, loop)  # type: ignore[arg-type]
+        eviction = WorkflowActivation(run_id=RUN)
+        job = eviction.jobs.add().remove_from_cache
+        job.reason = RemoveFromCache.EvictionReason.NONDETERMINISM
+        job.message = (
+            "[TMPRL1100] Nondeterminism error: Activity type of scheduled event 'app:ship' "
+            "does not match activity type of activity command 'app:refund'"
+        )
+        instance.activate(eviction)
+
+        async def reported() -> None:
+            await asyncio.sleep(0)  # the report is scheduled on the loop, then runs there
+            await asyncio.gather(*runner._tasks)
+
+        loop.run_until_complete(reported())
+    finally:
+        loop.close()
+    assert [r.message for r in reports] == [
+        "history has funcs.call app:ship at step 4; the code now calls app:refund"
+    ]
