@@ -79,7 +79,9 @@ _MODULE_CALLS: Mapping[tuple[str, str], tuple[TargetKind, bool]] = {
 }
 _EXECUTOR_CALLS = frozenset({"call", "async"})
 _EXECUTOR_DERIVE = frozenset({"with_options", "with_context"})
-_SPAWNER_CALLS = frozenset({"spawn", "spawn_monitored", "exec"})
+_SPAWNER_CALLS = frozenset(
+    {"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored", "exec"}
+)
 _SPAWNER_DERIVE = frozenset({"with_options", "with_name", "with_message"})
 # For each kind of derived object: its calls that name a target, the target's kind, and
 # whether a host argument follows the target.

@@ -296,8 +296,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "listen_channel",
         _WORKFLOW_HOST,
-        "topic: str",
-        "process.listen(topic): the id of that topic's channel.",
+        "topic: str, message: bool",
+        "process.listen(topic, {message = m}): that topic's channel id, or `nil, err`.",
+    ),
+    Operation(
+        "unlisten_channel",
+        _WORKFLOW_HOST,
+        "channel_id: int",
+        "process.unlisten(ch): whether `ch` was a listen channel (now closed).",
     ),
     Operation("events_channel", _WORKFLOW_HOST, "", "process.events(): its channel id."),
     Operation(
@@ -354,6 +360,42 @@ OPERATIONS: tuple[Operation, ...] = (
         _REQUEST_OR_HOST,
         "pid: str, reason: str | None",
         "process.terminate: `true` or `nil, err`.",
+    ),
+    Operation(
+        "monitor_process",
+        _WORKFLOW_REQUEST,
+        "pid: str",
+        "process.monitor: `true` or `nil, err`.",
+    ),
+    Operation(
+        "unmonitor_process",
+        _WORKFLOW_REQUEST,
+        "pid: str",
+        "process.unmonitor: `true` or `nil, err`.",
+    ),
+    Operation(
+        "link_process",
+        _WORKFLOW_REQUEST,
+        "pid: str",
+        "process.link (and the link of spawn_linked): `true` or `nil, err`.",
+    ),
+    Operation(
+        "unlink_process",
+        _WORKFLOW_REQUEST,
+        "pid: str",
+        "process.unlink: `true` or `nil, err`.",
+    ),
+    Operation(
+        "process_options",
+        _WORKFLOW_HOST,
+        "",
+        "process.get_options(): `{trap_links, upgradable}`.",
+    ),
+    Operation(
+        "set_process_options",
+        _WORKFLOW_HOST,
+        "options_json: str",
+        "process.set_options{...}: `true` or `nil, err`.",
     ),
     Operation(
         "continue_as_new",

@@ -206,8 +206,17 @@ class WorkflowChannels:
     def _op_inbox_channel(self) -> int:
         return self._adopt(self._runtime.mailbox().inbox(), self._message_to_lua)
 
-    def _op_listen_channel(self, topic: str) -> int:
-        return self._adopt(self._runtime.mailbox().listen(topic), self._payload_to_lua)
+    def _op_listen_channel(self, topic: str, message: bool = False) -> tuple[Any, ...]:
+        try:
+            channel = self._runtime.mailbox().listen(topic, message=bool(message))
+        except WflowError as exc:
+            return None, self._lua().lua_error(exc)
+        convert = self._message_to_lua if message else self._payload_to_lua
+        return (self._adopt(channel, convert),)
+
+    def _op_unlisten_channel(self, channel_id: int) -> bool:
+        channel = self._channels.get(int(channel_id))
+        return channel is not None and self._runtime.mailbox().unlisten(channel)
 
     def _op_events_channel(self) -> int:
         return self._adopt(self._runtime.mailbox().events(), self._event_to_lua)

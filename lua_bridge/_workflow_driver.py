@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -242,6 +242,29 @@ class WorkflowDriver:
         except WflowError as exc:
             return self.run_state.failed(exc)
 
+    # Monitors and links (wflow.model.Peers; Wippy's process.monitor/link/...).
+
+    async def _op_monitor_process(self, pid: str) -> Sequence[Any]:
+        return await self._peer_request(self._runtime.monitor, pid)
+
+    async def _op_unmonitor_process(self, pid: str) -> Sequence[Any]:
+        return await self._peer_request(self._runtime.unmonitor, pid)
+
+    async def _op_link_process(self, pid: str) -> Sequence[Any]:
+        return await self._peer_request(self._runtime.link, pid)
+
+    async def _op_unlink_process(self, pid: str) -> Sequence[Any]:
+        return await self._peer_request(self._runtime.unlink, pid)
+
+    async def _peer_request(
+        self, request: Callable[[str], Awaitable[None]], pid: str
+    ) -> Sequence[Any]:
+        try:
+            await request(pid)
+        except WflowError as exc:
+            return self.run_state.failed(exc)
+        return (True,)
+
     async def _op_continue_as_new(self, args_json: str) -> Sequence[Any]:
         # A WflowError from upgrade propagates like any exception: it is no `nil, err`.
         self._runtime.upgrade(json.loads(args_json))
@@ -291,6 +314,16 @@ class WorkflowDriver:
             return (self._runtime.version(change_id, int(min_version), int(max_version)),)
         except WflowError as exc:
             return None, self.run_state.lua_error(exc)
+
+    def _op_process_options(self) -> Any:
+        return self.run_state.to_lua(self._runtime.process_options(), "options")
+
+    def _op_set_process_options(self, options_json: str) -> tuple[Any, ...]:
+        try:
+            self._runtime.set_process_options(json.loads(options_json))
+        except WflowError as exc:
+            return None, self.run_state.lua_error(exc)
+        return (True,)
 
     def _op_set_state(self, state_json: str) -> tuple[Any, ...]:
         try:

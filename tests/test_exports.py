@@ -31,6 +31,12 @@ EXPORTS: dict[str, list[str]] = {
         "workflow",
     ],
     "wflow.model": [
+        "CANCEL",
+        "EVENT_KINDS",
+        "EXIT",
+        "LINK_DOWN",
+        "Peers",
+        "link_failure",
         "DEFAULT_MAILBOX_BOUND",
         "DEFAULT_START_TO_CLOSE",
         "ENGINE_ENTRY_POINT_GROUP",

@@ -75,10 +75,10 @@ end
 local function message_fields(v) return MSG[v] end
 B.message_fields = message_fields
 
--- `{kind = "EXIT" | "CANCEL", from = pid, result = {value = v, error = err}}` (result only
--- for EXIT).
+-- `{kind = "EXIT" | "CANCEL" | "LINK_DOWN", from = pid, result = {value = v, error = err}}`
+-- (result for EXIT and LINK_DOWN, as Wippy's process reference lists).
 function B.new_event(kind, from, value, err)
   local e = { kind = kind, from = from }
-  if kind == "EXIT" then e.result = { value = value, error = err } end
+  if kind == "EXIT" or kind == "LINK_DOWN" then e.result = { value = value, error = err } end
   return e
 end

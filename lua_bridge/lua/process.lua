@@ -81,6 +81,27 @@ function process.spawn_monitored(entry, h, ...)
   return pid, err
 end
 
+-- spawn_linked: the spawn, then the link (a child that ends before the link is made still
+-- reports its end: a workflow child by its result, a process by its host's recent exits).
+local function do_spawn_linked(opts, who, monitored, level, entry, h, ...)
+  only_in_workflows(who, level + 1)
+  local pid, err = do_spawn(opts, who, monitored, level + 1, entry, h, ...)
+  if pid == nil then return nil, err end
+  local ok, lerr = noted(who, pid, nil, ops.link_process(pid))
+  if not ok then return nil, lerr end
+  return pid
+end
+
+function process.spawn_linked(entry, h, ...)
+  local pid, err = do_spawn_linked(0, "process.spawn_linked", false, 2, entry, h, ...)
+  return pid, err
+end
+
+function process.spawn_linked_monitored(entry, h, ...)
+  local pid, err = do_spawn_linked(0, "process.spawn_linked_monitored", true, 2, entry, h, ...)
+  return pid, err
+end
+
 function process.exec(entry, h, ...)
   local value, err = do_exec(0, "process.exec", 2, entry, h, ...)
   return value, err
@@ -129,10 +150,87 @@ function process.inbox()
   return adopt_channel(ops.inbox_channel(), "process.inbox()")
 end
 
-function process.listen(topic)
+-- `options.message = true`: the channel carries message objects (`:topic()`, `:from()`,
+-- `:payload()`), not just the payloads.
+local function listen_message_option(options)
+  if options == nil then return false end
+  if type(options) ~= "table" then
+    error("process.listen: options must be a table like {message = true}, got " .. type(options),
+      3)
+  end
+  for key in next, options do
+    if key ~= "message" then
+      error("process.listen: unknown option '" .. tostring(key) .. "' (known: message)", 3)
+    end
+  end
+  local message = rawget(options, "message")
+  if message ~= nil and type(message) ~= "boolean" then
+    error("process.listen: options.message must be a boolean, got " .. type(message), 3)
+  end
+  return message == true
+end
+
+function process.listen(topic, options)
   only_in_workflows("process.listen", 2)
   check_topic(topic, "process.listen", 2)
-  return adopt_channel(ops.listen_channel(topic), "process.listen(\"" .. topic .. "\")")
+  local message = listen_message_option(options)
+  local cid, err = ops.listen_channel(topic, message)
+  if cid == nil then error("process.listen: " .. tostring(err), 2) end
+  return adopt_channel(cid, "process.listen(\"" .. topic .. "\")")
+end
+
+function process.unlisten(ch)
+  only_in_workflows("process.unlisten", 2)
+  if type(ch) ~= "table" or rawget(ch, "_ro") == nil or rawget(ch, "_id") == nil then
+    error("process.unlisten: expected a channel returned by process.listen, got " .. type(ch), 2)
+  end
+  return ops.unlisten_channel(rawget(ch, "_id"))
+end
+
+-- Event kinds on process.events() (wflow.model EVENT_KINDS).
+process.event = { EXIT = "EXIT", CANCEL = "CANCEL", LINK_DOWN = "LINK_DOWN" }
+
+-- Monitors and links (wflow.model.Peers): EXIT events, LINK_DOWN or a shared end.
+local function peer_op(who, op, pid)
+  only_in_workflows(who, 3)
+  check_pid(pid, who, 3)
+  return noted(who, pid, nil, op(pid))
+end
+
+function process.monitor(pid)
+  local ok, err = peer_op("process.monitor", ops.monitor_process, pid)
+  return ok, err
+end
+
+function process.unmonitor(pid)
+  local ok, err = peer_op("process.unmonitor", ops.unmonitor_process, pid)
+  return ok, err
+end
+
+function process.link(pid)
+  local ok, err = peer_op("process.link", ops.link_process, pid)
+  return ok, err
+end
+
+function process.unlink(pid)
+  local ok, err = peer_op("process.unlink", ops.unlink_process, pid)
+  return ok, err
+end
+
+function process.get_options()
+  only_in_workflows("process.get_options", 2)
+  return ops.process_options()
+end
+
+function process.set_options(t)
+  only_in_workflows("process.set_options", 2)
+  if type(t) ~= "table" then
+    error("process.set_options: expected a table like {trap_links = true}, got " .. type(t), 2)
+  end
+  local text, err = B.encode(t, "options")
+  if not text then error("process.set_options: " .. err, 2) end
+  local ok, serr = noted("process.set_options", nil, nil, ops.set_process_options(text))
+  return ok, serr
 end
 
 function process.events()
@@ -227,6 +325,18 @@ end
 function SpawnerMethods.spawn_monitored(sp, entry, h, ...)
   local pid, err = do_spawn(spawner_opts(sp, "spawner:spawn_monitored"),
     "spawner:spawn_monitored", true, 2, entry, h, ...)
+  return pid, err
+end
+
+function SpawnerMethods.spawn_linked(sp, entry, h, ...)
+  local pid, err = do_spawn_linked(spawner_opts(sp, "spawner:spawn_linked"),
+    "spawner:spawn_linked", false, 2, entry, h, ...)
+  return pid, err
+end
+
+function SpawnerMethods.spawn_linked_monitored(sp, entry, h, ...)
+  local pid, err = do_spawn_linked(spawner_opts(sp, "spawner:spawn_linked_monitored"),
+    "spawner:spawn_linked_monitored", true, 2, entry, h, ...)
   return pid, err
 end
 

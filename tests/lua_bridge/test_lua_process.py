@@ -378,7 +378,9 @@ async def test_select_over_events_and_a_timer(tmp_path: Path) -> None:
     assert await run_workflow(tmp_path, src, runtime=runtime) == "v"
 
 
-async def test_spawn_errors_and_plain_spawn_posts_no_event(tmp_path: Path) -> None:
+async def test_spawn_errors_and_plain_spawn_posts_exit(tmp_path: Path) -> None:
+    # Issue 9: a plain spawn's child reports EXIT, as Wippy's temporal/workflows page shows
+    # (this test asserted no event before).
     runtime = FakeRuntime(children={"app:child": 1})
     src = """
     local pid = process.spawn("app:child", nil)
@@ -386,13 +388,13 @@ async def test_spawn_errors_and_plain_spawn_posts_no_event(tmp_path: Path) -> No
     local ok, bad = pcall(process.spawn, "", nil)
     local ok2, bad2 = pcall(process.spawn, "app:child", 5)
     local r = channel.select{process.events():case_receive(), time.after(10):case_receive()}
-    return {pid, none == nil, err:kind(), bad, bad2, r.channel == nil or r.value.kind == nil}
+    return {pid, none == nil, err:kind(), bad, bad2, r.value and r.value.kind}
     """
     result = await run_workflow(tmp_path, src, runtime=runtime)
     assert result[:3] == ["app:temporal_worker/child-1", True, "NOT_FOUND"]
     assert "process.spawn: entry must be a workflow entry ID" in result[3]
     assert "process.spawn: host must be a temporal.worker entry ID" in result[4]
-    assert result[5] is True
+    assert result[5] == "EXIT"
 
 
 async def test_exec_and_workflow_exec(tmp_path: Path) -> None:

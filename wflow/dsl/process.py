@@ -27,6 +27,9 @@ from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
 from wflow.model import (
+    CANCEL,
+    EXIT,
+    LINK_DOWN,
     Channel,
     ErrorKind,
     Message,
@@ -39,17 +42,27 @@ __all__ = [
     "Inbox",
     "Spawner",
     "cancel",
+    "event",
     "events",
     "exec",
+    "get_options",
     "handle_updates",
     "inbox",
+    "link",
     "listen",
+    "monitor",
     "pid",
     "registry",
     "send",
+    "set_options",
     "spawn",
+    "spawn_linked",
+    "spawn_linked_monitored",
     "spawn_monitored",
     "terminate",
+    "unlink",
+    "unlisten",
+    "unmonitor",
     "upgrade",
     "with_options",
 ]
@@ -89,14 +102,76 @@ def inbox() -> Inbox:
     return Inbox(current_runtime().mailbox().inbox())
 
 
-def listen(topic: str) -> Inbox:
-    """Return the payloads of messages sent with `topic`."""
-    return Inbox(current_runtime().mailbox().listen(topic))
+def listen(topic: str, *, message: bool = False) -> Inbox:
+    """Return the payloads of messages sent with `topic` (`message=True`: whole `Message`s).
+
+    Raises:
+        WflowError: `INVALID` when `topic` is listened to with the other `message` already.
+    """
+    return Inbox(current_runtime().mailbox().listen(topic, message=message))
+
+
+def unlisten(listener: Inbox) -> bool:
+    """Stop a `listen`: its topic's messages go to the inbox again (unreceived ones too).
+
+    Returns whether `listener` was a listen channel; it is closed afterwards.
+    """
+    return current_runtime().mailbox().unlisten(listener.channel)
 
 
 def events() -> Inbox:
-    """Return `Event`s: `EXIT` of monitored children."""
+    """Return `Event`s: `EXIT` of monitored processes and children, `CANCEL`, `LINK_DOWN`."""
     return Inbox(current_runtime().mailbox().events())
+
+
+class _EventKinds:
+    """`process.event.EXIT`, `CANCEL`, `LINK_DOWN`: the kinds of `Event`s (as in Lua)."""
+
+    EXIT = EXIT
+    CANCEL = CANCEL
+    LINK_DOWN = LINK_DOWN
+
+
+event = _EventKinds()
+"""The event kinds: `if ev.kind == process.event.LINK_DOWN: ...`."""
+
+
+async def monitor(pid: str) -> None:
+    """Get an `EXIT` event on `events()` when workflow or process `pid` ends."""
+    await current_runtime().monitor(pid)
+
+
+async def unmonitor(pid: str) -> None:
+    """Stop the `EXIT` events of `pid`."""
+    await current_runtime().unmonitor(pid)
+
+
+async def link(pid: str) -> None:
+    """Link to `pid`: when either ends abnormally, the other ends too (or gets `LINK_DOWN`).
+
+    With `set_options(trap_links=True)` the other side gets a `LINK_DOWN` event instead of
+    ending. A normal end only dissolves the link.
+    """
+    await current_runtime().link(pid)
+
+
+async def unlink(pid: str) -> None:
+    """Remove the link to `pid`."""
+    await current_runtime().unlink(pid)
+
+
+def get_options() -> dict[str, Any]:
+    """Return the process options: `{"trap_links": bool, "upgradable": False}`."""
+    return current_runtime().process_options()
+
+
+def set_options(options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
+    """Set process options: `set_options(trap_links=True)` (Lua: `{trap_links = true}`).
+
+    Raises:
+        WflowError: `INVALID` for an unknown option or a value that is no boolean.
+    """
+    current_runtime().set_process_options({**(options or {}), **kwargs})
 
 
 async def send(pid: str, topic: str, payload: Any = None) -> None:
@@ -133,6 +208,20 @@ class Spawner:
         options = self.options.monitored_copy()
         return await current_runtime().spawn(entry, host, args, options)
 
+    async def spawn_linked(self, entry: str, host: str | None = None, *args: Any) -> str:
+        """Start a child linked to this workflow or process (see `link`)."""
+        pid = await self.spawn(entry, host, *args)
+        await current_runtime().link(pid)
+        return pid
+
+    async def spawn_linked_monitored(
+        self, entry: str, host: str | None = None, *args: Any
+    ) -> str:
+        """Start a child that is linked and monitored (`EXIT` event when it ends)."""
+        pid = await self.spawn_monitored(entry, host, *args)
+        await current_runtime().link(pid)
+        return pid
+
     async def exec(self, entry: str, host: str | None = None, *args: Any) -> Any:
         """Start a child workflow and wait for its result."""
         runtime = current_runtime()
@@ -152,6 +241,16 @@ async def spawn(entry: str, host: str | None = None, *args: Any) -> str:
 async def spawn_monitored(entry: str, host: str | None = None, *args: Any) -> str:
     """Start a child workflow whose end posts an `EXIT` event on `events()`."""
     return await Spawner().spawn_monitored(entry, host, *args)
+
+
+async def spawn_linked(entry: str, host: str | None = None, *args: Any) -> str:
+    """Start a child linked to this workflow or process; return its PID."""
+    return await Spawner().spawn_linked(entry, host, *args)
+
+
+async def spawn_linked_monitored(entry: str, host: str | None = None, *args: Any) -> str:
+    """Start a linked child whose end also posts an `EXIT` event."""
+    return await Spawner().spawn_linked_monitored(entry, host, *args)
 
 
 async def exec(entry: str, host: str | None = None, *args: Any) -> Any:

@@ -22,6 +22,7 @@ from wflow.model._engine import (
     register_engine,
 )
 from wflow.model._errors import ErrorKind, WflowError, error_is, new_error, wrap_error
+from wflow.model._links import CANCEL, EVENT_KINDS, EXIT, LINK_DOWN, Peers, link_failure
 from wflow.model._messages import (
     DEFAULT_MAILBOX_BOUND,
     UPDATE_PID_PREFIX,
@@ -50,10 +51,14 @@ from wflow.model._timelayout import LAYOUTS, format_layout, load_zone, parse_lay
 from wflow.model._uuids import format_uuid, make_uuid1, make_uuid7, uuid_facts
 
 __all__ = [
+    "CANCEL",
     "DEFAULT_MAILBOX_BOUND",
     "DEFAULT_START_TO_CLOSE",
     "ENGINE_ENTRY_POINT_GROUP",
+    "EVENT_KINDS",
+    "EXIT",
     "LAYOUTS",
+    "LINK_DOWN",
     "UPDATE_PID_PREFIX",
     "ActivityOptions",
     "CallHandle",
@@ -65,6 +70,7 @@ __all__ = [
     "FunctionProgram",
     "Mailbox",
     "Message",
+    "Peers",
     "ProcessClient",
     "RealSources",
     "RetryPolicy",
@@ -88,6 +94,7 @@ __all__ = [
     "format_uuid",
     "has_engine",
     "in_workflow",
+    "link_failure",
     "load_zone",
     "make_uuid1",
     "make_uuid7",

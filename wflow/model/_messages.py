@@ -102,8 +102,11 @@ class Event:
     """An event on `process.events()`.
 
     Attributes:
-        kind: `EXIT` (a monitored child finished) or `CANCEL` (cancellation requested).
-        sender: The PID the event is about (the child for `EXIT`).
+        kind: `EXIT` (a monitored child finished), `CANCEL` (cancellation requested) or
+            `LINK_DOWN` (a linked process or workflow ended abnormally; only with
+            `trap_links`, else the link ends the receiver too).
+        sender: The PID the event is about (the child for `EXIT`, the linked one for
+            `LINK_DOWN`).
         value: The child's result when it succeeded.
         error: The child's error when it failed.
     """
@@ -122,19 +125,63 @@ class Mailbox:
         self.bound = bound
         self._inbox = Channel(_UNBOUNDED)
         self._topics: dict[str, Channel] = {}
+        # Topics listened to with `message=True`: their channels carry whole `Message`s.
+        self._whole: set[str] = set()
         self._events = Channel(_UNBOUNDED)
 
     def inbox(self) -> Channel:
         """Return the channel of messages no `listen` claims."""
         return self._inbox
 
-    def listen(self, topic: str) -> Channel:
-        """Return the channel of payloads sent with `topic` (the same channel on every call)."""
+    def listen(self, topic: str, *, message: bool = False) -> Channel:
+        """Return the channel of messages sent with `topic` (the same channel on every call).
+
+        The channel carries the payloads, or with `message` whole `Message`s (Wippy's
+        `process.listen(topic, {message = true})`).
+
+        Raises:
+            WflowError: `INVALID` when `topic` is already listened to the other way (one
+                channel per topic; `unlisten` it first).
+        """
         channel = self._topics.get(topic)
         if channel is None:
             channel = Channel(_UNBOUNDED)
             self._topics[topic] = channel
+            if message:
+                self._whole.add(topic)
+        elif (topic in self._whole) != message:
+            have = "messages" if topic in self._whole else "payloads"
+            raise WflowError(
+                f"topic {topic!r} is already listened to for {have}; unlisten its channel "
+                "before listening with another `message` option",
+                ErrorKind.INVALID,
+            )
         return channel
+
+    def unlisten(self, channel: Channel) -> bool:
+        """Stop listening with `channel`: later messages of its topic go to the inbox.
+
+        What the channel still holds moves to the inbox, in order (nothing is dropped), and
+        the channel is closed. Returns False when `channel` is no listen channel (any more).
+        """
+        topic = next((t for t, c in self._topics.items() if c is channel), None)
+        if topic is None:
+            return False
+        for message in self._take(topic):
+            self._inbox.try_send(message)
+        del self._topics[topic]
+        self._whole.discard(topic)
+        channel.close()
+        return True
+
+    def _take(self, topic: str) -> list[Message]:
+        """Remove and return the unreceived messages of `topic`'s listen channel."""
+        channel = self._topics[topic]
+        taken: list[Message] = []
+        while (item := channel.try_receive()) is not None and item[1]:
+            value = item[0]
+            taken.append(value if isinstance(value, Message) else Message(topic, value))
+        return taken
 
     def events(self) -> Channel:
         """Return the channel of `Event`s."""
@@ -152,7 +199,7 @@ class Mailbox:
         """Put `message` where its receiver will look; never drops it."""
         listener = self._topics.get(message.topic)
         if listener is not None and not message.is_update:
-            listener.try_send(message.payload)
+            listener.try_send(message if message.topic in self._whole else message.payload)
         else:
             self._inbox.try_send(message)
 
@@ -171,7 +218,6 @@ class Mailbox:
         taken: list[Message] = []
         while (item := self._inbox.try_receive()) is not None and item[1]:
             taken.append(item[0])
-        for topic, channel in self._topics.items():
-            while (item := channel.try_receive()) is not None and item[1]:
-                taken.append(Message(topic, item[0]))
+        for topic in self._topics:
+            taken.extend(self._take(topic))
         return taken

@@ -176,6 +176,40 @@ class WorkflowRuntime(Protocol):
         """Terminate workflow `pid` at once."""
         ...
 
+    # Monitors and links (see `wflow.model.Peers`).
+
+    async def monitor(self, pid: str) -> None:
+        """Get an `EXIT` event when workflow or process `pid` ends.
+
+        Raises:
+            WflowError: `INVALID` for a bad PID; `NOT_FOUND` when `pid` is not running.
+        """
+        ...
+
+    async def unmonitor(self, pid: str) -> None:
+        """Stop `EXIT` events of `pid`."""
+        ...
+
+    async def link(self, pid: str) -> None:
+        """Link to `pid`: an abnormal end of either ends the other, or (trapped) is an event.
+
+        Raises:
+            WflowError: `INVALID` for a bad PID; `NOT_FOUND` when `pid` is not running.
+        """
+        ...
+
+    async def unlink(self, pid: str) -> None:
+        """Remove the link to `pid`."""
+        ...
+
+    def process_options(self) -> dict[str, Any]:
+        """Return `process.get_options()`."""
+        ...
+
+    def set_process_options(self, changes: Mapping[str, Any]) -> None:
+        """Apply `process.set_options{...}` (`trap_links`)."""
+        ...
+
     async def register_name(self, name: str, pid: str | None) -> None:
         """Register `name` for `pid` (None: the caller) on the caller's process host.
 

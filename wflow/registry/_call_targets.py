@@ -32,6 +32,8 @@ TARGET_CALLS: Mapping[tuple[str, str], tuple[TargetKind, bool]] = {
     ("funcs", "call"): ("function", False),
     ("process", "spawn"): ("workflow", True),
     ("process", "spawn_monitored"): ("workflow", True),
+    ("process", "spawn_linked"): ("workflow", True),
+    ("process", "spawn_linked_monitored"): ("workflow", True),
     ("process", "exec"): ("workflow", True),
     ("workflow", "exec"): ("workflow", False),
 }

@@ -108,6 +108,7 @@ class _Running:
     monitors: set[str]
     service: str | None = None
     terminated: str | None = None
+    failure: WflowError | None = None  # the end an untrapped LINK_DOWN gives it
 
 
 ExitListener = Callable[[str, str, ProcessExit], None]
@@ -219,7 +220,7 @@ class ProcessHost:
     def _ended(self, running: _Running, task: asyncio.Task[Any]) -> None:
         if task.cancelled():
             reason = running.terminated or "canceled"
-            outcome = ProcessExit(error=WflowError(reason, ErrorKind.CANCELED))
+            outcome = ProcessExit(error=running.failure or WflowError(reason, ErrorKind.CANCELED))
         elif isinstance(task.exception(), WflowError):
             outcome = ProcessExit(error=task.exception())  # type: ignore[arg-type]
         elif task.exception() is not None:
@@ -240,6 +241,9 @@ class ProcessHost:
             listener(running.pid, running.entry_id, outcome)
         for monitor in running.monitors:
             self.router.notify_exit(monitor, running.pid, outcome)
+        if outcome.error is not None:
+            for peer in sorted(running.runtime.peers.links):
+                self.router.notify_link_down(peer, running.pid, outcome)
 
     # -- operations on running processes ----------------------------------------------------
 
@@ -266,14 +270,66 @@ class ProcessHost:
         mailbox.deliver(message)
 
     def post_event(self, pid: str, event: Event) -> None:
-        """Put `event` on the events channel of process `pid` (ignored when it ended)."""
+        """Put `event` on the events channel of process `pid` (ignored when it ended).
+
+        An `EXIT` of a peer the process unmonitored is dropped.
+        """
         running = self._processes.get(pid)
-        if running is not None:
-            running.runtime.mailbox().post_event(event)
+        if running is None:
+            return
+        if event.kind == "EXIT" and event.sender is not None:
+            kept = running.runtime.peers.exit_event(event.sender, event.value, event.error)
+            if kept is None:
+                return
+        running.runtime.mailbox().post_event(event)
+
+    def _ended_earlier(self, pid: str) -> ProcessExit:
+        outcome = self._ended_recently.get(pid)
+        if outcome is None:
+            raise WflowError(f"no process {pid} (it ended, or its host restarted)", "NOT_FOUND")
+        return outcome
 
     def monitor(self, pid: str, watcher: str) -> None:
-        """Tell `watcher` (`EXIT` event) when process `pid` ends."""
-        self._running(pid).monitors.add(watcher)
+        """Tell `watcher` (`EXIT` event) when process `pid` ends (now, if it just ended)."""
+        running = self._processes.get(pid)
+        if running is not None:
+            running.monitors.add(watcher)
+            return
+        self.router.notify_exit(watcher, pid, self._ended_earlier(pid))
+
+    def unmonitor(self, pid: str, watcher: str) -> None:
+        """Stop telling `watcher` about the end of process `pid`."""
+        running = self._processes.get(pid)
+        if running is not None:
+            running.monitors.discard(watcher)
+
+    def link(self, pid: str, peer: str) -> None:
+        """Link process `pid` to `peer` (told `LINK_DOWN` now if `pid` just failed)."""
+        running = self._processes.get(pid)
+        if running is not None:
+            running.runtime.peers.link(peer)
+            return
+        outcome = self._ended_earlier(pid)
+        if outcome.error is not None:
+            self.router.notify_link_down(peer, pid, outcome)
+
+    def unlink(self, pid: str, peer: str) -> None:
+        """Remove the link between process `pid` and `peer`."""
+        running = self._processes.get(pid)
+        if running is not None:
+            running.runtime.peers.unlink(peer)
+
+    def link_down(self, pid: str, sender: str, error: WflowError | None) -> None:
+        """Linked `sender` ended: a `LINK_DOWN` event (trapped) or the end of process `pid`."""
+        running = self._processes.get(pid)
+        if running is None:
+            return
+        outcome = running.runtime.peers.link_down(sender, error)
+        if isinstance(outcome, Event):
+            running.runtime.mailbox().post_event(outcome)
+        elif outcome is not None and not running.task.done():
+            running.failure = outcome
+            running.task.cancel()
 
     def cancel(self, pid: str, sender: str | None = None) -> None:
         """Post a `CANCEL` event; terminate the process if it runs `CANCEL_GRACE` later."""

@@ -16,12 +16,20 @@ operation activity themselves (`_process_calls.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from wflow.model import ErrorKind, Event, Message, SpawnOptions, WflowError, parse_pid
 from wflow.registry import PROCESS_KINDS, Registry
+from wflow.temporal._link_topics import (
+    LINK_DOWN_TOPIC,
+    LINK_TOPIC,
+    UNLINK_TOPIC,
+    end_payload,
+    payload_error,
+)
 from wflow.temporal._process_host import (
     ProcessExit,
     ProcessHost,
@@ -287,6 +295,59 @@ class ProcessRouter:
             found.extend(rows or [])
         return found
 
+    # -- monitors and links --------------------------------------------------------------
+
+    async def _on_process(self, op: str, pid: str, params: dict[str, Any]) -> None:
+        host = _local(pid)
+        if host is not None:
+            await self.local_op(op, {"pid": pid, **params})
+            return
+        await self._remote(instance_queue(*split_process_pid(pid)), op, {"pid": pid, **params})
+
+    async def monitor(self, pid: str, watcher: str) -> None:
+        """Tell `watcher` (`EXIT`) when workflow or process `pid` ends."""
+        if is_process_pid(self.registry, pid):
+            await self._on_process("monitor", pid, {"watcher": watcher})
+        else:
+            parse_pid(pid)
+            self._watch_workflow(pid, watcher)
+
+    async def unmonitor(self, pid: str, watcher: str) -> None:
+        """Stop telling `watcher` about `pid` (the watcher also drops its `EXIT` itself)."""
+        if is_process_pid(self.registry, pid):
+            with contextlib.suppress(WflowError):  # it ended: nothing to take back
+                await self._on_process("unmonitor", pid, {"watcher": watcher})
+
+    async def link(self, pid: str, peer: str) -> None:
+        """Link workflow or process `pid` to process `peer`."""
+        if is_process_pid(self.registry, pid):
+            await self._on_process("link", pid, {"peer": peer})
+        else:
+            parse_pid(pid)
+            await self.connection.signal(pid, LINK_TOPIC, {"from": peer})
+
+    async def unlink(self, pid: str, peer: str) -> None:
+        """Remove the link between `pid` and process `peer`."""
+        with contextlib.suppress(WflowError):  # it ended: nothing left to unlink
+            if is_process_pid(self.registry, pid):
+                await self._on_process("unlink", pid, {"peer": peer})
+            else:
+                await self.connection.signal(pid, UNLINK_TOPIC, {"from": peer})
+
+    def notify_link_down(self, peer: str, pid: str, outcome: ProcessExit) -> None:
+        """Tell linked `peer` that process `pid` ended abnormally, in the background."""
+        self._start(self.deliver_link_down(peer, pid, outcome))
+
+    async def deliver_link_down(self, peer: str, pid: str, outcome: ProcessExit) -> None:
+        """Tell linked `peer` (workflow or process) about `pid`'s end; a gone peer is ignored."""
+        payload = end_payload(pid, None, outcome.error)
+        with contextlib.suppress(WflowError):
+            if not is_process_pid(self.registry, peer):
+                parse_pid(peer)
+                await self.connection.signal(peer, LINK_DOWN_TOPIC, payload)
+            else:
+                await self._on_process("link_down", peer, {"event": payload})
+
     def notify_exit(self, monitor: str, pid: str, outcome: ProcessExit) -> None:
         """Tell `monitor` (a workflow or process) that `pid` ended, in the background."""
         self._start(self.deliver_exit(monitor, pid, outcome))
@@ -350,6 +411,15 @@ class ProcessRouter:
             host.post_event(pid, exit_event(params["event"]))
         elif op == "monitor":
             host.monitor(pid, str(params["watcher"]))
+        elif op == "unmonitor":
+            host.unmonitor(pid, str(params["watcher"]))
+        elif op == "link":
+            host.link(pid, str(params["peer"]))
+        elif op == "unlink":
+            host.unlink(pid, str(params["peer"]))
+        elif op == "link_down":
+            event = params["event"]
+            host.link_down(pid, str(event["from"]), payload_error(event))
         else:
             raise WflowError(f"unknown process operation {op!r}", ErrorKind.INVALID)
         return None

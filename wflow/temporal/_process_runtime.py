@@ -22,6 +22,7 @@ from wflow.model import (
     FunctionContext,
     FunctionProgram,
     Mailbox,
+    Peers,
     RealSources,
     SpawnOptions,
     WflowError,
@@ -75,6 +76,7 @@ class ProcessRuntime(RealSources):
         self._entry_id = entry_id
         self._pid = pid
         self._mailbox = Mailbox(mailbox_bound)
+        self.peers = Peers()
         self.state: Any = None
 
     # -- clock and randomness: real ---------------------------------------------------------
@@ -165,6 +167,48 @@ class ProcessRuntime(RealSources):
     async def terminate(self, pid: str, reason: str | None = None) -> None:
         """End a workflow or process at once."""
         await self._host.router.terminate(pid, reason)
+
+    # -- monitors and links (the host tells peers when this process ends) -----------------
+
+    def _check_peer(self, pid: str, who: str) -> None:
+        if pid == self._pid:
+            raise WflowError(f"process.{who}: a process cannot {who} itself", ErrorKind.INVALID)
+
+    async def monitor(self, pid: str) -> None:
+        """Get an `EXIT` event when workflow or process `pid` ends."""
+        self._check_peer(pid, "monitor")
+        self.peers.monitor(pid)
+        await self._host.router.monitor(pid, self._pid)
+
+    async def unmonitor(self, pid: str) -> None:
+        """Stop `EXIT` events of `pid`."""
+        self._check_peer(pid, "unmonitor")
+        self.peers.unmonitor(pid)
+        await self._host.router.unmonitor(pid, self._pid)
+
+    async def link(self, pid: str) -> None:
+        """Link this process and `pid` both ways."""
+        self._check_peer(pid, "link")
+        self.peers.link(pid)
+        try:
+            await self._host.router.link(pid, self._pid)
+        except WflowError:
+            self.peers.links.discard(pid)
+            raise
+
+    async def unlink(self, pid: str) -> None:
+        """Remove the link to `pid`."""
+        self._check_peer(pid, "unlink")
+        self.peers.unlink(pid)
+        await self._host.router.unlink(pid, self._pid)
+
+    def process_options(self) -> dict[str, Any]:
+        """`process.get_options()`."""
+        return self.peers.options()
+
+    def set_process_options(self, changes: Mapping[str, Any]) -> None:
+        """`process.set_options{...}`."""
+        self.peers.set_options(changes)
 
     async def register_name(self, name: str, pid: str | None) -> None:
         """Register `name` for `pid` (this process when None) on this process's host."""

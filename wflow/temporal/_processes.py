@@ -20,7 +20,6 @@ from wflow.model import (
     UPDATE_PID_PREFIX,
     Channel,
     ErrorKind,
-    Event,
     Mailbox,
     Message,
     SpawnOptions,
@@ -38,9 +37,10 @@ from wflow.temporal._process_calls import (
     spawn_process,
     terminate_process,
 )
-from wflow.temporal._process_router import EXIT_TOPIC, exit_event, is_process_entry, is_process_pid
+from wflow.temporal._process_router import is_process_entry, is_process_pid
 from wflow.temporal._search_attributes import search_update
 from wflow.temporal._targets import plan_spawn, workflow_entry
+from wflow.temporal._workflow_links import RunLinks
 
 __all__ = ["INTERNAL_TERMINATE", "RunProcesses", "UpdateReply"]
 
@@ -55,7 +55,7 @@ class UpdateReply:
         self.channel = Channel(2)
 
 
-class RunProcesses:
+class RunProcesses(RunLinks):
     """The process half of a run's `WorkflowRuntime`: mailbox, messages, children, state.
 
     `TemporalRuntime` inherits it and adds calls, timers, clock and randomness; the workflow
@@ -73,6 +73,7 @@ class RunProcesses:
         self._children: dict[str, temporalio.workflow.ChildWorkflowHandle[Any, Any]] = {}
         self._updates: dict[str, UpdateReply] = {}
         self._watchers: set[asyncio.Task[None]] = set()
+        self._init_links()
 
     def restore_carried(self) -> None:
         """Put the messages the previous run carried over ahead of newer ones.
@@ -99,8 +100,7 @@ class RunProcesses:
     # Incoming: called by the workflow class's Temporal handlers.
 
     def on_signal(self, topic: str, payload: Any, sender: str | None) -> None:
-        if topic == EXIT_TOPIC and isinstance(payload, dict):  # a monitored process ended
-            self._mailbox.post_event(exit_event(payload))
+        if self.on_peer_signal(topic, payload):  # a monitor or link notice, no message
             return
         self._mailbox.deliver(Message(topic, payload, sender))
 
@@ -213,21 +213,9 @@ class RunProcesses:
         self._children[pid] = handle
         if options.message is not None:
             await self.send(pid, options.message[0], options.message[1])
-        if options.monitored:
-            task = asyncio.ensure_future(self._watch(pid, handle))
-            self._watchers.add(task)
-            task.add_done_callback(self._watchers.discard)
+        # Every child reports EXIT, as Wippy's docs show for a plain spawn (`_workflow_links`).
+        self.watch_child(pid, handle)
         return pid
-
-    async def _watch(
-        self, pid: str, handle: temporalio.workflow.ChildWorkflowHandle[Any, Any]
-    ) -> None:
-        try:
-            value = await handle
-        except temporalio.exceptions.ChildWorkflowError as exc:
-            self._mailbox.post_event(Event("EXIT", pid, error=to_wflow_error(exc)))
-        else:
-            self._mailbox.post_event(Event("EXIT", pid, value=value))
 
     async def wait(self, pid: str) -> Any:
         handle = self._children.get(pid)

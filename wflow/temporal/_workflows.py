@@ -62,7 +62,8 @@ async def run_workflow_entry(
     ):
         program = engine_for(entry.kind).workflow_program(entry, registry)
     try:
-        result = await program.run(runtime, list(args))
+        # run_main tells monitors and links how the run ended (`_workflow_links`).
+        result = await runtime.processes.run_main(program.run(runtime, list(args)))
         # Checked here, not left to the payload converter, so the message names the entry.
         # Not a wflow error: the workflow task fails (as for a Lua workflow's invalid result)
         # and a fixed deploy resumes the run.

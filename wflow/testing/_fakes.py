@@ -23,6 +23,7 @@ from wflow.model import (
     Event,
     Mailbox,
     Message,
+    Peers,
     ProcessClient,
     SpawnOptions,
     WflowError,
@@ -225,6 +226,9 @@ class FakeRuntime:
         self.state: Any = None
         self.attrs: list[tuple[Any, Any]] = []
         self.known_pids = set(known_pids)
+        self.peers = Peers()
+        self.peer_calls: list[tuple[str, str]] = []
+        self.link_failures: list[WflowError] = []
         self.names: dict[str, str] = {}
         self.history_length = 3
 
@@ -381,16 +385,59 @@ class FakeRuntime:
                 "terminated" if child.terminated else "child workflow canceled",
                 ErrorKind.CANCELED,
             )
-            if child.monitored:
-                self._mailbox.post_event(Event("EXIT", child.pid, None, error))
+            self._child_ended(child.pid, None, error)
             raise error from None
         except WflowError as exc:
-            if child.monitored:
-                self._mailbox.post_event(Event("EXIT", child.pid, None, exc))
+            self._child_ended(child.pid, None, exc)
             raise
-        if child.monitored:
-            self._mailbox.post_event(Event("EXIT", child.pid, result, None))
+        self._child_ended(child.pid, result, None)
         return result
+
+    def _child_ended(self, pid: str, value: Any, error: WflowError | None) -> None:
+        # As on Temporal: every child reports EXIT (unless unmonitored); a linked child's
+        # abnormal end is LINK_DOWN when trapped, else recorded in `link_failures`.
+        exit_event = self.peers.exit_event(pid, value, error)
+        if exit_event is not None:
+            self._mailbox.post_event(exit_event)
+        outcome = self.peers.link_down(pid, error)
+        if isinstance(outcome, Event):
+            self._mailbox.post_event(outcome)
+        elif outcome is not None:
+            self.link_failures.append(outcome)
+
+    async def monitor(self, pid: str) -> None:
+        """Record `("monitor", pid)` in `peer_calls`."""
+        await asyncio.sleep(0)
+        parse_pid(pid)
+        self.peer_calls.append(("monitor", pid))
+        self.peers.monitor(pid)
+
+    async def unmonitor(self, pid: str) -> None:
+        """Record `("unmonitor", pid)`; the child's `EXIT` is dropped."""
+        await asyncio.sleep(0)
+        self.peer_calls.append(("unmonitor", pid))
+        self.peers.unmonitor(pid)
+
+    async def link(self, pid: str) -> None:
+        """Record `("link", pid)`; a linked child's failure is `LINK_DOWN` or a link failure."""
+        await asyncio.sleep(0)
+        parse_pid(pid)
+        self.peer_calls.append(("link", pid))
+        self.peers.link(pid)
+
+    async def unlink(self, pid: str) -> None:
+        """Record `("unlink", pid)`."""
+        await asyncio.sleep(0)
+        self.peer_calls.append(("unlink", pid))
+        self.peers.unlink(pid)
+
+    def process_options(self) -> dict[str, Any]:
+        """Return the process options (`trap_links`)."""
+        return self.peers.options()
+
+    def set_process_options(self, changes: Mapping[str, Any]) -> None:
+        """Apply process options."""
+        self.peers.set_options(changes)
 
     async def wait(self, pid: str) -> Any:
         """Wait for child `pid` and return its result; raise its `WflowError`."""
