@@ -29,8 +29,10 @@ from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_p
 from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
+from wflow.temporal._link_topics import PEERS_QUERY
 from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import conflict_policy
+from wflow.temporal._process_host import ProcessExit
 from wflow.temporal._process_router import ProcessRouter, is_process_entry, is_process_pid
 from wflow.temporal._targets import plan_spawn
 
@@ -386,11 +388,28 @@ class Connection:
             return
         pid = await self.resolve(pid)
         handle = self._handle(pid)
+        # A terminated workflow runs no more code, so its monitors and links hear of it from
+        # here: asked before, told after (`_workflow_links`).
+        peers = await self._peers_of(handle)
         try:
             await handle.terminate(reason=reason)
         except RPCError as exc:
             refused = "only a running workflow can be terminated"
             raise await _closed_or_missing(handle, pid, exc, refused) from None
+        error = WflowError(f"terminated: {reason}" if reason else "terminated", ErrorKind.CANCELED)
+        outcome = ProcessExit(error=error)
+        await asyncio.gather(
+            *(self.processes.deliver_exit(w, pid, outcome) for w in peers.get("watchers", [])),
+            *(self.processes.deliver_link_down(p, pid, outcome) for p in peers.get("links", [])),
+        )
+
+    async def _peers_of(self, handle: WorkflowHandle[Any, Any]) -> dict[str, list[str]]:
+        """Return the watchers and links of a running workflow; none when it does not answer."""
+        try:
+            peers = await asyncio.wait_for(handle.query(PEERS_QUERY), 5)
+        except Exception:  # no worker answers, an older run without the query: nobody to tell
+            return {}
+        return peers if isinstance(peers, dict) else {}
 
     async def list_processes(self) -> builtins.list[dict[str, Any]]:
         """Return the running processes of the project's process hosts (pid, entry, ...)."""

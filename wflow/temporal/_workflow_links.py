@@ -33,6 +33,7 @@ from wflow.temporal._link_topics import (
     LINK_DOWN_TOPIC,
     LINK_TOPIC,
     MONITOR_TOPIC,
+    PEER_TOPICS,
     UNLINK_TOPIC,
     UNMONITOR_TOPIC,
     end_payload,
@@ -89,19 +90,19 @@ class RunLinks:
         targets = [(pid, EXIT_TOPIC) for pid in sorted(self.peers.watchers)]
         if error is not None:
             targets += [(pid, LINK_DOWN_TOPIC) for pid in sorted(self.peers.links)]
-        if targets:
-            # Peers that are gone cannot be told; their failures are no failure of this run.
-            await asyncio.gather(
-                *(self._notify(pid, topic, payload) for pid, topic in targets),
-                return_exceptions=True,
-            )
+        # One at a time, not gathered: when the worker evicts the run meanwhile, temporalio
+        # ends it by raising from the pending signal, which must reach run_main unwrapped.
+        for pid, topic in targets:
+            try:
+                await self._notify(pid, topic, payload)
+            except WflowError:
+                pass  # a peer that is gone cannot be told; no failure of this run
 
     # -- notices -------------------------------------------------------------------------
 
     def on_peer_signal(self, topic: str, payload: Any) -> bool:
         """Handle an internal monitor/link signal; return False for any other topic."""
-        if topic not in (EXIT_TOPIC, LINK_TOPIC, UNLINK_TOPIC, LINK_DOWN_TOPIC, MONITOR_TOPIC,
-                         UNMONITOR_TOPIC) or not isinstance(payload, dict):
+        if (topic != EXIT_TOPIC and topic not in PEER_TOPICS) or not isinstance(payload, dict):
             return False
         sender = payload.get("from")
         if not isinstance(sender, str):
@@ -142,10 +143,13 @@ class RunLinks:
                 value = await handle
             except temporalio.exceptions.ChildWorkflowError as exc:
                 value, error = None, to_wflow_error(exc)
+            # The link's outcome first: Wippy's post-start linking example reads LINK_DOWN as
+            # the first event after terminating a plainly spawned (so also EXIT-reporting) child.
+            if pid in self.peers.links:  # (a notice signal may have dissolved it already)
+                self._link_notice(pid, error)
             event = self.peers.exit_event(pid, value, error)
             if event is not None:
                 self._mailbox.post_event(event)
-            self._link_notice(pid, error)
 
         task = asyncio.ensure_future(watch())
         self._watchers.add(task)
@@ -227,6 +231,10 @@ class RunLinks:
                 await self._notify(pid, UNLINK_TOPIC, {"from": self._pid})
         except WflowError:
             pass  # it ended: nothing left to unlink there
+
+    def peers_snapshot(self) -> dict[str, list[str]]:
+        """Answer `PEERS_QUERY`: whom to tell when this run is terminated."""
+        return {"watchers": sorted(self.peers.watchers), "links": sorted(self.peers.links)}
 
     def process_options(self) -> dict[str, Any]:
         """`process.get_options()`."""

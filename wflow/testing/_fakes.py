@@ -396,14 +396,14 @@ class FakeRuntime:
     def _child_ended(self, pid: str, value: Any, error: WflowError | None) -> None:
         # As on Temporal: every child reports EXIT (unless unmonitored); a linked child's
         # abnormal end is LINK_DOWN when trapped, else recorded in `link_failures`.
-        exit_event = self.peers.exit_event(pid, value, error)
-        if exit_event is not None:
-            self._mailbox.post_event(exit_event)
-        outcome = self.peers.link_down(pid, error)
+        outcome = self.peers.link_down(pid, error) if pid in self.peers.links else None
         if isinstance(outcome, Event):
             self._mailbox.post_event(outcome)
         elif outcome is not None:
             self.link_failures.append(outcome)
+        exit_event = self.peers.exit_event(pid, value, error)
+        if exit_event is not None:
+            self._mailbox.post_event(exit_event)
 
     async def monitor(self, pid: str) -> None:
         """Record `("monitor", pid)` in `peer_calls`."""

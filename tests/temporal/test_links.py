@@ -1,0 +1,213 @@
+"""Monitors and links (Wippy's `process.monitor/link/spawn_linked`, `trap_links`, `LINK_DOWN`).
+
+Workflows run on the time-skipping server with the workflow cache off
+(`WFLOW_MAX_CACHED_WORKFLOWS=0`: every workflow task replays the history from the start), and
+each finished history is replayed once more against the code: the monitor and link decisions
+come only from the history (signals, child results, activities), so they replay. Processes run
+on the dev server (real time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from tests.helpers.paths import FIXTURES
+from wflow.model import ErrorKind, WflowError
+from wflow.registry import Registry, load_project
+from wflow.temporal import Connection, Session, replay_history
+from wflow.testing import EmbeddedDevServer
+
+pytestmark = pytest.mark.timeout(300)
+
+PROJECT = FIXTURES / "links"
+
+
+@pytest_asyncio.fixture
+async def session(
+    time_skipping_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Session]:
+    monkeypatch.setenv("WFLOW_MAX_CACHED_WORKFLOWS", "0")
+    async with Session(load_project(PROJECT), client=time_skipping_env.client) as running:
+        yield running
+
+
+async def outcome(session: Session, entry: str, *args: Any, wid: str | None = None) -> Any:
+    """Run `entry`; return its result or its `WflowError`, after replaying its history."""
+    handle = await session.start(entry, list(args), workflow_id=wid)
+    try:
+        result: Any = await asyncio.wait_for(session.result(handle), 60)
+    except WflowError as exc:
+        result = exc
+    await replays(session.registry, handle)
+    return result
+
+
+async def replays(registry: Registry, handle: WorkflowHandle[Any, Any]) -> None:
+    replayed = await replay_history(registry, await handle.fetch_history())
+    assert replayed.ok, replayed.message
+
+
+async def test_plain_spawn_child_reports_exit(session: Session) -> None:
+    result = await outcome(session, "app:child_exit")
+    assert result == {"kind": "EXIT", "from": True, "value": {"done": 3}}
+
+
+async def test_post_start_monitor_gets_one_exit(session: Session) -> None:
+    result = await outcome(session, "app:post_start_monitor")
+    assert result == {"ok": True, "kind": "EXIT", "from": True, "value": {"done": 100}}
+
+
+async def test_post_start_link_then_terminate_gives_link_down(session: Session) -> None:
+    result = await outcome(session, "app:post_start_link")
+    assert result == {
+        "ok": True,
+        "kind": "LINK_DOWN",
+        "is_link_down": True,
+        "from": True,
+        "error": "CANCELED",
+    }
+
+
+async def test_untrapped_linked_child_failure_fails_the_parent(session: Session) -> None:
+    error = await outcome(session, "app:untrapped_link")
+    assert isinstance(error, WflowError)
+    assert error.kind is ErrorKind.CANCELED
+    assert "linked process app:worker/app:failing_workflow-" in error.message
+    assert "ended abnormally: CONFLICT: failing on purpose" in error.message
+
+
+async def test_failing_parent_ends_or_notifies_its_linked_children(session: Session) -> None:
+    error = await outcome(session, "app:parent_fails", "p1", wid="links-parent-p1")
+    assert isinstance(error, WflowError) and error.kind is ErrorKind.INTERNAL
+    parent = "app:worker/links-parent-p1"
+    client, _ = session.client_for_workflow("app:waiter")
+    plain = client.get_workflow_handle("app:waiter:w-p1")
+    with pytest.raises(Exception) as ended:
+        await asyncio.wait_for(session.result(plain), 60)
+    assert isinstance(ended.value, WflowError)
+    assert ended.value.kind is ErrorKind.CANCELED
+    assert f"linked process {parent} ended abnormally: INTERNAL" in ended.value.message
+    trapping = client.get_workflow_handle("app:trapping_waiter:t-p1")
+    trapped = await asyncio.wait_for(session.result(trapping), 60)
+    assert trapped == {"kind": "LINK_DOWN", "from": parent, "error": "INTERNAL"}
+    await replays(session.registry, plain)
+    await replays(session.registry, trapping)
+
+
+async def test_link_to_a_workflow_by_pid(session: Session) -> None:
+    target = await session.start("app:failing_workflow", [{"wait": True}], workflow_id="target-1")
+    result = await outcome(session, "app:link_by_pid", "app:worker/target-1")
+    assert result == {
+        "ok": True,
+        "kind": "LINK_DOWN",
+        "from": True,
+        "error": "CONFLICT",
+        "message": "failing on purpose",
+    }
+    await replays(session.registry, target)
+
+
+async def test_unlink_and_unmonitor_stop_their_notices(session: Session) -> None:
+    result = await outcome(session, "app:unlink_unmonitor")
+    assert result == {
+        "first": "EXIT",
+        "first_from": True,
+        "first_error": "CONFLICT",
+        "second_from": True,
+    }
+
+
+async def test_options_and_event_constants(session: Session) -> None:
+    result = await outcome(session, "app:options")
+    assert result == {
+        "before": False,
+        "ok": True,
+        "after": True,
+        "bad": "INVALID",
+        "kinds": ["EXIT", "CANCEL", "LINK_DOWN"],
+    }
+
+
+async def test_python_twin(session: Session) -> None:
+    result = await outcome(session, "app:py_links")
+    assert result == {
+        "before": False,
+        "after": True,
+        "down": [True, True, ErrorKind.CONFLICT.value],
+        "linked_exit": ["EXIT", True],
+        "exit": [True, True],
+        "value": {"done": 100},
+    }
+    error = await outcome(session, "app:py_failing")
+    assert isinstance(error, WflowError) and error.kind is ErrorKind.CANCELED
+    assert "ended abnormally: CONFLICT" in error.message
+
+
+# -- processes (dev server, real time) ------------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def process_session(dev_server: EmbeddedDevServer) -> AsyncIterator[Session]:
+    async with Session(load_project(PROJECT), address=dev_server.address) as running:
+        yield running
+
+
+def connection_of(session: Session) -> Connection:
+    assert session.processes is not None
+    host = session.processes.hosts[0]
+    return Connection(session.registry, {None: host.router.connection.default_client()})
+
+
+async def process_result(session: Session, entry: str) -> Any:
+    connection = connection_of(session)
+    pid = await connection.spawn(entry, "app:processes")
+    return await asyncio.wait_for(connection.result(pid), 30)
+
+
+async def test_process_traps_link_down_as_the_tutorial_shows(process_session: Session) -> None:
+    assert await process_result(process_session, "app:link_down_supervisor") is True
+
+
+async def test_process_monitors_a_running_process(process_session: Session) -> None:
+    result = await process_result(process_session, "app:monitor_supervisor")
+    assert result == {"kind": "EXIT", "from": True, "value": "stopped by stop"}
+
+
+async def test_untrapped_link_ends_the_process(process_session: Session) -> None:
+    with pytest.raises(WflowError) as ended:
+        await process_result(process_session, "app:untrapped_process")
+    assert ended.value.kind is ErrorKind.CANCELED
+    assert "linked process app:processes/" in ended.value.message
+    assert "ended abnormally: INTERNAL" in ended.value.message
+
+
+async def test_process_linked_to_a_failing_workflow(process_session: Session) -> None:
+    result = await process_result(process_session, "app:process_links_workflow")
+    assert result == {"ok": True, "kind": "LINK_DOWN", "from": True, "error": "CONFLICT"}
+
+
+async def test_workflow_linked_to_a_failing_process(process_session: Session) -> None:
+    result = await asyncio.wait_for(
+        process_session.execute("app:workflow_links_process", []), 60
+    )
+    assert result == {
+        "kind": "LINK_DOWN",
+        "from": True,
+        "error": "INTERNAL",
+        "ok": True,
+        "exit": "EXIT",
+        "exit_from": True,
+        "value": "stopped by stop",
+    }
+
+
+async def test_python_process_traps_link_down(process_session: Session) -> None:
+    result = await process_result(process_session, "app:py_process_links")
+    assert result == {"kind": "LINK_DOWN", "from": True, "error": "INTERNAL"}
