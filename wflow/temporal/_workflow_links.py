@@ -19,6 +19,7 @@ links (`LINK_DOWN`). An untrapped `LINK_DOWN` cancels the run's code and fails t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
@@ -93,10 +94,9 @@ class RunLinks:
         # One at a time, not gathered: when the worker evicts the run meanwhile, temporalio
         # ends it by raising from the pending signal, which must reach run_main unwrapped.
         for pid, topic in targets:
-            try:
+            # A peer that is gone cannot be told; that is no failure of this run.
+            with contextlib.suppress(WflowError):
                 await self._notify(pid, topic, payload)
-            except WflowError:
-                pass  # a peer that is gone cannot be told; no failure of this run
 
     # -- notices -------------------------------------------------------------------------
 
