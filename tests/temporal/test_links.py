@@ -194,9 +194,7 @@ async def test_process_linked_to_a_failing_workflow(process_session: Session) ->
 
 
 async def test_workflow_linked_to_a_failing_process(process_session: Session) -> None:
-    result = await asyncio.wait_for(
-        process_session.execute("app:workflow_links_process", []), 60
-    )
+    result = await asyncio.wait_for(process_session.execute("app:workflow_links_process", []), 60)
     assert result == {
         "kind": "LINK_DOWN",
         "from": True,
