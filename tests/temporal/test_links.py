@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.paths import FIXTURES
+from tests.helpers.processes import start_worker, stop
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import Registry, load_project
 from wflow.temporal import Connection, Session, replay_history
@@ -209,3 +211,39 @@ async def test_workflow_linked_to_a_failing_process(process_session: Session) ->
 async def test_python_process_traps_link_down(process_session: Session) -> None:
     result = await process_result(process_session, "app:py_process_links")
     assert result == {"kind": "LINK_DOWN", "from": True, "error": "INTERNAL"}
+
+
+async def test_link_between_processes_in_two_os_processes(
+    dev_server: EmbeddedDevServer, tmp_path: Path
+) -> None:
+    # A `wflow worker` of its own runs a second instance of app:processes: the link, the send,
+    # the failure's notice and the LINK_DOWN cross between the two OS processes through
+    # Temporal (the relay workflow and the op activity), not in memory.
+    registry = load_project(PROJECT)
+    other = start_worker(PROJECT, dev_server.address, tmp_path / "worker.log")
+    try:
+        client = await Client.connect(dev_server.address)
+        outside = Connection(registry, {None: client})
+        target = await spawn_when_ready(outside, "app:fail_on_message")
+        async with Session(registry, address=dev_server.address) as here:
+            assert here.processes is not None
+            local = here.processes.hosts[0]
+            assert not local.running(target)  # the target is in the other OS process
+            near = connection_of(here)
+            pid = await near.spawn("app:link_to", "app:processes", target)
+            assert local.running(pid)
+            result = await asyncio.wait_for(near.result(pid), 60)
+    finally:
+        stop(other)
+    assert result == {"ok": True, "kind": "LINK_DOWN", "from": True, "error": "INTERNAL"}
+
+
+async def spawn_when_ready(connection: Connection, entry: str) -> str:
+    """Spawn `entry` on app:processes once the other worker's host instance answers."""
+    for _ in range(6):  # bounded: each try waits at most the relay's 20 seconds
+        try:
+            return await connection.spawn(entry, "app:processes")
+        except WflowError as exc:
+            if exc.kind not in (ErrorKind.TIMEOUT, ErrorKind.UNAVAILABLE):
+                raise
+    raise AssertionError("the other worker's process host never answered")

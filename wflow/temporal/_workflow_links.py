@@ -60,6 +60,8 @@ class RunLinks:
         self.peers = Peers()
         self._link_error: WflowError | None = None
         self._main: asyncio.Future[Any] | None = None
+        # How each child that ended ended: a link made afterwards still hears of its failure.
+        self._child_errors: dict[str, WflowError | None] = {}
 
     # -- the run -------------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class RunLinks:
                 value = await handle
             except temporalio.exceptions.ChildWorkflowError as exc:
                 value, error = None, to_wflow_error(exc)
+            self._child_errors[pid] = error
             # The link's outcome first: Wippy's post-start linking example reads LINK_DOWN as
             # the first event after terminating a plainly spawned (so also EXIT-reporting) child.
             if pid in self.peers.links:  # (a notice signal may have dissolved it already)
@@ -210,6 +213,9 @@ class RunLinks:
         """`process.link(pid)`: link both ways."""
         self._check_peer(pid, "link")
         self.peers.link(pid)
+        if pid in self._child_errors:  # the child ended already: its end is the link's news
+            self._link_notice(pid, self._child_errors[pid])
+            return
         try:
             if is_process_pid(self._registry, pid):
                 await self._process_op("link", pid)
