@@ -133,6 +133,7 @@ async def test_options_and_event_constants(session: Session) -> None:
         "ok": True,
         "after": True,
         "bad": "INVALID",
+        "self_link": "process.link: a workflow cannot link itself",
         "kinds": ["EXIT", "CANCEL", "LINK_DOWN"],
     }
 
