@@ -36,6 +36,7 @@ EXPORTS: dict[str, list[str]] = {
         "EXIT",
         "LINK_DOWN",
         "Peers",
+        "link_down_first",
         "link_failure",
         "DEFAULT_MAILBOX_BOUND",
         "DEFAULT_START_TO_CLOSE",

@@ -16,14 +16,15 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.paths import FIXTURES
 from tests.helpers.processes import start_worker, stop
+from tests.helpers.replayed import replays, run_replayed
 from wflow.model import ErrorKind, WflowError
-from wflow.registry import Registry, load_project
-from wflow.temporal import Connection, Session, replay_history
+from wflow.registry import load_project
+from wflow.temporal import Connection, Session
 from wflow.testing import EmbeddedDevServer
 
 pytestmark = pytest.mark.timeout(300)
@@ -40,34 +41,18 @@ async def session(
         yield running
 
 
-async def outcome(session: Session, entry: str, *args: Any, wid: str | None = None) -> Any:
-    """Run `entry`; return its result or its `WflowError`, after replaying its history."""
-    handle = await session.start(entry, list(args), workflow_id=wid)
-    try:
-        result: Any = await asyncio.wait_for(session.result(handle), 60)
-    except WflowError as exc:
-        result = exc
-    await replays(session.registry, handle)
-    return result
-
-
-async def replays(registry: Registry, handle: WorkflowHandle[Any, Any]) -> None:
-    replayed = await replay_history(registry, await handle.fetch_history())
-    assert replayed.ok, replayed.message
-
-
 async def test_plain_spawn_child_reports_exit(session: Session) -> None:
-    result = await outcome(session, "app:child_exit")
+    result = await run_replayed(session, "app:child_exit")
     assert result == {"kind": "EXIT", "from": True, "value": {"done": 3}}
 
 
 async def test_post_start_monitor_gets_one_exit(session: Session) -> None:
-    result = await outcome(session, "app:post_start_monitor")
+    result = await run_replayed(session, "app:post_start_monitor")
     assert result == {"ok": True, "kind": "EXIT", "from": True, "value": {"done": 100}}
 
 
 async def test_post_start_link_then_terminate_gives_link_down(session: Session) -> None:
-    result = await outcome(session, "app:post_start_link")
+    result = await run_replayed(session, "app:post_start_link")
     assert result == {
         "ok": True,
         "kind": "LINK_DOWN",
@@ -78,7 +63,7 @@ async def test_post_start_link_then_terminate_gives_link_down(session: Session) 
 
 
 async def test_untrapped_linked_child_failure_fails_the_parent(session: Session) -> None:
-    error = await outcome(session, "app:untrapped_link")
+    error = await run_replayed(session, "app:untrapped_link")
     assert isinstance(error, WflowError)
     assert error.kind is ErrorKind.CANCELED
     assert "linked process app:worker/app:failing_workflow-" in error.message
@@ -86,7 +71,7 @@ async def test_untrapped_linked_child_failure_fails_the_parent(session: Session)
 
 
 async def test_failing_parent_ends_or_notifies_its_linked_children(session: Session) -> None:
-    error = await outcome(session, "app:parent_fails", "p1", wid="links-parent-p1")
+    error = await run_replayed(session, "app:parent_fails", "p1", wid="links-parent-p1")
     assert isinstance(error, WflowError) and error.kind is ErrorKind.INTERNAL
     parent = "app:worker/links-parent-p1"
     client, _ = session.client_for_workflow("app:waiter")
@@ -105,7 +90,7 @@ async def test_failing_parent_ends_or_notifies_its_linked_children(session: Sess
 
 async def test_link_to_a_workflow_by_pid(session: Session) -> None:
     target = await session.start("app:failing_workflow", [{"wait": True}], workflow_id="target-1")
-    result = await outcome(session, "app:link_by_pid", "app:worker/target-1")
+    result = await run_replayed(session, "app:link_by_pid", "app:worker/target-1")
     assert result == {
         "ok": True,
         "kind": "LINK_DOWN",
@@ -117,7 +102,7 @@ async def test_link_to_a_workflow_by_pid(session: Session) -> None:
 
 
 async def test_unlink_and_unmonitor_stop_their_notices(session: Session) -> None:
-    result = await outcome(session, "app:unlink_unmonitor")
+    result = await run_replayed(session, "app:unlink_unmonitor")
     assert result == {
         "first": "EXIT",
         "first_from": True,
@@ -127,7 +112,7 @@ async def test_unlink_and_unmonitor_stop_their_notices(session: Session) -> None
 
 
 async def test_options_and_event_constants(session: Session) -> None:
-    result = await outcome(session, "app:options")
+    result = await run_replayed(session, "app:options")
     assert result == {
         "before": False,
         "ok": True,
@@ -139,7 +124,7 @@ async def test_options_and_event_constants(session: Session) -> None:
 
 
 async def test_python_twin(session: Session) -> None:
-    result = await outcome(session, "app:py_links")
+    result = await run_replayed(session, "app:py_links")
     assert result == {
         "before": False,
         "after": True,
@@ -148,7 +133,7 @@ async def test_python_twin(session: Session) -> None:
         "exit": [True, True],
         "value": {"done": 100},
     }
-    error = await outcome(session, "app:py_failing")
+    error = await run_replayed(session, "app:py_failing")
     assert isinstance(error, WflowError) and error.kind is ErrorKind.CANCELED
     assert "ended abnormally: CONFLICT" in error.message
 

@@ -9,16 +9,15 @@ replayed once more.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from tests.helpers.paths import FIXTURES
+from tests.helpers.replayed import run_replayed
 from wflow.registry import load_project
-from wflow.temporal import Session, replay_history
+from wflow.temporal import Session
 from wflow.testing import EmbeddedDevServer
 
 pytestmark = pytest.mark.timeout(300)
@@ -33,14 +32,6 @@ async def session(
     monkeypatch.setenv("WFLOW_MAX_CACHED_WORKFLOWS", "0")
     async with Session(load_project(PROJECT), address=dev_server.address) as running:
         yield running
-
-
-async def run_replayed(session: Session, entry: str, *args: Any) -> Any:
-    handle = await session.start(entry, list(args))
-    result = await asyncio.wait_for(session.result(handle), 60)
-    replayed = await replay_history(session.registry, await handle.fetch_history())
-    assert replayed.ok, replayed.message
-    return result
 
 
 @pytest.mark.parametrize("listener", ["app:listener", "app:py_listener"])

@@ -22,7 +22,15 @@ from wflow.model._engine import (
     register_engine,
 )
 from wflow.model._errors import ErrorKind, WflowError, error_is, new_error, wrap_error
-from wflow.model._links import CANCEL, EVENT_KINDS, EXIT, LINK_DOWN, Peers, link_failure
+from wflow.model._links import (
+    CANCEL,
+    EVENT_KINDS,
+    EXIT,
+    LINK_DOWN,
+    Peers,
+    link_down_first,
+    link_failure,
+)
 from wflow.model._messages import (
     DEFAULT_MAILBOX_BOUND,
     UPDATE_PID_PREFIX,
@@ -94,6 +102,7 @@ __all__ = [
     "format_uuid",
     "has_engine",
     "in_workflow",
+    "link_down_first",
     "link_failure",
     "load_zone",
     "make_uuid1",

@@ -17,13 +17,22 @@ peer, so "known peers only" would drop it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from wflow.model._errors import ErrorKind, WflowError
 from wflow.model._messages import Event
 
-__all__ = ["CANCEL", "EVENT_KINDS", "EXIT", "LINK_DOWN", "Peers", "link_failure"]
+__all__ = [
+    "CANCEL",
+    "EVENT_KINDS",
+    "EXIT",
+    "LINK_DOWN",
+    "Peers",
+    "link_down_first",
+    "link_failure",
+]
 
 EXIT = "EXIT"
 """A monitored process or workflow ended (also: a workflow's child workflow ended)."""
@@ -47,6 +56,21 @@ def link_failure(pid: str, error: WflowError) -> WflowError:
         ErrorKind.CANCELED,
         details={"link_down": pid, "error": error.to_dict()},
     )
+
+
+async def link_down_first(main: asyncio.Future[Any], down: asyncio.Future[None]) -> bool:
+    """Wait until the code (`main`) ends or an untrapped link failure sets `down`.
+
+    Returns True when `down` came first; `main` is then cancelled, but the caller ends the
+    run with the link failure without waiting for it: code may catch a cancellation (a Lua
+    `pcall`, a Python `except`), and a link failure must end the run all the same.
+    The caller's own cancellation propagates, `main` untouched.
+    """
+    await asyncio.wait([main, down], return_when=asyncio.FIRST_COMPLETED)
+    if main.done():
+        return False
+    main.cancel()
+    return True
 
 
 class Peers:

@@ -28,7 +28,9 @@ from wflow.model import (
     ProcessClient,
     SpawnOptions,
     WflowError,
+    WorkflowProgram,
     engine_for,
+    link_down_first,
 )
 from wflow.registry import PROCESS_KINDS, ProcessHostEntry, Registry
 from wflow.temporal._process_runtime import ProcessRuntime
@@ -108,11 +110,23 @@ class _Running:
     monitors: set[str]
     service: str | None = None
     terminated: str | None = None
-    failure: WflowError | None = None  # the end an untrapped LINK_DOWN gives it
 
 
 ExitListener = Callable[[str, str, ProcessExit], None]
 """Told `(pid, entry ID, exit)` whenever a process of the host ends (the supervisor)."""
+
+
+async def _run(program: WorkflowProgram, runtime: ProcessRuntime, args: list[Any]) -> Any:
+    """Run a process's code until it ends, or an untrapped link failure ends it."""
+    main = asyncio.ensure_future(program.run(runtime, args))
+    try:
+        down_first = await link_down_first(main, runtime.down)
+    except asyncio.CancelledError:  # terminated, canceled late, or the host stops
+        main.cancel()
+        raise
+    if down_first and runtime.link_error is not None:
+        raise runtime.link_error
+    return await main
 
 
 class ProcessHost:
@@ -205,7 +219,7 @@ class ProcessHost:
         runtime = ProcessRuntime(self, entry.id, pid, bound)
         if options.message is not None:
             runtime.mailbox().deliver(Message(options.message[0], options.message[1], monitor))
-        task = asyncio.get_running_loop().create_task(program.run(runtime, list(args)))
+        task = asyncio.get_running_loop().create_task(_run(program, runtime, list(args)))
         running = _Running(pid, entry.id, runtime, task, time.time(), set(), service)
         if monitor is not None:
             running.monitors.add(monitor)
@@ -220,7 +234,7 @@ class ProcessHost:
     def _ended(self, running: _Running, task: asyncio.Task[Any]) -> None:
         if task.cancelled():
             reason = running.terminated or "canceled"
-            outcome = ProcessExit(error=running.failure or WflowError(reason, ErrorKind.CANCELED))
+            outcome = ProcessExit(error=WflowError(reason, ErrorKind.CANCELED))
         elif isinstance(task.exception(), WflowError):
             outcome = ProcessExit(error=task.exception())  # type: ignore[arg-type]
         elif task.exception() is not None:
@@ -327,9 +341,9 @@ class ProcessHost:
         outcome = running.runtime.peers.link_down(sender, error)
         if isinstance(outcome, Event):
             running.runtime.mailbox().post_event(outcome)
-        elif outcome is not None and not running.task.done():
-            running.failure = outcome
-            running.task.cancel()
+        elif outcome is not None and not running.runtime.down.done():
+            running.runtime.link_error = outcome
+            running.runtime.down.set_result(None)
 
     def cancel(self, pid: str, sender: str | None = None) -> None:
         """Post a `CANCEL` event; terminate the process if it runs `CANCEL_GRACE` later."""

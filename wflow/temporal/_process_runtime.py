@@ -77,6 +77,9 @@ class ProcessRuntime(RealSources):
         self._pid = pid
         self._mailbox = Mailbox(mailbox_bound)
         self.peers = Peers()
+        # Set, with `link_error`, by an untrapped LINK_DOWN: the host then ends the process.
+        self.down: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.link_error: WflowError | None = None
         self.state: Any = None
 
     # -- clock and randomness: real ---------------------------------------------------------

@@ -27,7 +27,7 @@ import temporalio.exceptions
 import temporalio.workflow
 from temporalio import workflow
 
-from wflow.model import ErrorKind, Event, Mailbox, Peers, WflowError, parse_pid
+from wflow.model import ErrorKind, Event, Mailbox, Peers, WflowError, link_down_first, parse_pid
 from wflow.registry import Registry
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._link_topics import (
@@ -60,6 +60,7 @@ class RunLinks:
         self.peers = Peers()
         self._link_error: WflowError | None = None
         self._main: asyncio.Future[Any] | None = None
+        self._down: asyncio.Future[None] | None = None  # set by an untrapped LINK_DOWN
         # How each child that ended ended: a link made afterwards still hears of its failure.
         self._child_errors: dict[str, WflowError | None] = {}
 
@@ -71,16 +72,22 @@ class RunLinks:
         Raises:
             WflowError: The code's error, or the link failure that ended it.
         """
-        self._main = asyncio.ensure_future(running)
+        main = self._main = asyncio.ensure_future(running)
+        self._down = asyncio.get_running_loop().create_future()
         if self._link_error is not None:  # a linked peer failed before the code started
-            self._main.cancel()
+            self._down.set_result(None)
         try:
-            value = await self._main
+            down_first = await link_down_first(main, self._down)
         except asyncio.CancelledError:
-            error = self._link_error
-            await self._announce_end(None, error or WflowError("canceled", ErrorKind.CANCELED))
-            if error is not None:
-                raise error from None
+            main.cancel()  # Temporal cancels the run: the code hears of it, as without links
+            down_first = False
+        if down_first and self._link_error is not None:
+            await self._announce_end(None, self._link_error)
+            raise self._link_error
+        try:
+            value = await main
+        except asyncio.CancelledError:
+            await self._announce_end(None, WflowError("canceled", ErrorKind.CANCELED))
             raise
         except WflowError as exc:
             await self._announce_end(None, exc)
@@ -131,8 +138,8 @@ class RunLinks:
             self._mailbox.post_event(outcome)
         elif outcome is not None and self._link_error is None:
             self._link_error = outcome
-            if self._main is not None:
-                self._main.cancel()
+            if self._down is not None and not self._down.done():
+                self._down.set_result(None)
 
     def watch_child(
         self, pid: str, handle: temporalio.workflow.ChildWorkflowHandle[Any, Any]
