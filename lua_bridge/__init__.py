@@ -115,18 +115,23 @@ Decisions (where SPEC leaves room):
   that one with `msg:payload():data().topic`). A non-table payload has no fields.
   `pairs(msg)` iterates the payload data. A message passed on (`funcs.call(t, msg)`) crosses
   as `{topic =, from =, payload =}`.
-- **Mailbox channels** `process.inbox()`, `process.listen(topic)` (payloads) and
-  `process.events()` (`{kind = "EXIT" | "CANCEL", from = pid, result = {value =, error =}}`)
-  are the same receive-only channel object on every call; they work in `channel.select`.
-  A message that arrives before `listen(topic)` is called waits in the inbox.
+- **Mailbox channels** `process.inbox()`, `process.listen(topic)` (payloads; message objects
+  with `{message = true}`) and `process.events()` (`{kind = "EXIT" | "CANCEL" | "LINK_DOWN",
+  from = pid, result = {value =, error =}}`, kinds also as `process.event.*`) are the same
+  receive-only channel object on every call; they work in `channel.select`. A message that
+  arrives before `listen(topic)` is called waits in the inbox; `process.unlisten(ch)` moves
+  what `ch` holds back to the inbox and closes it.
+- **Monitors and links** (`process.monitor/unmonitor/link/unlink`, `spawn_linked*`,
+  `set_options/get_options`) are requests on the runtime (`wflow.model.Peers` keeps the
+  bookkeeping); workflow-only, like `spawn_monitored`.
 - **Payloads** of `process.send(pid, topic, ...)` and `:with_message(topic, ...)`: no value
   is null, one value is itself, several are an array. `host` may be nil (the entry's own
   worker). Spawner options (`process.with_options{...}`) use `wflow.model.SpawnOptions`;
   numbers are milliseconds.
 - **Functions** reach `process.spawn/exec/send/cancel/terminate/with_options` through the
   call's `FunctionContext.processes` (blocking); without one they raise "process API
-  unavailable here". `process.inbox/listen/events/pid/spawn_monitored/upgrade` are
-  workflow-only. `process.id()` is the entry ID in both.
+  unavailable here". `process.inbox/listen/unlisten/events/pid/spawn_monitored/upgrade`
+  and the monitor and link calls are workflow-only. `process.id()` is the entry ID in both.
 """
 
 from lua_bridge._chunks import FUNCTION_MODULES, WORKFLOW_MODULES
