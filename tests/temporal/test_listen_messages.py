@@ -52,3 +52,15 @@ async def test_listen_with_message_objects_then_unlisten(session: Session, liste
 async def test_a_process_listens_for_message_objects(session: Session) -> None:
     result = await run_replayed(session, "app:ask_process")
     assert result["got"] == {"topic": "request", "from": result["me"], "data": {"n": 1}}
+
+
+async def test_the_docs_multiple_signal_handlers_example(session: Session) -> None:
+    # The docs' counter (three listen{message = true} channels, replies to msg:from()).
+    result = await run_replayed(session, "app:counter_driver")
+    assert result == {
+        "first": 5,
+        "refused": "would result in negative value",
+        "second": 3,
+        "finishing": "finishing",
+        "final": {"final_counter": 3},
+    }
