@@ -101,6 +101,31 @@ async def test_link_to_a_workflow_by_pid(session: Session) -> None:
     await replays(session.registry, target)
 
 
+async def test_terminated_workflow_tells_its_links_from_its_memo(session: Session) -> None:
+    # Terminated from outside (wflow's terminate): the target runs no more code, so its links
+    # are read from its memo (wflow.peers) and told by the terminator.
+    client, _ = session.client_for_workflow("app:long_workflow")
+    await session.start("app:long_workflow", [{"iterations": 10**8}], workflow_id="far-1")
+    waiter = await session.start("app:link_and_wait", ["app:worker/far-1"])
+    far = client.get_workflow_handle("far-1")
+    for _ in range(200):  # bounded: until the target has taken the link in
+        memo = await (await far.describe()).memo_value("wflow.peers", None)
+        if memo and memo["links"]:
+            break
+        await asyncio.sleep(0.05)
+    assert memo == {"watchers": [], "links": [f"app:worker/{waiter.id}"]}
+    await Connection(session.registry, {None: client}).terminate("app:worker/far-1", "by test")
+    result = await asyncio.wait_for(session.result(waiter), 60)
+    assert result == {
+        "ok": True,
+        "kind": "LINK_DOWN",
+        "from": True,
+        "error": "CANCELED",
+        "message": "terminated: by test",
+    }
+    await replays(session.registry, waiter)
+
+
 async def test_unlink_and_unmonitor_stop_their_notices(session: Session) -> None:
     result = await run_replayed(session, "app:unlink_unmonitor")
     assert result == {

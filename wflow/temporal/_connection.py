@@ -29,7 +29,7 @@ from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_p
 from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
-from wflow.temporal._link_topics import PEERS_QUERY
+from wflow.temporal._link_topics import PEERS_MEMO
 from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import conflict_policy
 from wflow.temporal._process_host import ProcessExit
@@ -404,10 +404,10 @@ class Connection:
         )
 
     async def _peers_of(self, handle: WorkflowHandle[Any, Any]) -> dict[str, list[str]]:
-        """Return the watchers and links of a running workflow; none when it does not answer."""
+        """Return the watchers and links a workflow keeps in its memo (no worker asked)."""
         try:
-            peers = await asyncio.wait_for(handle.query(PEERS_QUERY), 5)
-        except Exception:  # no worker answers, an older run without the query: nobody to tell
+            peers = await (await handle.describe()).memo_value(PEERS_MEMO, None)
+        except RPCError:  # gone: terminate says so
             return {}
         return peers if isinstance(peers, dict) else {}
 

@@ -16,7 +16,7 @@ __all__ = [
     "LINK_DOWN_TOPIC",
     "LINK_TOPIC",
     "MONITOR_TOPIC",
-    "PEERS_QUERY",
+    "PEERS_MEMO",
     "PEER_TOPICS",
     "UNLINK_TOPIC",
     "UNMONITOR_TOPIC",
@@ -39,8 +39,9 @@ MONITOR_TOPIC = "wflow.monitor"
 UNMONITOR_TOPIC = "wflow.unmonitor"
 """`{from}` no longer wants the receiver's `EXIT`."""
 
-PEERS_QUERY = "wflow.peers"
-"""The query a workflow answers with `{watchers, links}` (asked before it is terminated)."""
+PEERS_MEMO = "wflow.peers"
+"""The memo field where a workflow keeps `{watchers, links}`: read when it is terminated (it
+then runs no more code), without asking a worker."""
 
 PEER_TOPICS = frozenset({LINK_TOPIC, UNLINK_TOPIC, LINK_DOWN_TOPIC, MONITOR_TOPIC, UNMONITOR_TOPIC})
 

@@ -30,7 +30,6 @@ from wflow.model import (
 from wflow.registry import Registry
 from wflow.temporal._error_mapping import to_application_error, to_wflow_error
 from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
-from wflow.temporal._link_topics import PEERS_QUERY
 from wflow.temporal._process_calls import (
     cancel_process,
     lookup_name,
@@ -137,8 +136,6 @@ class RunProcesses(RunLinks):
             return self._pid
         if name == "state":
             return self._state
-        if name == PEERS_QUERY:
-            return self.peers_snapshot()
         if name == "wflow.mailbox":
             return {"pending": self._mailbox.pending(), "bound": self._mailbox.bound}
         unknown = WflowError(f"unknown query {name!r} (known: pid, state)", ErrorKind.NOT_FOUND)
@@ -255,6 +252,7 @@ class RunProcesses(RunLinks):
             )
         except temporalio.exceptions.ActivityError as exc:
             raise to_wflow_error(exc) from None
+        self.terminated_peer(pid, reason)
 
     async def register_name(self, name: str, pid: str | None) -> None:
         raise WflowError(

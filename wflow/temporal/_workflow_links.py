@@ -35,6 +35,7 @@ from wflow.temporal._link_topics import (
     LINK_TOPIC,
     MONITOR_TOPIC,
     PEER_TOPICS,
+    PEERS_MEMO,
     UNLINK_TOPIC,
     UNMONITOR_TOPIC,
     end_payload,
@@ -61,6 +62,7 @@ class RunLinks:
         self._link_error: WflowError | None = None
         self._main: asyncio.Future[Any] | None = None
         self._down: asyncio.Future[None] | None = None  # set by an untrapped LINK_DOWN
+        self._published: dict[str, list[str]] = {"watchers": [], "links": []}
         # How each child that ended ended: a link made afterwards still hears of its failure.
         self._child_errors: dict[str, WflowError | None] = {}
 
@@ -130,6 +132,7 @@ class RunLinks:
             self.peers.watchers.add(sender)
         else:
             self.peers.watchers.discard(sender)
+        self._publish_peers()
         return True
 
     def _link_notice(self, pid: str, error: WflowError | None) -> None:
@@ -140,6 +143,16 @@ class RunLinks:
             self._link_error = outcome
             if self._down is not None and not self._down.done():
                 self._down.set_result(None)
+
+    def terminated_peer(self, pid: str, reason: str | None) -> None:
+        """This run terminated workflow `pid`: a link to it is down now.
+
+        Not left to the terminated side's notice alone: that comes from its memo, which may
+        not show a link it has not processed yet (`link` then `terminate` at once).
+        """
+        if pid in self.peers.links:
+            error = WflowError(f"terminated: {reason}" if reason else "terminated", "CANCELED")
+            self._link_notice(pid, error)
 
     def watch_child(
         self, pid: str, handle: temporalio.workflow.ChildWorkflowHandle[Any, Any]
@@ -220,6 +233,7 @@ class RunLinks:
         """`process.link(pid)`: link both ways."""
         self._check_peer(pid, "link")
         self.peers.link(pid)
+        self._publish_peers()
         if pid in self._child_errors:  # the child ended already: its end is the link's news
             self._link_notice(pid, self._child_errors[pid])
             return
@@ -237,6 +251,7 @@ class RunLinks:
         """`process.unlink(pid)`: remove the link both ways."""
         self._check_peer(pid, "unlink")
         self.peers.unlink(pid)
+        self._publish_peers()
         try:
             if is_process_pid(self._registry, pid):
                 await self._process_op("unlink", pid)
@@ -245,9 +260,12 @@ class RunLinks:
         except WflowError:
             pass  # it ended: nothing left to unlink there
 
-    def peers_snapshot(self) -> dict[str, list[str]]:
-        """Answer `PEERS_QUERY`: whom to tell when this run is terminated."""
-        return {"watchers": sorted(self.peers.watchers), "links": sorted(self.peers.links)}
+    def _publish_peers(self) -> None:
+        """Keep `PEERS_MEMO` current: whom wflow's terminate tells (this run cannot then)."""
+        peers = {"watchers": sorted(self.peers.watchers), "links": sorted(self.peers.links)}
+        if peers != self._published:
+            self._published = peers
+            workflow.upsert_memo({PEERS_MEMO: peers})
 
     def process_options(self) -> dict[str, Any]:
         """`process.get_options()`."""
