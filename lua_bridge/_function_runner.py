@@ -107,10 +107,10 @@ class FunctionHost:
             return self._failed(exc)
         return (True,)
 
-    def _op_cancel_process(self, pid: str) -> tuple[Any, ...]:
+    def _op_cancel_process(self, pid: str, reason: str | None = None) -> tuple[Any, ...]:
         client, _ = self._client()
         try:
-            client.cancel(pid)
+            client.cancel(pid, reason)
         except WflowError as exc:
             return self._failed(exc)
         return (True,)

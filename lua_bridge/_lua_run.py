@@ -341,6 +341,12 @@ class LuaRun:
             lambda: self.spawn_options[base].with_message(topic, payload)
         )
 
+    def _op_with_spawn_context(self, base: int, text: str) -> tuple[Any, ...]:
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            return None, "expected a table with string keys"
+        return self._add_spawn_options(lambda: self.spawn_options[base].with_context(values))
+
     def _op_json_decode(self, text: str) -> tuple[Any, ...]:
         try:
             return True, self.values.to_lua(json.loads(text))

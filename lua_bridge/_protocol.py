@@ -352,8 +352,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "cancel_process",
         _REQUEST_OR_HOST,
-        "pid: str",
-        "process.cancel: `true` or `nil, err`.",
+        "pid: str, reason: str | None",
+        "process.cancel(pid, reason): `true` or `nil, err`.",
     ),
     Operation(
         "terminate_process",
@@ -420,6 +420,13 @@ OPERATIONS: tuple[Operation, ...] = (
         _BOTH_HOST,
         "base: int, topic: str, payload_json: str",
         "spawner:with_message(topic, ...): the id of the new spawn options, or `nil, message`.",
+    ),
+    Operation(
+        "with_spawn_context",
+        _BOTH_HOST,
+        "base: int, context_json: str",
+        "process.with_context{...} / spawner:with_context{...}: the id of the new spawn "
+        "options, or `nil, message`.",
     ),
     Operation(
         "register_name",

@@ -111,7 +111,9 @@ class WorkflowChannels:
             return run_state.to_lua(value, "payload")
         result = run_state.to_lua(value.value, "event.value") if value.error is None else None
         error = run_state.lua_error(value.error) if value.error is not None else None
-        return run_state.call_lua(run_state.b.new_event, value.kind, value.sender, result, error)
+        return run_state.call_lua(
+            run_state.b.new_event, value.kind, value.sender, result, error, value.reason
+        )
 
     def outcome_to_lua(self, value: Any) -> Any:
         """Convert a call's outcome (`wflow.model.result_channel`'s item): value or error."""

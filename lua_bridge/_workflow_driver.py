@@ -215,9 +215,9 @@ class WorkflowDriver:
             return self.run_state.failed(exc)
         return (self.run_state.to_lua(value, "result"),)
 
-    async def _op_cancel_process(self, pid: str) -> Sequence[Any]:
+    async def _op_cancel_process(self, pid: str, reason: str | None = None) -> Sequence[Any]:
         try:
-            await self._runtime.cancel(pid)
+            await self._runtime.cancel(pid, reason)
         except WflowError as exc:
             return self.run_state.failed(exc)
         return (True,)

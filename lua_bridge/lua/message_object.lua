@@ -76,9 +76,11 @@ local function message_fields(v) return MSG[v] end
 B.message_fields = message_fields
 
 -- `{kind = "EXIT" | "CANCEL" | "LINK_DOWN", from = pid, result = {value = v, error = err}}`
--- (result for EXIT and LINK_DOWN, as Wippy's process reference lists).
-function B.new_event(kind, from, value, err)
+-- (result for EXIT and LINK_DOWN, as Wippy's process reference lists; `reason` only for
+-- CANCEL, when the canceler gave one).
+function B.new_event(kind, from, value, err, reason)
   local e = { kind = kind, from = from }
   if kind == "EXIT" or kind == "LINK_DOWN" then e.result = { value = value, error = err } end
+  if kind == "CANCEL" then e.reason = reason end
   return e
 end

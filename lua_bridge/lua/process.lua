@@ -119,10 +119,13 @@ function process.send(pid, topic, ...)
   return ok, err
 end
 
-function process.cancel(pid)
+function process.cancel(pid, reason)
   check_pid(pid, "process.cancel", 2)
+  if reason ~= nil and type(reason) ~= "string" then
+    error("process.cancel: reason must be a string or nil, got " .. type(reason), 2)
+  end
   client_check("process.cancel", 2)
-  local ok, err = noted("process.cancel", pid, nil, ops.cancel_process(pid))
+  local ok, err = noted("process.cancel", pid, nil, ops.cancel_process(pid, reason))
   return ok, err
 end
 
@@ -267,8 +270,8 @@ end
 -- Spawners: immutable option sets (`process.with_options{...}`), kept on the Python side.
 local SpawnerMethods = {}
 local SpawnerMT = { __index = SpawnerMethods, __name = "wflow.spawner", __newindex = function()
-  error("process spawners are immutable; use :with_options{...}, :with_name(name) or " ..
-    ":with_message(topic, payload)", 2)
+  error("process spawners are immutable; use :with_options{...}, :with_context{...}, " ..
+    ":with_name(name) or :with_message(topic, payload)", 2)
 end }
 local function new_spawner(opts) return setmetatable({ _opts = opts }, SpawnerMT) end
 local function spawner_opts(sp, who)
@@ -296,6 +299,28 @@ end
 function SpawnerMethods.with_options(sp, t)
   local base = spawner_opts(sp, "spawner:with_options")
   local spawner = merge_spawn_options(base, t, "spawner:with_options", 2)
+  return spawner
+end
+
+local function context_spawner(base, t, who, level)
+  if type(t) ~= "table" then error(who .. ": expected a table of context values", level + 1) end
+  local text, err = B.encode(t, "context")
+  if not text then error(who .. ": " .. err, level + 1) end
+  local id, merr = ops.with_spawn_context(base, text)
+  if id == nil then error(who .. ": " .. merr, level + 1) end
+  return new_spawner(id)
+end
+
+-- Wippy's `process.with_context{k = v}`: the spawned workflow (and its functions) read the
+-- values with `ctx.get` / `ctx.all`.
+function process.with_context(t)
+  local spawner = context_spawner(0, t, "process.with_context", 2)
+  return spawner
+end
+
+function SpawnerMethods.with_context(sp, t)
+  local base = spawner_opts(sp, "spawner:with_context")
+  local spawner = context_spawner(base, t, "spawner:with_context", 2)
   return spawner
 end
 

@@ -477,7 +477,7 @@ async def test_with_options_name_and_message_reach_the_runtime(tmp_path: Path) -
         (
             'process.with_options{["workflow.bogus"] = 1}',
             "process.with_options: unknown process option 'workflow.bogus' (expected one of "
-            "workflow.id, workflow.execution_timeout",
+            "temporal.workflow.id, temporal.workflow.task_queue",
         ),
         (
             'process.with_options{["workflow.execution_timeout"] = "soon"}',

@@ -64,6 +64,7 @@ __all__ = [
     "unlisten",
     "unmonitor",
     "upgrade",
+    "with_context",
     "with_options",
 ]
 
@@ -187,16 +188,41 @@ class Spawner:
         self.options = options or SpawnOptions()
 
     def with_options(self, options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Spawner:
-        """Return a spawner with options changed (`id`, `execution_timeout`, ... )."""
+        """Return a spawner with options changed.
+
+        Keys are `SpawnOptions`' (`id`, `task_queue`, `execution_timeout`, `run_timeout`,
+        `task_timeout`, `id_conflict_policy`, `id_reuse_policy`,
+        `execution_error_when_already_started`, `retry_policy`, `cron_schedule`, `memo`,
+        `search_attributes`, `enable_eager_start`, `start_delay`, `parent_close_policy`,
+        `wait_for_cancellation`, `namespace`, `priority`, `summary`, `details`,
+        `versioning_override`), bare as keyword arguments or written as Wippy's docs do
+        (`{"temporal.workflow.id": ...}`); numbers are seconds.
+
+        Raises:
+            WflowError: `INVALID` naming an unknown key or a bad value.
+        """
         merged = {**(options or {}), **kwargs}
         return Spawner(self.options.merged(merged, number_unit=timedelta(seconds=1)))
+
+    def with_context(self, values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Spawner:
+        """Return a spawner whose workflows start with these context values.
+
+        The workflow reads them with `wflow.ctx.get` / `wflow.ctx.all`, and so do the
+        functions it calls (Lua: `process.with_context{...}`, `spawner:with_context{...}`).
+        """
+        return Spawner(self.options.with_context({**(values or {}), **kwargs}))
 
     def with_name(self, name: str) -> Spawner:
         """Return a spawner whose workflow ID derives from `name` (second spawn: same PID)."""
         return Spawner(self.options.with_name(name))
 
     def with_message(self, topic: str, payload: Any = None) -> Spawner:
-        """Return a spawner that delivers `(topic, payload)` with the start."""
+        """Return a spawner that also delivers `(topic, payload)` with the start.
+
+        Several calls queue several messages, delivered in order; a spawn that returns a
+        running workflow (`id_conflict_policy="use_existing"`, a name already running)
+        delivers them to it.
+        """
         return Spawner(self.options.with_message(topic, payload))
 
     async def spawn(self, entry: str, host: str | None = None, *args: Any) -> str:
@@ -233,6 +259,11 @@ def with_options(options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> 
     return Spawner().with_options(options, **kwargs)
 
 
+def with_context(values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Spawner:
+    """Return a spawner with context values (see `Spawner.with_context`)."""
+    return Spawner().with_context(values, **kwargs)
+
+
 async def spawn(entry: str, host: str | None = None, *args: Any) -> str:
     """Start a child workflow on worker `host` (None: the entry's worker); return its PID."""
     return await Spawner().spawn(entry, host, *args)
@@ -258,9 +289,13 @@ async def exec(entry: str, host: str | None = None, *args: Any) -> Any:
     return await Spawner().exec(entry, host, *args)
 
 
-async def cancel(pid: str) -> None:
-    """Request cancellation of workflow `pid`."""
-    await current_runtime().cancel(pid)
+async def cancel(pid: str, reason: str | None = None) -> None:
+    """Request cancellation of workflow or process `pid`.
+
+    The target sees a `CANCEL` event carrying `reason` on its `events()` (a workflow: when it
+    reads `events()`; else its code is canceled as before) and may clean up before it ends.
+    """
+    await current_runtime().cancel(pid, reason)
 
 
 async def terminate(pid: str, reason: str | None = None) -> None:

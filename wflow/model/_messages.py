@@ -109,12 +109,14 @@ class Event:
             `LINK_DOWN`).
         value: The child's result when it succeeded.
         error: The child's error when it failed.
+        reason: For `CANCEL`: why (`process.cancel(pid, reason)`), or None.
     """
 
     kind: str
     sender: str | None = None
     value: Any = None
     error: WflowError | None = None
+    reason: str | None = None
 
 
 class Mailbox:
@@ -128,6 +130,9 @@ class Mailbox:
         # Topics listened to with `message=True`: their channels carry whole `Message`s.
         self._whole: set[str] = set()
         self._events = Channel(_UNBOUNDED)
+        # Whether the code asked for `events()`: only such code is told of cancellation by a
+        # `CANCEL` event (other code is canceled where it waits, as Temporal does).
+        self.events_read = False
 
     def inbox(self) -> Channel:
         """Return the channel of messages no `listen` claims."""
@@ -185,6 +190,7 @@ class Mailbox:
 
     def events(self) -> Channel:
         """Return the channel of `Event`s."""
+        self.events_read = True
         return self._events
 
     def pending(self) -> int:

@@ -232,11 +232,20 @@ _REUSE_POLICIES = (
     "reject_duplicate",
     "terminate_if_running",
 )
+_PARENT_CLOSE_POLICIES = ("terminate", "abandon", "request_cancel")
+
+SPAWN_KEY_PREFIXES = ("temporal.workflow.", "workflow.")
+"""How spawn option keys may be written: Wippy's docs' `temporal.workflow.id`, wflow's older
+`workflow.id`, or bare (`id`, as Python keyword arguments)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class SpawnOptions:
     """Options of starting a workflow (`process.with_options{...}` in Lua).
+
+    One value for both languages and every starter (a workflow's child start, a client start
+    from a function, process or program); `wflow.temporal` maps it to Temporal's arguments
+    and refuses, naming the key, what the starter at hand cannot honour.
 
     Attributes:
         workflow_id: The workflow ID; random (or derived from `name`) when None.
@@ -250,9 +259,33 @@ class SpawnOptions:
         retry_policy: Retry policy of the whole workflow.
         cron_schedule: A cron schedule.
         memo: Non-indexed values attached to the workflow.
-        message: A `(topic, payload)` delivered with the start (signal-with-start).
+        messages: `(topic, payload)` pairs delivered with the start, in order (Lua's
+            `:with_message`, several allowed); also delivered when the spawn returns a
+            running workflow (`use_existing`, a name already running).
         monitored: Whether the spawner receives an `EXIT` event when the process ends
             (`spawn_monitored`); set with `monitored_copy`, not an option key.
+        task_queue: Task queue to start on instead of the worker's.
+        run_timeout: Limit of one run.
+        task_timeout: Limit of one workflow task.
+        execution_error_when_already_started: Fail (`ALREADY_EXISTS`) when the ID is running,
+            whatever the conflict policy says.
+        search_attributes: Indexed attributes the workflow starts with.
+        start_delay: Wait before the first workflow task (client starts only).
+        parent_close_policy: `terminate`, `abandon` or `request_cancel`: what happens to a
+            child when its parent closes (children only; wflow's default is `abandon`).
+        wait_for_cancellation: Whether canceling a child waits until it has ended (children
+            only; None: it waits, temporalio's default).
+        priority: Temporal's priority key (1 is highest).
+        namespace: The Temporal namespace to start in (client starts only; a child runs in
+            its parent's).
+        summary: Text Temporal's UI shows for the workflow (default: its entry).
+        details: Markdown Temporal's UI shows for the workflow (default: code and worker).
+        enable_eager_start: Ask the server to hand the first task to this worker at once
+            (client starts only).
+        versioning_override: `auto_upgrade`, or `{deployment_name=..., build_id=...}` to pin
+            the workflow to that worker deployment version.
+        context: Values the workflow reads with `ctx.get` / `ctx.all` (and its functions),
+            sent in the `wflow-context` header (`process.with_context`).
     """
 
     workflow_id: str | None = None
@@ -263,39 +296,82 @@ class SpawnOptions:
     retry_policy: RetryPolicy | None = None
     cron_schedule: str | None = None
     memo: Mapping[str, Any] | None = None
-    message: tuple[str, Any] | None = None
+    messages: tuple[tuple[str, Any], ...] = ()
     monitored: bool = False
+    task_queue: str | None = None
+    run_timeout: timedelta | None = None
+    task_timeout: timedelta | None = None
+    execution_error_when_already_started: bool = False
+    search_attributes: Mapping[str, Any] | None = None
+    start_delay: timedelta | None = None
+    parent_close_policy: str | None = None
+    wait_for_cancellation: bool | None = None
+    priority: int | None = None
+    namespace: str | None = None
+    summary: str | None = None
+    details: str | None = None
+    enable_eager_start: bool = False
+    versioning_override: str | Mapping[str, str] | None = None
+    context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     _KEYS = (
         "id",
+        "task_queue",
         "execution_timeout",
+        "run_timeout",
+        "task_timeout",
         "id_conflict_policy",
         "id_reuse_policy",
+        "execution_error_when_already_started",
         "retry_policy",
         "cron_schedule",
         "memo",
+        "search_attributes",
+        "enable_eager_start",
+        "start_delay",
+        "parent_close_policy",
+        "wait_for_cancellation",
+        "namespace",
+        "priority",
+        "summary",
+        "details",
+        "versioning_override",
     )
+
+    @property
+    def message(self) -> tuple[str, Any] | None:
+        """The first startup message, or None (`messages` holds them all)."""
+        return self.messages[0] if self.messages else None
 
     def merged(
         self, data: Mapping[str, Any], *, number_unit: timedelta = timedelta(seconds=1)
     ) -> SpawnOptions:
-        """Return a copy with `data` applied (keys with or without the `workflow.` prefix).
+        """Return a copy with `data` applied.
+
+        Keys are written as Wippy's docs do (`temporal.workflow.id`), with wflow's older
+        `workflow.` prefix, or bare (`id`, or `workflow_id`).
 
         Raises:
             WflowError: `INVALID` naming the first unknown key or bad value.
         """
         changes: dict[str, Any] = {}
         for raw_key, value in data.items():
-            key = raw_key.removeprefix("workflow.") if isinstance(raw_key, str) else raw_key
+            key = raw_key
+            if isinstance(raw_key, str):
+                for prefix in SPAWN_KEY_PREFIXES:
+                    if raw_key.startswith(prefix):
+                        key = raw_key.removeprefix(prefix)
+                        break
             if key == "workflow_id":
                 key = "id"
             if key not in self._KEYS:
-                allowed = ", ".join(f"workflow.{k}" for k in self._KEYS)
+                allowed = ", ".join(f"temporal.workflow.{k}" for k in self._KEYS)
                 raise WflowError(
                     f"unknown process option {raw_key!r} (expected one of {allowed})",
                     ErrorKind.INVALID,
                 )
-            changes.update(_spawn_option(key, value, number_unit))
+            where = raw_key if isinstance(raw_key, str) else key
+            changes.update(_spawn_option(key, where, value, number_unit))
         return dataclasses.replace(self, **changes)
 
     def with_name(self, name: str) -> SpawnOptions:
@@ -305,10 +381,26 @@ class SpawnOptions:
         return dataclasses.replace(self, name=name)
 
     def with_message(self, topic: str, payload: Any = None) -> SpawnOptions:
-        """Return a copy that delivers `(topic, payload)` with the start."""
+        """Return a copy that also delivers `(topic, payload)` with the start, after the others."""
         if not isinstance(topic, str) or not topic:
             raise WflowError("message topic must be a non-empty string", ErrorKind.INVALID)
-        return dataclasses.replace(self, message=(topic, payload))
+        return dataclasses.replace(self, messages=(*self.messages, (topic, payload)))
+
+    def with_context(self, values: Mapping[str, Any]) -> SpawnOptions:
+        """Return a copy whose workflow context is extended by `values` (string keys).
+
+        Raises:
+            WflowError: `INVALID` for a key that is not a non-empty string.
+        """
+        if not isinstance(values, Mapping):
+            raise WflowError("with_context: expected a table of values", ErrorKind.INVALID)
+        for key in values:
+            if not isinstance(key, str) or not key:
+                raise WflowError(
+                    f"with_context: keys must be non-empty strings, got {key!r}",
+                    ErrorKind.INVALID,
+                )
+        return dataclasses.replace(self, context={**self.context, **values})
 
     def monitored_copy(self) -> SpawnOptions:
         """Return a copy whose spawn posts an `EXIT` event to the spawner when it ends."""
@@ -328,28 +420,75 @@ class SpawnOptions:
             return "use_existing"
         return self.id_conflict_policy
 
+    def workflow_keys_set(self) -> list[str]:
+        """Return the option keys set that only a workflow start honours (not a process's)."""
+        default = SpawnOptions()
+        keys = []
+        for key in self._KEYS:
+            field = "workflow_id" if key == "id" else key
+            if getattr(self, field) != getattr(default, field):
+                keys.append(f"temporal.workflow.{key}")
+        if self.context:
+            keys.append("with_context")
+        return keys
 
-def _spawn_option(key: str, value: Any, number_unit: timedelta) -> dict[str, Any]:
-    where = f"workflow.{key}"
+    def reuses_running(self) -> bool:
+        """Return whether a spawn whose ID is running returns that workflow's PID."""
+        return (
+            self.conflict_policy() == "use_existing"
+            and not self.execution_error_when_already_started
+        )
+
+
+_SPAWN_FLAGS = (
+    "execution_error_when_already_started",
+    "wait_for_cancellation",
+    "enable_eager_start",
+)
+_SPAWN_DURATIONS = ("execution_timeout", "run_timeout", "task_timeout", "start_delay")
+_SPAWN_STRINGS = ("task_queue", "namespace", "summary", "details")
+
+
+def _spawn_option(key: str, where: str, value: Any, number_unit: timedelta) -> dict[str, Any]:
+    field = "workflow_id" if key == "id" else key
     if value is None:
-        return {"workflow_id" if key == "id" else key: None}
-    if key == "id":
+        unset = key in _SPAWN_FLAGS and key != "wait_for_cancellation"
+        return {field: False if unset else None}
+    if key in _SPAWN_FLAGS:
+        if not isinstance(value, bool):
+            raise WflowError(f"{where}: expected true or false, got {value!r}", ErrorKind.INVALID)
+        return {key: value}
+    if key == "id" or key in _SPAWN_STRINGS:
         if not isinstance(value, str) or not value:
-            raise WflowError(f"{where}: expected a non-empty string", ErrorKind.INVALID)
-        return {"workflow_id": value}
-    if key == "execution_timeout":
+            raise WflowError(
+                f"{where}: expected a non-empty string, got {value!r}", ErrorKind.INVALID
+            )
+        return {field: value}
+    if key in _SPAWN_DURATIONS:
         try:
             return {key: parse_duration(value, number_unit=number_unit)}
         except WflowError as exc:
             raise WflowError(f"{where}: {exc.message}", ErrorKind.INVALID) from None
-    if key in ("id_conflict_policy", "id_reuse_policy"):
-        allowed = _CONFLICT_POLICIES if key == "id_conflict_policy" else _REUSE_POLICIES
+    if key in ("id_conflict_policy", "id_reuse_policy", "parent_close_policy"):
+        allowed = {
+            "id_conflict_policy": _CONFLICT_POLICIES,
+            "id_reuse_policy": _REUSE_POLICIES,
+            "parent_close_policy": _PARENT_CLOSE_POLICIES,
+        }[key]
         normalized = str(value).lower()
         if normalized not in allowed:
             raise WflowError(
                 f"{where}: {value!r} is not one of {', '.join(allowed)}", ErrorKind.INVALID
             )
         return {key: normalized}
+    if key == "priority":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise WflowError(
+                f"{where}: expected a whole number >= 1, got {value!r}", ErrorKind.INVALID
+            )
+        return {key: value}
+    if key == "versioning_override":
+        return {key: _versioning_override(where, value)}
     if key == "retry_policy":
         if isinstance(value, RetryPolicy):
             return {key: value}
@@ -365,3 +504,16 @@ def _spawn_option(key: str, value: Any, number_unit: timedelta) -> dict[str, Any
     if not isinstance(value, Mapping):
         raise WflowError(f"{where}: expected a table", ErrorKind.INVALID)
     return {key: dict(value)}
+
+
+def _versioning_override(where: str, value: Any) -> str | dict[str, str]:
+    if value == "auto_upgrade":
+        return "auto_upgrade"
+    pinned = isinstance(value, Mapping) and set(value) == {"deployment_name", "build_id"}
+    if pinned and all(isinstance(v, str) and v for v in value.values()):
+        return {k: str(v) for k, v in value.items()}
+    raise WflowError(
+        f'{where}: expected "auto_upgrade" or {{deployment_name = "...", build_id = "..."}} '
+        f"(pinned), got {value!r}",
+        ErrorKind.INVALID,
+    )

@@ -168,8 +168,8 @@ class WorkflowRuntime(Protocol):
         """Wait for child `pid` to finish and return its result; raise its `WflowError`."""
         ...
 
-    async def cancel(self, pid: str) -> None:
-        """Request cancellation of workflow `pid`."""
+    async def cancel(self, pid: str, reason: str | None = None) -> None:
+        """Request cancellation of workflow `pid`; it sees a `CANCEL` event with `reason`."""
         ...
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
@@ -264,8 +264,8 @@ class ProcessClient(Protocol):
         """Wait for workflow `pid` and return its result; raise its `WflowError`."""
         ...
 
-    def cancel(self, pid: str) -> None:
-        """Request cancellation of workflow `pid`."""
+    def cancel(self, pid: str, reason: str | None = None) -> None:
+        """Request cancellation of workflow `pid`, telling it `reason`."""
         ...
 
     def terminate(self, pid: str, reason: str | None = None) -> None:

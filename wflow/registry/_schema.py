@@ -134,17 +134,22 @@ class Reference(NamedTuple):
 _ROLES = ("workflow", "activity")
 
 
-def _meta_worker(meta: Mapping[str, Any], role: str) -> tuple[tuple[str, ...], Any] | None:
-    """Find `meta.temporal.<role>.worker`, nested or as a flat dotted key."""
-    flat = f"temporal.{role}.worker"
+def _meta_value(meta: Mapping[str, Any], role: str, key: str) -> tuple[tuple[str, ...], Any] | None:
+    """Find `meta.temporal.<role>.<key>`, nested or as a flat dotted key."""
+    flat = f"temporal.{role}.{key}"
     if flat in meta:
         return ("meta", flat), meta[flat]
     temporal = meta.get("temporal")
     if isinstance(temporal, Mapping):
         section = temporal.get(role)
-        if isinstance(section, Mapping) and "worker" in section:
-            return ("meta", "temporal", role, "worker"), section["worker"]
+        if isinstance(section, Mapping) and key in section:
+            return ("meta", "temporal", role, key), section[key]
     return None
+
+
+def _meta_worker(meta: Mapping[str, Any], role: str) -> tuple[tuple[str, ...], Any] | None:
+    """Find `meta.temporal.<role>.worker`, nested or as a flat dotted key."""
+    return _meta_value(meta, role, "worker")
 
 
 class Entry(_Strict):
@@ -211,6 +216,14 @@ class Entry(_Strict):
                     f"meta.temporal.{role}.worker must be a string (a temporal.worker entry ID), "
                     f"got {found[1]!r}"
                 )
+        name = _meta_value(value, "workflow", "name")
+        if name is not None and (
+            not isinstance(name[1], str) or not name[1] or name[1] != name[1].strip()
+        ):
+            raise ValueError(
+                "meta.temporal.workflow.name must be a non-empty string without surrounding "
+                f"spaces (a Temporal workflow type name), got {name[1]!r}"
+            )
         return value
 
     # --- where the entry came from ---
@@ -295,6 +308,15 @@ class Entry(_Strict):
         """The worker reference in `meta.temporal.<role>.worker`, as written, or None."""
         found = _meta_worker(self.meta, role)
         return None if found is None or not isinstance(found[1], str) else found[1]
+
+    def workflow_type(self) -> str:
+        """The Temporal workflow type of this entry: `meta.temporal.workflow.name`, or its ID.
+
+        Wippy's docs: a custom type name, so workflows started by other SDKs or the `temporal`
+        CLI under that name run this entry. Spawns still name the entry by its ID.
+        """
+        found = _meta_value(self.meta, "workflow", "name")
+        return found[1] if found is not None else self.id
 
     def runs_as_local_activity(self) -> bool:
         """Whether `meta.temporal.activity.local` is true: calls are Temporal local activities."""

@@ -29,6 +29,7 @@ from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_p
 from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
+from wflow.temporal._headers import client_with_context
 from wflow.temporal._link_topics import PEERS_MEMO
 from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import conflict_policy
@@ -293,16 +294,26 @@ class Connection:
         plan = plan_spawn(self.registry, entry, host, "", options, uuid.uuid4())
         check_payload_sizes(args, plan.target.id)
         pid = plan.pid
+        client = self._client_of_worker(plan.worker)
+        if options.context or options.namespace:
+            client = client_with_context(client, options.context, options.namespace)
         extra: dict[str, Any] = {}
         policy = options.conflict_policy()
-        if options.message is not None:
-            extra["start_signal"] = options.message[0]
-            extra["start_signal_args"] = [options.message[1]]
-            # Signal-with-start cannot fail on a running ID: the message goes to that run.
+        first, rest = (
+            (options.messages[0], options.messages[1:]) if options.messages else (None, ())
+        )
+        if first is not None and not options.execution_error_when_already_started:
+            # Signal-with-start: the first message goes with the start, or to the running
+            # workflow when the ID is taken (it cannot fail on a running ID).
+            extra["start_signal"] = first[0]
+            extra["start_signal_args"] = [first[1]]
             policy = policy or "use_existing"
+            first = None
+        if options.execution_error_when_already_started:
+            policy = "fail"
         try:
-            await self._client_of_worker(plan.worker).start_workflow(
-                plan.target.id,
+            handle = await client.start_workflow(
+                plan.workflow_type,
                 args=list(args),
                 id_conflict_policy=conflict_policy(policy),
                 **plan.start_options,
@@ -312,6 +323,12 @@ class Connection:
             raise WflowError(f"workflow {pid} is already running", "ALREADY_EXISTS") from None
         except RPCError as exc:
             raise _rpc_error(pid, exc) from None
+        # The other startup messages follow in order (Temporal starts with one signal at most).
+        for topic, payload in (*([first] if first is not None else []), *rest):
+            try:
+                await handle.signal(topic, payload)
+            except RPCError as exc:
+                raise _rpc_error(pid, exc) from None
         return pid
 
     async def send(self, pid: str, topic: str, payload: Any = None) -> None:
@@ -360,10 +377,10 @@ class Connection:
         except RPCError as exc:
             raise _rpc_error(pid, exc) from None
 
-    async def cancel(self, pid: str) -> None:
-        """Request cancellation of workflow `pid` (a PID or bare workflow ID)."""
+    async def cancel(self, pid: str, reason: str | None = None) -> None:
+        """Request cancellation of workflow `pid` (a PID or bare workflow ID), with `reason`."""
         if is_process_pid(self.registry, pid):
-            await self.processes.cancel(pid)
+            await self.processes.cancel(pid, reason=reason)
             return
         pid = await self.resolve(pid)
         handle = self._handle(pid)
@@ -377,7 +394,7 @@ class Connection:
                     "workflow execution already completed", RPCStatusCode.NOT_FOUND, b""
                 )
                 raise await _closed_or_missing(handle, pid, missing, refused)
-            await handle.cancel()
+            await handle.cancel(reason=reason or "")
         except RPCError as exc:
             raise await _closed_or_missing(handle, pid, exc, refused) from None
 
@@ -631,9 +648,9 @@ class BlockingConnection:
         """Wait for a workflow's result; see `Connection.result`."""
         return self._run(self._connection.result(pid))
 
-    def cancel(self, pid: str) -> None:
+    def cancel(self, pid: str, reason: str | None = None) -> None:
         """Request cancellation; see `Connection.cancel`."""
-        self._run(self._connection.cancel(pid))
+        self._run(self._connection.cancel(pid, reason))
 
     def terminate(self, pid: str, reason: str | None = None) -> None:
         """Terminate; see `Connection.terminate`."""

@@ -15,13 +15,16 @@ import contextvars
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+import temporalio.client
 import temporalio.converter
 import temporalio.worker
+import temporalio.workflow
 from temporalio.api.common.v1 import Payload
 
 __all__ = [
     "HeaderInterceptor",
     "carried_messages",
+    "client_with_context",
     "outgoing_carried",
     "outgoing_context",
     "outgoing_sender",
@@ -108,6 +111,13 @@ class _Outbound(temporalio.worker.WorkflowOutboundInterceptor):
         input.headers = _with(input.headers, _FROM, outgoing_sender.get())
         await super().signal_child_workflow(input)
 
+    async def start_child_workflow(
+        self, input: temporalio.worker.StartChildWorkflowInput
+    ) -> temporalio.workflow.ChildWorkflowHandle[Any, Any]:
+        # `process.with_context{...}` on a spawner: the child reads it with `ctx`.
+        input.headers = _with(input.headers, _CONTEXT, outgoing_context.get() or None)
+        return await super().start_child_workflow(input)
+
     def continue_as_new(self, input: temporalio.worker.ContinueAsNewInput) -> NoReturn:
         input.headers = _with(input.headers, _CARRIED, outgoing_carried.get() or None)
         super().continue_as_new(input)
@@ -158,3 +168,40 @@ class HeaderInterceptor(temporalio.worker.Interceptor):
     ) -> type[temporalio.worker.WorkflowInboundInterceptor] | None:
         """Write and read wflow's headers in workflows."""
         return _WorkflowInbound
+
+
+class _ClientOutbound(temporalio.client.OutboundInterceptor):
+    def __init__(self, next: temporalio.client.OutboundInterceptor, values: Mapping[str, Any]):
+        super().__init__(next)
+        self._values = values
+
+    async def start_workflow(
+        self, input: temporalio.client.StartWorkflowInput
+    ) -> temporalio.client.WorkflowHandle[Any, Any]:
+        input.headers = _with(input.headers, _CONTEXT, dict(self._values))
+        return await super().start_workflow(input)
+
+
+class _ClientContext(temporalio.client.Interceptor):
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def intercept_client(
+        self, next: temporalio.client.OutboundInterceptor
+    ) -> temporalio.client.OutboundInterceptor:
+        return _ClientOutbound(next, self._values)
+
+
+def client_with_context(
+    client: temporalio.client.Client, values: Mapping[str, Any], namespace: str | None = None
+) -> temporalio.client.Client:
+    """Return a client like `client` whose workflow starts carry `values` as `wflow-context`.
+
+    It shares `client`'s connection; `namespace` (when given) replaces its namespace.
+    """
+    config = client.config()
+    if values:
+        config["interceptors"] = [*config["interceptors"], _ClientContext(values)]
+    if namespace:
+        config["namespace"] = namespace
+    return temporalio.client.Client(**config)

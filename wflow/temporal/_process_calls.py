@@ -12,7 +12,7 @@ from typing import Any
 from wflow.model import SpawnOptions
 from wflow.registry import Registry
 from wflow.temporal._process_host import host_queue, instance_queue, split_process_pid
-from wflow.temporal._process_router import process_host_id
+from wflow.temporal._process_router import process_host_id, spawn_params
 from wflow.temporal._process_transport import workflow_op
 
 __all__ = ["cancel_process", "lookup_name", "send_to_process", "spawn_process", "terminate_process"]
@@ -35,24 +35,16 @@ async def spawn_process(
 ) -> str:
     """Start process `entry` on its host; with `options.monitored` the workflow gets `EXIT`."""
     host_id = process_host_id(registry, host, namespace)
-    params = {
-        "host": host_id,
-        "entry": entry,
-        "namespace": namespace,
-        "args": list(args),
-        "name": options.name,
-        "message": list(options.message) if options.message is not None else None,
-        "monitor": spawner if options.monitored else None,
-    }
+    monitor = spawner if options.monitored else None
+    params = spawn_params(host_id, entry, namespace, args, options, monitor)
     pid: str = await workflow_op(host_queue(host_id), "spawn", params)
     return pid
 
 
-async def cancel_process(pid: str, sender: str) -> None:
+async def cancel_process(pid: str, sender: str, reason: str | None = None) -> None:
     """Post `CANCEL` to process `pid` (terminated if it has not ended after the grace)."""
-    await workflow_op(
-        instance_queue(*split_process_pid(pid)), "cancel", {"pid": pid, "sender": sender}
-    )
+    params = {"pid": pid, "sender": sender, "reason": reason}
+    await workflow_op(instance_queue(*split_process_pid(pid)), "cancel", params)
 
 
 async def terminate_process(pid: str, reason: str | None) -> None:

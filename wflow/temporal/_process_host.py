@@ -190,7 +190,8 @@ class ProcessHost:
         Args:
             entry_ref: A process entry ID (or bare name in `namespace`).
             args: Its arguments.
-            options: Spawn options: `message` is delivered first; `name` registers the PID.
+            options: Spawn options: `messages` are delivered first, in order (also to the
+                running process a taken `name` returns); `name` registers the PID.
             monitor: A PID told (`EXIT` event) when the process ends.
             service: The service entry this process runs for, if any.
             namespace: Where a bare `entry_ref` resolves.
@@ -205,6 +206,8 @@ class ProcessHost:
         if options.name is not None and options.name in self._names:
             existing = self._names[options.name]
             if existing in self._processes:
+                for topic, payload in options.messages:
+                    self.deliver(existing, Message(topic, payload, monitor))
                 return existing
         limit = self.entry.host.max_processes
         if len(self._processes) >= limit:
@@ -217,8 +220,8 @@ class ProcessHost:
         pid = f"{self.host_id}/{self.instance}-{self._next}"
         bound = int(getattr(entry, "mailbox_bound", 1000))
         runtime = ProcessRuntime(self, entry.id, pid, bound)
-        if options.message is not None:
-            runtime.mailbox().deliver(Message(options.message[0], options.message[1], monitor))
+        for topic, payload in options.messages:
+            runtime.mailbox().deliver(Message(topic, payload, monitor))
         task = asyncio.get_running_loop().create_task(_run(program, runtime, list(args)))
         running = _Running(pid, entry.id, runtime, task, time.time(), set(), service)
         if monitor is not None:
@@ -345,10 +348,10 @@ class ProcessHost:
             running.runtime.link_error = outcome
             running.runtime.down.set_result(None)
 
-    def cancel(self, pid: str, sender: str | None = None) -> None:
+    def cancel(self, pid: str, sender: str | None = None, reason: str | None = None) -> None:
         """Post a `CANCEL` event; terminate the process if it runs `CANCEL_GRACE` later."""
         running = self._running(pid)
-        running.runtime.mailbox().post_event(Event("CANCEL", sender))
+        running.runtime.mailbox().post_event(Event("CANCEL", sender, reason=reason))
         loop = asyncio.get_running_loop()
         loop.call_later(CANCEL_GRACE, self._cancel_late, running)
 

@@ -50,6 +50,8 @@ __all__ = [
     "is_process_entry",
     "is_process_pid",
     "process_host_id",
+    "spawn_options_of",
+    "spawn_params",
 ]
 
 EXIT_TOPIC = "wflow.exit"
@@ -91,6 +93,46 @@ def process_host_id(registry: Registry, host: str | None, namespace: str) -> str
             ErrorKind.INVALID,
         )
     return hosts[0]
+
+
+def spawn_params(
+    host_id: str,
+    entry: str,
+    namespace: str,
+    args: Sequence[Any],
+    options: SpawnOptions,
+    monitor: str | None,
+) -> dict[str, Any]:
+    """Return the JSON form of a process spawn relayed to its host (`spawn_options_of` reads it).
+
+    Raises:
+        WflowError: `INVALID` naming an option only workflow starts have.
+    """
+    refused = options.workflow_keys_set()
+    if refused:
+        raise WflowError(
+            f"{', '.join(refused)}: not available when spawning process {entry} (these "
+            "options start Temporal workflows; a process takes a name and startup messages)",
+            ErrorKind.INVALID,
+        )
+    return {
+        "host": host_id,
+        "entry": entry,
+        "namespace": namespace,
+        "args": list(args),
+        "name": options.name,
+        "messages": [list(message) for message in options.messages],
+        "monitor": monitor,
+    }
+
+
+def spawn_options_of(params: Mapping[str, Any]) -> SpawnOptions:
+    """Return the spawn options of relayed `spawn_params`."""
+    messages = params.get("messages") or []
+    return SpawnOptions(
+        name=params.get("name"),
+        messages=tuple((str(topic), payload) for topic, payload in messages),
+    )
 
 
 def exit_payload(pid: str, outcome: ProcessExit) -> dict[str, Any]:
@@ -185,18 +227,10 @@ class ProcessRouter:
                 self._watch_workflow(pid, monitor)
             return pid
         host_id = process_host_id(self.registry, host, namespace)
+        params = spawn_params(host_id, entry, namespace, args, options, monitor)
         local = _local_of_host(host_id)
         if local is not None:
             return local.spawn(entry, args, options, monitor=monitor, namespace=namespace)
-        params = {
-            "host": host_id,
-            "entry": entry,
-            "namespace": namespace,
-            "args": list(args),
-            "name": options.name,
-            "message": list(options.message) if options.message is not None else None,
-            "monitor": monitor,
-        }
         spawned: str = await self._remote(host_queue(host_id), "spawn", params)
         return spawned
 
@@ -230,16 +264,16 @@ class ProcessRouter:
             )
         return await host.result(pid)
 
-    async def cancel(self, pid: str, sender: str | None = None) -> None:
-        """Request cancellation of workflow or process `pid` (a process gets `CANCEL`)."""
+    async def cancel(self, pid: str, sender: str | None = None, reason: str | None = None) -> None:
+        """Request cancellation of workflow or process `pid` (it gets `CANCEL` with `reason`)."""
         if not is_process_pid(self.registry, pid):
-            await self.connection.cancel(pid)
+            await self.connection.cancel(pid, reason)
             return
         host = _local(pid)
         if host is not None:
-            host.cancel(pid, sender)
+            host.cancel(pid, sender, reason)
             return
-        params = {"pid": pid, "sender": sender}
+        params = {"pid": pid, "sender": sender, "reason": reason}
         await self._remote(instance_queue(*split_process_pid(pid)), "cancel", params)
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
@@ -384,15 +418,10 @@ class ProcessRouter:
                 return host.lookup_name(str(params["name"]))
             if op == "list":
                 return [_summary(p) for p in host.list()]
-            message = params.get("message")
-            options = SpawnOptions(
-                name=params.get("name"),
-                message=(str(message[0]), message[1]) if message else None,
-            )
             return host.spawn(
                 str(params["entry"]),
                 list(params.get("args") or []),
-                options,
+                spawn_options_of(params),
                 monitor=params.get("monitor"),
                 namespace=str(params.get("namespace") or ""),
             )
@@ -404,7 +433,7 @@ class ProcessRouter:
             message = Message(str(params["topic"]), params.get("payload"), params.get("sender"))
             host.deliver(pid, message)
         elif op == "cancel":
-            host.cancel(pid, params.get("sender"))
+            host.cancel(pid, params.get("sender"), params.get("reason"))
         elif op == "terminate":
             host.terminate(pid, params.get("reason"))
         elif op == "exit":

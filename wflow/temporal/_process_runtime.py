@@ -163,9 +163,9 @@ class ProcessRuntime(RealSources):
         """Wait for a workflow or process and return its result; raise its `WflowError`."""
         return await self._host.router.result(pid)
 
-    async def cancel(self, pid: str) -> None:
-        """Request cancellation of a workflow or process."""
-        await self._host.router.cancel(pid)
+    async def cancel(self, pid: str, reason: str | None = None) -> None:
+        """Request cancellation of a workflow or process, telling it `reason`."""
+        await self._host.router.cancel(pid, self.pid(), reason)
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
         """End a workflow or process at once."""

@@ -29,7 +29,13 @@ from wflow.model import (
 )
 from wflow.registry import Registry
 from wflow.temporal._error_mapping import to_application_error, to_wflow_error
-from wflow.temporal._headers import carried_messages, outgoing_carried, outgoing_sender
+from wflow.temporal._headers import (
+    carried_messages,
+    outgoing_carried,
+    outgoing_context,
+    outgoing_sender,
+    workflow_context,
+)
 from wflow.temporal._process_calls import (
     cancel_process,
     lookup_name,
@@ -195,24 +201,37 @@ class RunProcesses(RunLinks):
             return await spawn_process(
                 self._registry, entry, host, namespace, args, options, self._pid
             )
-        plan = plan_spawn(self._registry, entry, host, self._namespace, options, workflow.uuid4())
+        plan = plan_spawn(
+            self._registry,
+            entry,
+            host,
+            self._namespace,
+            options,
+            workflow.uuid4(),
+            child=True,
+            parent_namespace=workflow.info().namespace,
+        )
         pid, workflow_id = plan.pid, plan.workflow_id
+        # A child sees its parent's context and the spawner's values (as a function call does).
+        token = outgoing_context.set({**workflow_context(), **options.context} or None)
         try:
             handle = await workflow.start_child_workflow(
-                plan.target.id,
-                args=list(args),
-                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                **plan.start_options,
+                plan.workflow_type, args=list(args), **plan.start_options
             )
         except temporalio.exceptions.WorkflowAlreadyStartedError:
-            if options.conflict_policy() == "use_existing":
-                return pid
-            raise WflowError(
-                f"workflow {workflow_id} is already running", "ALREADY_EXISTS"
-            ) from None
+            if not options.reuses_running():
+                raise WflowError(
+                    f"workflow {workflow_id} is already running", "ALREADY_EXISTS"
+                ) from None
+            # The running workflow is the spawn's result: its startup messages go to it.
+            for topic, payload in options.messages:
+                await self.send(pid, topic, payload)
+            return pid
+        finally:
+            outgoing_context.reset(token)
         self._children[pid] = handle
-        if options.message is not None:
-            await self.send(pid, options.message[0], options.message[1])
+        for topic, payload in options.messages:
+            await self.send(pid, topic, payload)
         # Every child reports EXIT, as Wippy's docs show for a plain spawn (`_workflow_links`).
         self.watch_child(pid, handle)
         return pid
@@ -229,13 +248,14 @@ class RunProcesses(RunLinks):
         except temporalio.exceptions.ChildWorkflowError as exc:
             raise to_wflow_error(exc) from None
 
-    async def cancel(self, pid: str) -> None:
+    async def cancel(self, pid: str, reason: str | None = None) -> None:
         if is_process_pid(self._registry, pid):
-            await cancel_process(pid, self._pid)
+            await cancel_process(pid, self._pid, reason)
             return
         _, workflow_id = parse_pid(pid)
         try:
-            await workflow.get_external_workflow_handle(workflow_id).cancel()
+            # Temporal carries the reason to the target (`workflow.cancellation_reason()`).
+            await workflow.get_external_workflow_handle(workflow_id).cancel(reason=reason or "")
         except temporalio.exceptions.FailureError as exc:
             raise WflowError(f"cancel {pid}: {exc}", ErrorKind.NOT_FOUND) from None
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from wflow.model import SpawnOptions, format_pid
+import temporalio.common
+import temporalio.workflow
+
+from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid
 from wflow.registry import (
     FUNCTION_KINDS,
     WORKFLOW_KINDS,
@@ -20,6 +24,7 @@ from wflow.registry import (
     WorkflowPyEntry,
 )
 from wflow.temporal._policies import retry_policy, reuse_policy
+from wflow.temporal._search_attributes import typed_search_attributes
 
 __all__ = [
     "SpawnPlan",
@@ -123,15 +128,68 @@ class SpawnPlan:
         worker: The `temporal.worker` it runs on.
         workflow_id: The workflow ID (given, named, or the default rule).
         pid: Its PID.
-        start_options: Keyword arguments that `Client.start_workflow` and
-            `workflow.start_child_workflow` share: ID, task queue, timeouts, policies, memo.
+        workflow_type: Its Temporal workflow type (the entry ID, or `meta.temporal.workflow.name`).
+        start_options: Keyword arguments of `Client.start_workflow` (a client start) or
+            `workflow.start_child_workflow` (a child): ID, task queue, timeouts, policies, memo,
+            search attributes, priority, summary, versioning.
     """
 
     target: WorkflowEntry
     worker: TemporalWorkerEntry
     workflow_id: str
     pid: str
+    workflow_type: str
     start_options: dict[str, Any]
+
+
+# The options only one kind of start has, and why the other refuses them.
+_CLIENT_ONLY = {
+    "start_delay": "Temporal has no start delay for child workflows",
+    "enable_eager_start": "eager start is a client start's request",
+    "namespace": "a child workflow runs in its parent's namespace",
+}
+_CHILD_ONLY = {
+    "wait_for_cancellation": "only a parent waits for a child's cancellation",
+    "parent_close_policy": "a workflow started from outside a workflow has no parent",
+}
+
+
+def _refuse_unsupported(options: SpawnOptions, child: bool, parent_namespace: str | None) -> None:
+    """Raise `INVALID` naming an option the start at hand cannot honour (never ignore one)."""
+    neutral: dict[str, Any] = {
+        "start_delay": None,
+        "enable_eager_start": False,
+        "namespace": parent_namespace,
+        "wait_for_cancellation": None,
+        "parent_close_policy": "abandon",  # outside workflows: what a started workflow is
+    }
+    where = "in a workflow (a child start)" if child else "outside workflows (a client start)"
+    for key, why in (_CLIENT_ONLY if child else _CHILD_ONLY).items():
+        value = getattr(options, key)
+        if value is not None and value != neutral[key] and (key != "namespace" or child):
+            raise WflowError(
+                f"temporal.workflow.{key} is not available {where}: {why}", ErrorKind.INVALID
+            )
+    if child and options.conflict_policy() == "terminate_existing":
+        raise WflowError(
+            "temporal.workflow.id_conflict_policy = terminate_existing is not available in a "
+            "workflow (a child start): Temporal's child start has no conflict policy; "
+            "terminate the running workflow first (process.terminate)",
+            ErrorKind.INVALID,
+        )
+
+
+def _versioning(
+    value: str | Mapping[str, str] | None,
+) -> temporalio.common.VersioningOverride | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SpawnOptions allows only "auto_upgrade"
+        return temporalio.common.AutoUpgradeVersioningOverride()
+    version = temporalio.common.WorkerDeploymentVersion(
+        deployment_name=value["deployment_name"], build_id=value["build_id"]
+    )
+    return temporalio.common.PinnedVersioningOverride(version)
 
 
 def plan_spawn(
@@ -141,6 +199,9 @@ def plan_spawn(
     namespace: str,
     options: SpawnOptions,
     random: uuid.UUID,
+    *,
+    child: bool = False,
+    parent_namespace: str | None = None,
 ) -> SpawnPlan:
     """Resolve a spawn of `entry` on `host` with `options`: the one mapping of `SpawnOptions`.
 
@@ -153,29 +214,54 @@ def plan_spawn(
         namespace: Where bare names resolve (the caller's; the entry's outside workflows).
         options: The spawn options.
         random: For the default workflow ID (see `default_workflow_id`).
+        child: Whether a workflow starts it as its child (else a client start).
+        parent_namespace: A child's Temporal namespace (the only one it may name).
+
+    Raises:
+        WflowError: `INVALID` naming an option this kind of start cannot honour.
     """
+    _refuse_unsupported(options, child, parent_namespace)
     target = workflow_entry(registry, entry, namespace)
     worker = host_worker(registry, host, target, namespace or target.namespace)
     workflow_id = options.workflow_id_for(target.id) or default_workflow_id(target.id, random)
+    summary, details = workflow_metadata(target, registry)
+    start: dict[str, Any] = {
+        "id": workflow_id,
+        "task_queue": options.task_queue or registry.task_queue_of(worker),
+        "execution_timeout": options.execution_timeout,
+        "run_timeout": options.run_timeout,
+        "task_timeout": options.task_timeout,
+        "id_reuse_policy": reuse_policy(options.id_reuse_policy),
+        "retry_policy": retry_policy(options.retry_policy),
+        "cron_schedule": options.cron_schedule or "",
+        "memo": dict(options.memo) if options.memo else None,
+        "search_attributes": (
+            typed_search_attributes(options.search_attributes, registry.search_attribute_types())
+            if options.search_attributes
+            else None
+        ),
+        "static_summary": options.summary or summary,
+        "static_details": options.details or details,
+        "priority": temporalio.common.Priority(priority_key=options.priority),
+        "versioning_override": _versioning(options.versioning_override),
+    }
+    if child:
+        start["parent_close_policy"] = temporalio.workflow.ParentClosePolicy[
+            (options.parent_close_policy or "abandon").upper()
+        ]
+        # Unset keeps temporalio's default (the parent waits), as before the option existed.
+        if options.wait_for_cancellation is False:
+            start["cancellation_type"] = (
+                temporalio.workflow.ChildWorkflowCancellationType.TRY_CANCEL
+            )
+    else:
+        start["start_delay"] = options.start_delay
+        start["request_eager_start"] = options.enable_eager_start
     return SpawnPlan(
         target=target,
         worker=worker,
         workflow_id=workflow_id,
         pid=format_pid(worker.id, workflow_id),
-        start_options={
-            "id": workflow_id,
-            "task_queue": registry.task_queue_of(worker),
-            "execution_timeout": options.execution_timeout,
-            "id_reuse_policy": reuse_policy(options.id_reuse_policy),
-            "retry_policy": retry_policy(options.retry_policy),
-            "cron_schedule": options.cron_schedule or "",
-            "memo": dict(options.memo) if options.memo else None,
-            **dict(
-                zip(
-                    ("static_summary", "static_details"),
-                    workflow_metadata(target, registry),
-                    strict=True,
-                )
-            ),
-        },
+        workflow_type=target.workflow_type(),
+        start_options=start,
     )

@@ -7,17 +7,18 @@ passes through, so the sandbox finds them by name.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError, FailureError
 
-from wflow.model import WflowError, engine_for, message_payload
+from wflow.model import Event, Mailbox, WflowError, engine_for, message_payload
 from wflow.registry import Registry, WorkflowEntry
 from wflow.temporal._error_mapping import to_application_error
 from wflow.temporal._failure_reports import (
@@ -62,8 +63,11 @@ async def run_workflow_entry(
     ):
         program = engine_for(entry.kind).workflow_program(entry, registry)
     try:
-        # run_main tells monitors and links how the run ended (`_workflow_links`).
-        result = await runtime.processes.run_main(program.run(runtime, list(args)))
+        # run_main tells monitors and links how the run ended (`_workflow_links`); inside it,
+        # a cancellation request becomes a CANCEL event for code that reads events.
+        result = await runtime.processes.run_main(
+            _run_cancelable(program.run(runtime, list(args)), runtime.mailbox())
+        )
         # Checked here, not left to the payload converter, so the message names the entry.
         # Not a wflow error: the workflow task fails (as for a Lua workflow's invalid result)
         # and a fixed deploy resumes the run.
@@ -84,6 +88,28 @@ async def run_workflow_entry(
             elif not isinstance(exc, FailureError):
                 _report(failures, "workflow task", entry.id, type(exc).__name__, str(exc), exc)
         raise
+
+
+async def _run_cancelable(run: Coroutine[Any, Any, Any], mailbox: Mailbox) -> Any:
+    """Run the workflow's code; a cancellation request becomes a `CANCEL` event if it reads events.
+
+    Wippy's `process.cancel(pid, reason)`: the workflow sees `CANCEL` (with the reason) on
+    `process.events()` and may clean up (call functions, wait) before it ends as it chooses.
+    Code that never asked for `events()` is canceled where it waits, as before.
+    """
+    task = asyncio.ensure_future(run)
+    told = False
+    while True:
+        try:
+            # Shielded: Temporal cancels this task on a cancellation request, not the code's.
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            reason = workflow.cancellation_reason()
+            if told or task.done() or reason is None or not mailbox.events_read:
+                task.cancel()
+                return await task
+            told = True
+            mailbox.post_event(Event("CANCEL", None, reason=reason or None))
 
 
 def _report(
@@ -144,7 +170,7 @@ def workflow_class(
     sandboxed: bool | None = None,
     failures: FailureSink | None = None,
 ) -> type:
-    """Return a new Temporal workflow class whose type name is `entry`'s ID.
+    """Return a new Temporal workflow class whose type name is `entry`'s workflow type.
 
     Its engine says whether it runs in Temporal's Python sandbox, unless `sandboxed` says so
     (benchmarks measure what the sandbox costs with it). `failures` is told when the
@@ -170,7 +196,8 @@ def workflow_class(
         "__module__": __name__,
         "__qualname__": name,
     }
-    cls = workflow.defn(name=entry_id, sandboxed=sandboxed)(
+    # The workflow type: the entry ID, or Wippy's `meta.temporal.workflow.name`.
+    cls = workflow.defn(name=entry.workflow_type(), sandboxed=sandboxed)(
         type(name, (_EntryWorkflow,), namespace)
     )
     setattr(sys.modules[__name__], name, cls)

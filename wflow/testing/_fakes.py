@@ -445,7 +445,7 @@ class FakeRuntime:
         assert task is not None
         return await asyncio.shield(task)
 
-    async def cancel(self, pid: str) -> None:
+    async def cancel(self, pid: str, reason: str | None = None) -> None:
         """Cancel child `pid`.
 
         Raises:
@@ -518,6 +518,7 @@ class FakeProcessClient:
         spawned: Every workflow started: entry, host, arguments, options.
         sent: Every message sent: PID, topic, payload.
         canceled: Every PID canceled.
+        cancel_reasons: The reason given with each cancellation, by PID.
         terminated: Every termination: PID, reason.
         pids: Entry and arguments of each PID handed out.
     """
@@ -528,6 +529,7 @@ class FakeProcessClient:
         self.spawned: list[tuple[str, str | None, list[Any], SpawnOptions]] = []
         self.sent: list[tuple[str, str, Any]] = []
         self.canceled: list[str] = []
+        self.cancel_reasons: dict[str, str | None] = {}
         self.terminated: list[tuple[str, str | None]] = []
         self.pids: dict[str, tuple[str, list[Any]]] = {}
 
@@ -568,9 +570,10 @@ class FakeProcessClient:
         entry, args = self.pids[pid]
         return _answer(self.results[entry], args)
 
-    def cancel(self, pid: str) -> None:
-        """Record the cancellation."""
+    def cancel(self, pid: str, reason: str | None = None) -> None:
+        """Record the cancellation (its reason in `cancel_reasons`)."""
         self.canceled.append(pid)
+        self.cancel_reasons[pid] = reason
 
     def terminate(self, pid: str, reason: str | None = None) -> None:
         """Record the termination."""
