@@ -82,6 +82,12 @@ def _spawn_options(name: str | None, workflow_id: str | None, message: str | Non
     return options
 
 
+def _workflow_type(registry: Registry, entry: str) -> str:
+    """The Temporal workflow type `--entry` filters on: the entry's, else `entry` as given."""
+    found = registry.get(entry) if entry in registry else None
+    return found.workflow_type() if found is not None else entry
+
+
 def _check_spawn_target(registry: Registry, *, entry: str, host: str | None) -> None:
     """Exit 2 unless `entry` is a workflow of the project and `host` (if given) a worker."""
     check_workflow_entry(registry, entry)
@@ -233,7 +239,8 @@ def list_workflows(
     def filters(registry: Registry) -> None:
         try:
             text[0] = list_query(
-                entries=entry or (),
+                # A workflow entry's Temporal type may be its `meta.temporal.workflow.name`.
+                entries=[_workflow_type(registry, e) for e in entry or ()],
                 statuses=status or (),
                 since=parse_moment(since) if since else None,
                 until=parse_moment(until) if until else None,
@@ -291,11 +298,19 @@ def list_workflows(
         typer.echo("  ".join([*cells, row[3]]))
 
 
-def cancel(project: ProjectArg, pid: PidArg, address: AddressOpt = None) -> None:
+def cancel(
+    project: ProjectArg,
+    pid: PidArg,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Told to the workflow (its CANCEL event's reason)."),
+    ] = None,
+    address: AddressOpt = None,
+) -> None:
     """Request cancellation of workflow PID (it may clean up); prints nothing."""
 
     async def request(connection: Connection, pid: str) -> None:
-        await connection.cancel(pid)
+        await connection.cancel(pid, reason)
 
     operate_on(project, address, pid, request)
 

@@ -258,6 +258,16 @@ class Registry:
             if isinstance(entry, (WorkflowLuaEntry, WorkflowPyEntry))
         ]
 
+    def workflow_of_type(self, workflow_type: str) -> WorkflowEntry | None:
+        """Return the workflow entry whose Temporal workflow type is `workflow_type`, or None.
+
+        The type is the entry ID unless `meta.temporal.workflow.name` gives another.
+        """
+        for entry in self.workflows():
+            if entry.workflow_type() == workflow_type:
+                return entry
+        return None
+
     def functions(self) -> list[FunctionEntry]:
         """Every function entry (`function.lua`, `function.py`)."""
         return [

@@ -235,7 +235,10 @@ class Connection:
             owners = [
                 w
                 for w in workers
-                if any(e.id == description.workflow_type for e in self.registry.workflows_on(w))
+                if any(
+                    e.workflow_type() == description.workflow_type
+                    for e in self.registry.workflows_on(w)
+                )
             ]
             found.add(format_pid(sorted(owners or workers)[0], workflow_id))
         if len(found) == 1:
@@ -546,7 +549,8 @@ class Connection:
         Raises:
             WflowError: `INVALID` when the server refuses the query.
         """
-        types = {entry.id for entry in self.registry.workflows()}
+        # Workflow type -> entry ID (a type is the entry ID or `meta.temporal.workflow.name`).
+        types = {entry.workflow_type(): entry.id for entry in self.registry.workflows()}
         by_queue = {self.registry.task_queue_of(w): w for w in self.registry.workers()}
         found: builtins.list[WorkflowSummary] = []
         seen: set[int] = set()
@@ -570,7 +574,7 @@ class Connection:
                     found.append(
                         WorkflowSummary(
                             pid=pid,
-                            entry=execution.workflow_type,
+                            entry=types[execution.workflow_type],
                             status=status.name,
                             start_time=execution.start_time,
                             close_time=execution.close_time,

@@ -239,11 +239,10 @@ class Session:
         workflow_id = workflow_id or default_workflow_id(entry_id, uuid.uuid4())
         self._workflow_types[workflow_id] = entry_id
         memo = {MAX_ATTEMPTS_MEMO: max_attempts} if max_attempts is not None else None
-        summary, details = workflow_metadata(
-            workflow_entry(self.registry, entry_id, ""), self.registry
-        )
+        target = workflow_entry(self.registry, entry_id, "")
+        summary, details = workflow_metadata(target, self.registry)
         return await client.start_workflow(
-            entry_id,
+            target.workflow_type(),
             args=list(args),
             id=workflow_id,
             task_queue=task_queue,

@@ -135,7 +135,7 @@ async def replay_history(
         known_ids = ", ".join(sorted(entry.id for entry in registry.workflows())) or "none"
         message = f"the project has no workflow entry {workflow_type} (its workflows: {known_ids})"
         return outcome("error", message)
-    entry = registry.get(workflow_type)
+    entry = registry.workflow_of_type(workflow_type)
     assert isinstance(entry, (WorkflowLuaEntry, WorkflowPyEntry))
     replayer_options.setdefault("data_converter", _data_converter_of(registry, entry))
     replayer = build_replayer(

@@ -122,13 +122,13 @@ def _worker_of(registry: Registry, entry: TemporalScheduleEntry) -> TemporalWork
 def build_schedule(registry: Registry, entry: TemporalScheduleEntry) -> Schedule:
     """Return the Temporal schedule `entry` declares.
 
-    Its runs start the workflow entry (type name = entry ID) on the worker's task queue, with
+    Its runs start the workflow entry (its workflow type) on the worker's task queue, with
     the entry's arguments, memo and search attributes (typed as the clients declare them).
     """
     target = workflow_entry(registry, entry.workflow, entry.namespace)
     worker = _worker_of(registry, entry)
     action = ScheduleActionStartWorkflow(
-        target.id,
+        target.workflow_type(),
         args=list(entry.args),
         id=entry.workflow_id or entry.cluster_id,
         task_queue=registry.task_queue_of(worker),
