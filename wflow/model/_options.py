@@ -415,8 +415,13 @@ class SpawnOptions:
         return None
 
     def conflict_policy(self) -> str | None:
-        """Return the conflict policy, `use_existing` for named spawns unless set."""
-        if self.id_conflict_policy is None and self.name is not None:
+        """Return the conflict policy; unset, `use_existing` for a name or an explicit ID.
+
+        Wippy's docs: `use_existing` is the "default with explicit ID".
+        """
+        if self.id_conflict_policy is None and (
+            self.name is not None or self.workflow_id is not None
+        ):
             return "use_existing"
         return self.id_conflict_policy
 

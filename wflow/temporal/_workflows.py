@@ -109,7 +109,16 @@ async def _run_cancelable(run: Coroutine[Any, Any, Any], mailbox: Mailbox) -> An
                 task.cancel()
                 return await task
             told = True
-            mailbox.post_event(Event("CANCEL", None, reason=reason or None))
+            mailbox.post_event(Event("CANCEL", None, reason=_given_reason(reason)))
+
+
+# What the server makes of a reason when a workflow asked for the cancellation.
+_FROM_WORKFLOW = re.compile(r"^Cancel requested by workflow with run id \S+ with reason: ", re.S)
+
+
+def _given_reason(reason: str) -> str | None:
+    """The reason the canceler gave (`process.cancel(pid, reason)`), or None for none."""
+    return _FROM_WORKFLOW.sub("", reason, count=1) or None
 
 
 def _report(
