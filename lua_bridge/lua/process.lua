@@ -282,46 +282,33 @@ local function spawner_opts(sp, who)
   return rawget(sp, "_opts")
 end
 
-local function merge_spawn_options(base, t, who, level)
-  if type(t) ~= "table" then error(who .. ": expected a table of options", level + 1) end
-  local text, err = B.encode(t, "options")
+-- A spawner from `base` with a table applied: options (`what` = "options") or context values
+-- (`what` = "context", Wippy's `with_context{k = v}`: the spawned workflow and its functions
+-- read them with `ctx.get` / `ctx.all`).
+local function table_spawner(base, t, what, who, level)
+  if type(t) ~= "table" then
+    error(who .. ": expected a table of " .. (what == "options" and "options" or
+      "context values"), level + 1)
+  end
+  local text, err = B.encode(t, what)
   if not text then error(who .. ": " .. err, level + 1) end
-  local id, merr = ops.with_spawn_options(base, text)
+  local op = what == "options" and ops.with_spawn_options or ops.with_spawn_context
+  local id, merr = op(base, text)
   if id == nil then error(who .. ": " .. merr, level + 1) end
   return new_spawner(id)
 end
 
-function process.with_options(t)
-  local spawner = merge_spawn_options(0, t, "process.with_options", 2)
-  return spawner
-end
-
-function SpawnerMethods.with_options(sp, t)
-  local base = spawner_opts(sp, "spawner:with_options")
-  local spawner = merge_spawn_options(base, t, "spawner:with_options", 2)
-  return spawner
-end
-
-local function context_spawner(base, t, who, level)
-  if type(t) ~= "table" then error(who .. ": expected a table of context values", level + 1) end
-  local text, err = B.encode(t, "context")
-  if not text then error(who .. ": " .. err, level + 1) end
-  local id, merr = ops.with_spawn_context(base, text)
-  if id == nil then error(who .. ": " .. merr, level + 1) end
-  return new_spawner(id)
-end
-
--- Wippy's `process.with_context{k = v}`: the spawned workflow (and its functions) read the
--- values with `ctx.get` / `ctx.all`.
-function process.with_context(t)
-  local spawner = context_spawner(0, t, "process.with_context", 2)
-  return spawner
-end
-
-function SpawnerMethods.with_context(sp, t)
-  local base = spawner_opts(sp, "spawner:with_context")
-  local spawner = context_spawner(base, t, "spawner:with_context", 2)
-  return spawner
+-- process.with_options{...} / spawner:with_options{...}, and the same for with_context.
+for what, method in pairs({ options = "with_options", context = "with_context" }) do
+  process[method] = function(t)
+    local spawner = table_spawner(0, t, what, "process." .. method, 2)
+    return spawner
+  end
+  SpawnerMethods[method] = function(sp, t)
+    local who = "spawner:" .. method
+    local spawner = table_spawner(spawner_opts(sp, who), t, what, who, 2)
+    return spawner
+  end
 end
 
 function SpawnerMethods.with_name(sp, name)

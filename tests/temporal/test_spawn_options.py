@@ -40,6 +40,12 @@ async def _run(session: Session, entry: str, *args: Any) -> tuple[Any, WorkflowH
     return await asyncio.wait_for(session.result(handle), 60), handle
 
 
+async def _result(env: WorkflowEnvironment, registry: Registry, entry: str, *args: Any) -> Any:
+    """Run `entry` to its result on the time-skipping server."""
+    async with Session(registry, client=env.client) as session:
+        return (await _run(session, entry, *args))[0]
+
+
 def _queue(registry: Registry) -> str:
     return registry.task_queue_of(registry.get("app:worker"))
 
@@ -49,8 +55,7 @@ async def test_explicit_id_and_conflict_policies(
     time_skipping_env: WorkflowEnvironment, registry: Registry, lang: str
 ) -> None:
     order = {"id": "123" if lang == "lua" else "py-123"}
-    async with Session(registry, client=time_skipping_env.client) as session:
-        result, _ = await _run(session, f"{LANGS[lang]}explicit_id", order)
+    result = await _result(time_skipping_env, registry, f"{LANGS[lang]}explicit_id", order)
     assert {k: v for k, v in result.items() if k != "exit"} == {
         "fail": "ALREADY_EXISTS",
         "already": "ALREADY_EXISTS",
@@ -115,8 +120,7 @@ async def test_context_reaches_the_child_and_its_functions(
     time_skipping_env: WorkflowEnvironment, registry: Registry, lang: str
 ) -> None:
     context = {"user_id": "user-1", "tenant": "tenant-1", "request_id": "req-abc"}
-    async with Session(registry, client=time_skipping_env.client) as session:
-        result, _ = await _run(session, f"{LANGS[lang]}context", {"id": "o-1"})
+    result = await _result(time_skipping_env, registry, f"{LANGS[lang]}context", {"id": "o-1"})
     assert result == {
         "order": "o-1",
         "user_id": "user-1",
@@ -129,8 +133,7 @@ async def test_context_reaches_the_child_and_its_functions(
 async def test_cancel_carries_the_reason_and_the_child_cleans_up(
     time_skipping_env: WorkflowEnvironment, registry: Registry, lang: str
 ) -> None:
-    async with Session(registry, client=time_skipping_env.client) as session:
-        result, _ = await _run(session, f"{LANGS[lang]}cancel")
+    result = await _result(time_skipping_env, registry, f"{LANGS[lang]}cancel")
     assert result == {
         "ok": True,
         "exit": {
