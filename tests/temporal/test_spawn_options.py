@@ -241,3 +241,28 @@ async def test_client_start_refuses_child_only_options_by_name(
     expected = f"temporal.workflow.{refused} is not available outside workflows"
     assert result["kind"] == "INVALID" and expected in result["error"]
     assert expected in info.value.message
+
+
+async def test_client_start_namespace_reaches_temporal(
+    dev_server: EmbeddedDevServer, registry: Registry
+) -> None:
+    # The dev server has only `default`: a start in another namespace is refused by the server.
+    async with Session(registry, address=dev_server.address) as session:
+        client, _ = session.client_for_workflow("app:counter_workflow")
+        connection = Connection(registry, {None: client})
+        pid = await connection.spawn(
+            "app:counter_workflow",
+            None,
+            {},
+            options=SpawnOptions().merged({"temporal.workflow.namespace": "default"}),
+        )
+        await connection.terminate(pid, "test over")
+        with pytest.raises(WflowError) as info:
+            await connection.spawn(
+                "app:counter_workflow",
+                None,
+                {},
+                options=SpawnOptions().merged({"temporal.workflow.namespace": "no-such-ns"}),
+            )
+    assert info.value.kind.value == "NOT_FOUND"
+    assert "no-such-ns" in info.value.message
