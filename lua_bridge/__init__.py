@@ -117,10 +117,11 @@ Decisions (where SPEC leaves room):
   as `{topic =, from =, payload =}`.
 - **Mailbox channels** `process.inbox()`, `process.listen(topic)` (payloads; message objects
   with `{message = true}`) and `process.events()` (`{kind = "EXIT" | "CANCEL" | "LINK_DOWN",
-  from = pid, result = {value =, error =}}`, kinds also as `process.event.*`) are the same
-  receive-only channel object on every call; they work in `channel.select`. A message that
-  arrives before `listen(topic)` is called waits in the inbox; `process.unlisten(ch)` moves
-  what `ch` holds back to the inbox and closes it.
+  from = pid, result = {value =, error =}}`, kinds also as `process.event.*`; a `CANCEL` carries
+  `reason` when `process.cancel(pid, reason)` gave one) are the same receive-only channel
+  object on every call; they work in `channel.select`. A message that arrives before
+  `listen(topic)` is called waits in the inbox; `process.unlisten(ch)` moves what `ch` holds
+  back to the inbox and closes it.
 - **Monitors and links** (`process.monitor/unmonitor/link/unlink`, `spawn_linked*`,
   `set_options/get_options`) are requests on the runtime (`wflow.model.Peers` keeps the
   bookkeeping); workflow-only, like `spawn_monitored`.
