@@ -133,3 +133,34 @@ def test_yaml_bad_workflow_type_name_names_file_line_and_entry(tmp_path: Path, v
     assert problem.file == path and problem.line is not None and problem.line >= 6
     assert problem.entry_id == "app:wf"
     assert "meta.temporal.workflow.name must be a non-empty string" in problem.message
+
+
+def test_yaml_two_entries_with_one_workflow_type_on_a_worker(tmp_path: Path) -> None:
+    body = textwrap.dedent(
+        """\
+        version: "1.0"
+        namespace: app
+        entries:
+          - {name: c, kind: temporal.client}
+          - {name: w, kind: temporal.worker, client: c, task_queue: q}
+          - {name: a, kind: workflow.lua, source: file://wf.lua,
+             meta: {temporal.workflow.name: Order}}
+          - name: b
+            kind: workflow.lua
+            source: file://wf.lua
+            meta: {temporal: {workflow: {name: Order}}}
+        """
+    )
+    (tmp_path / "wf.lua").write_text("return { main = function() end }\n", encoding="utf-8")
+    path = tmp_path / "_index.yaml"
+    path.write_text(body, encoding="utf-8")
+    problems = validate_project(tmp_path)
+    assert [(p.file, p.line, p.entry_id, p.message) for p in problems] == [
+        (
+            path,
+            8,
+            "app:b",
+            "meta.temporal.workflow.name: workflow type 'Order' is already the type of app:a "
+            "on worker app:w",
+        )
+    ]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from wflow.model import engine_for, has_engine
+from wflow.model import WflowError, engine_for, has_engine
 from wflow.registry._decorated import decorated_entries, decorated_in_module, unwrap_target
 from wflow.registry._loader import discover_files, load_files
 from wflow.registry._problems import ConfigError, Problem, sort_problems
@@ -67,6 +67,35 @@ def _check_programs(registry: Registry) -> list[Problem]:
     return problems
 
 
+def _check_workflow_types(registry: Registry) -> list[Problem]:
+    """Report two workflow entries of one worker with the same Temporal workflow type.
+
+    A type is the entry ID unless `meta.temporal.workflow.name` renames it, so only a renamed
+    entry can clash; Temporal's worker would refuse to start with the two.
+    """
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], str] = {}
+    for entry in registry.workflows():
+        try:
+            worker = registry.worker_of(entry.id, "workflow").id
+        except WflowError:
+            continue  # reported with the entry's references
+        key = (worker, entry.workflow_type())
+        if key in seen:
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.line,
+                    f"meta.temporal.workflow.name: workflow type {key[1]!r} is already the "
+                    f"type of {seen[key]} on worker {worker}",
+                    entry.id,
+                )
+            )
+        else:
+            seen[key] = entry.id
+    return problems
+
+
 def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registry, list[Problem]]:
     target = Path(path).absolute()
     if not target.exists():
@@ -99,7 +128,7 @@ def _load(path: str | Path, extra_checks: Sequence[ExtraCheck]) -> tuple[Registr
         entries.append(decorated.to_entry())
 
     registry, more = Registry.collect(entries, root=root)
-    problems += more
+    problems += more + _check_workflow_types(registry)
     for check in extra_checks:
         try:
             problems.extend(check(registry))
