@@ -1,7 +1,7 @@
 """Spawn options on process entries (issue 9): a `process.host` process takes a name and
 startup messages (in order, also when its name returns the running process); Temporal's
-workflow options and `with_context` are refused by name, never
-ignored. On the shared dev server."""
+workflow options and `with_context` are refused by name, never ignored. On the shared dev
+server."""
 
 from __future__ import annotations
 
