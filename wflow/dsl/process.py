@@ -121,11 +121,11 @@ def unlisten(listener: Inbox) -> bool:
 
 
 def events() -> Inbox:
-    """Return `Event`s: `EXIT` of monitored processes and children, `CANCEL` (with its `reason`)
-    for this one, `LINK_DOWN`.
+    """Return `Event`s: `EXIT` of children and monitored processes, `CANCEL`, `LINK_DOWN`.
 
-    A workflow that asked for its events is told of a cancellation request by `CANCEL` and
-    may clean up before it returns; one that never asked is canceled where it waits.
+    `CANCEL` carries the canceler's `reason`. A workflow that asked for its events is told of
+    a cancellation request by `CANCEL` and may clean up before it returns; one that never
+    asked is canceled where it waits.
     """
     return Inbox(current_runtime().mailbox().events())
 
