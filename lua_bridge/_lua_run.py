@@ -27,7 +27,7 @@ from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_errors import LuaResourceError, LuaScriptError, LuaValueError
 from lua_bridge._lua_state import create_bridge, module_bytecode
 from lua_bridge._lua_values import LuaValues
-from lua_bridge._protocol import Fallback, Side, bind_host
+from lua_bridge._protocol import Fallback, HostFunctions, Side
 from wflow.model import (
     LAYOUTS,
     ActivityOptions,
@@ -139,11 +139,16 @@ class LuaRun:
         self.options: list[ActivityOptions] = [ActivityOptions()]
         self.spawn_options: list[SpawnOptions] = [SpawnOptions()]
         self.host_failure: BaseException | None = None
-        host = bind_host(side, (*handlers, self), fallback)
-        guarded = {name: self._guard(name, fn) for name, fn in host.items()}
+        host = HostFunctions(side, (*handlers, self), fallback)
         where = "functions" if side == "function" else "workflows"
         try:
-            bridge = create_bridge(where=where, host=guarded, chunks=chunks, limits=limits)
+            bridge = create_bridge(
+                where=where,
+                host=host,
+                chunks=chunks,
+                limits=limits,
+                on_host_error=self._host_failed,
+            )
         except lupa54.LuaMemoryError:
             raise LuaResourceError(
                 "memory", limits.max_memory, "starting the Lua runtime"
@@ -154,18 +159,10 @@ class LuaRun:
         self._step = self.b.step
         self._closed = False
 
-    def _guard(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def _host_failed(self, exc: BaseException) -> None:
         # Lua sees only HOSTFAIL; the exception itself is re-raised after the slice.
-        def guarded(*args: Any) -> Any:
-            try:
-                return fn(*args)
-            except BaseException as exc:
-                if self.host_failure is None:
-                    self.host_failure = exc
-                raise
-
-        guarded.__name__ = name
-        return guarded
+        if self.host_failure is None:
+            self.host_failure = exc
 
     def to_lua(self, value: Any, path: str = "value") -> Any:
         """Return `value` as a Lua value (see `LuaValues.to_lua`).

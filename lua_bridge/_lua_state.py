@@ -176,21 +176,55 @@ def _entries_table(lua: Any, chunks: Mapping[str, Chunk]) -> Any:
     return entries
 
 
+@functools.cache
+def _side_kinds(side: Side) -> Mapping[str, str]:
+    return operation_kinds(side)
+
+
+def _dispatcher(
+    host: Mapping[str, Callable[..., Any]], on_error: Callable[[BaseException], None] | None
+) -> Callable[..., Any]:
+    """The one Python callable a state gets: `host(name, ...)` calls operation `name`.
+
+    One callable instead of one per operation: each handed to Lua costs a lupa wrapper, a
+    Lua userdata and a Lua closure in every state, and most runs call only a few of them.
+    """
+    get = host.__getitem__
+    if on_error is None:
+
+        def dispatch(name: str, *args: Any) -> Any:
+            return get(name)(*args)
+
+        return dispatch
+
+    def guarded(name: str, *args: Any) -> Any:
+        try:
+            return get(name)(*args)
+        except BaseException as exc:
+            on_error(exc)
+            raise
+
+    return guarded
+
+
 def create_bridge(
     *,
     where: str,
     host: Mapping[str, Callable[..., Any]],
     chunks: Mapping[str, Chunk],
     limits: LuaLimits,
+    on_host_error: Callable[[BaseException], None] | None = None,
 ) -> LuaBridge:
     """Create a fresh, sandboxed Lua runtime for one run (`LuaRun` wraps it).
 
     Args:
         where: `"workflows"` or `"functions"`: which modules and operations exist.
-        host: The host functions by operation name (`lua_bridge._protocol.bind_host`); an
-            operation without one is absent on the Lua side.
+        host: The host functions by operation name (`lua_bridge._protocol.HostFunctions`);
+            an operation without one is absent on the Lua side. Looked up when Lua calls it.
         chunks: The entry's chunk and the libraries it imports, by key.
         limits: Memory and instruction limits.
+        on_host_error: Told of every exception a host function raises (which then unwinds
+            the Lua code as the bridge's HOSTFAIL error).
 
     Raises:
         lupa.lua54.LuaMemoryError: `limits.max_memory` is too small to start.
@@ -208,8 +242,10 @@ def create_bridge(
     cfg = lua.table_from(
         {
             "where": where,
-            "ops": lua.table_from(operation_kinds(side)),
-            "host": lua.table_from(dict(host)),
+            "ops": lua.table_from(
+                {n: k for n, k in _side_kinds(side).items() if k == "request" or n in host}
+            ),
+            "host": _dispatcher(host, on_host_error),
             "modules": lua.table_from(
                 sorted(FUNCTION_MODULES if side == "function" else WORKFLOW_MODULES)
             ),

@@ -35,12 +35,14 @@ other exception propagates out of the run (Lua's `pcall` cannot catch it).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 __all__ = [
     "OPERATIONS",
     "Fallback",
+    "HostFunctions",
     "Kind",
     "Operation",
     "RequestHandler",
@@ -495,6 +497,77 @@ def _handler(op: Operation, handlers: Sequence[object]) -> Callable[..., Any] | 
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _host_plan(
+    side: Side, handler_types: tuple[type, ...]
+) -> tuple[Mapping[str, tuple[int, str]], Mapping[str, Operation]]:
+    """Which handler (by position) serves each host operation of `side`, and the unserved ones.
+
+    Resolved on the handlers' classes, once per process per combination: every run of a side
+    has handlers of the same classes, and looking up ~45 methods per run was a tenth of a
+    run's cost.
+    """
+    served: dict[str, tuple[int, str]] = {}
+    missing: dict[str, Operation] = {}
+    for op in OPERATIONS:
+        if op.sides.get(side) != "host":
+            continue
+        for index, cls in enumerate(handler_types):
+            if getattr(cls, op.handler, None) is not None:
+                served[op.name] = (index, op.handler)
+                break
+        else:
+            missing[op.name] = op
+    return served, missing
+
+
+class HostFunctions(Mapping[str, Callable[..., Any]]):
+    """The host functions of one run, by operation name, bound on first use.
+
+    Args:
+        side: Which side's host operations.
+        handlers: The objects whose `_op_<name>` methods serve them, searched in order.
+        fallback: Makes the function of an operation no object serves (made on its first
+            use); without it, such an operation is an error.
+
+    Raises:
+        LookupError: A host operation of `side` has no handler and there is no fallback.
+    """
+
+    def __init__(
+        self, side: Side, handlers: Sequence[object], fallback: Fallback | None = None
+    ) -> None:
+        self._handlers = tuple(handlers)
+        self._served, missing = _host_plan(side, tuple(type(obj) for obj in self._handlers))
+        if missing and fallback is None:
+            op = next(iter(missing.values()))
+            raise LookupError(f"lua_bridge: no handler {op.handler} for host call {op.name}")
+        self._missing = missing
+        self._fallback = fallback
+        self._made: dict[str, Callable[..., Any]] = {}
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        found = self._served.get(name)
+        if found is not None:
+            return getattr(self._handlers[found[0]], found[1])  # type: ignore[no-any-return]
+        made = self._made.get(name)
+        if made is None:
+            op = self._missing[name]  # KeyError: not a host operation of this side
+            assert self._fallback is not None  # checked in __init__
+            made = self._made[name] = self._fallback(op)
+        return made
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._served or name in self._missing
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._served
+        yield from self._missing
+
+    def __len__(self) -> int:
+        return len(self._served) + len(self._missing)
+
+
 def bind_host(
     side: Side, handlers: Sequence[object], fallback: Fallback | None = None
 ) -> dict[str, Callable[..., Any]]:
@@ -509,17 +582,7 @@ def bind_host(
     Raises:
         LookupError: A host operation of `side` has no handler and there is no fallback.
     """
-    host: dict[str, Callable[..., Any]] = {}
-    for op in OPERATIONS:
-        if op.sides.get(side) != "host":
-            continue
-        method = _handler(op, handlers)
-        if method is None:
-            if fallback is None:
-                raise LookupError(f"lua_bridge: no handler {op.handler} for host call {op.name}")
-            method = fallback(op)
-        host[op.name] = method
-    return host
+    return dict(HostFunctions(side, handlers, fallback))
 
 
 def bind_requests(side: Side, handlers: Sequence[object]) -> dict[str, RequestHandler]:

@@ -1,8 +1,8 @@
 -- wflow lua_bridge: the Lua side of the wire protocol (lua_bridge/_protocol.py). Runs first.
 --
 -- `cfg.ops` maps every operation of this side to how it crosses: "request" (yielded to the
--- Python driver, which resumes the coroutine with the answer) or "host" (a Python function in
--- `cfg.host`, called directly). Lua modules call `B.ops.<name>(...)` either way; which one an
+-- Python driver, which resumes the coroutine with the answer) or "host" (called directly
+-- through `cfg.host`, the one Python callable of the state: `host(name, ...)`). Lua modules call `B.ops.<name>(...)` either way; which one an
 -- operation is, is decided by the declaration in Python, not here.
 --
 -- Also here: the stash, which lets Lua values cross the driver by integer id (channel items).
@@ -30,8 +30,8 @@ local function host_result(ok, ...)
   return ...
 end
 
-local function host_function(f)
-  return function(...) return host_result(pcall(f, ...)) end
+local function host_function(host, name)
+  return function(...) return host_result(pcall(host, name, ...)) end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -48,15 +48,15 @@ end
 -- B.ops: one function per operation of this side
 ---------------------------------------------------------------------------------------------
 local ops = {}
-local raw_host = cfg.host or {}
+local raw_host = cfg.host
 for name, kind in next, cfg.ops or {} do
   if kind == "request" then
     ops[name] = request_function(name)
-  elseif raw_host[name] ~= nil then
-    ops[name] = host_function(raw_host[name])
+  elseif raw_host ~= nil then -- cfg.ops lists only the host operations Python serves
+    ops[name] = host_function(raw_host, name)
   end
 end
-cfg.host = nil -- the raw Python callables stay reachable only through the wrappers above
+cfg.host = nil -- the raw Python callable stays reachable only through the wrappers above
 setmetatable(ops, { __index = function(_, name)
   error("internal error in the wflow Lua bridge: no operation '" .. tostring(name) .. "' in " ..
     cfg.where, 2)
