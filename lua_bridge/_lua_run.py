@@ -164,6 +164,14 @@ class LuaRun:
         if self.host_failure is None:
             self.host_failure = exc
 
+    def bridge_field(self, name: str) -> Any:
+        """Return field `name` of the bridge table `B`, loading its file first if need be.
+
+        The error, time and message objects' fields (`new_error`, `new_time`, `new_message`,
+        ...) exist once their file ran (`LAZY_CORE_FILES`): read them through here.
+        """
+        return self.call_lua(self.b.field, name)
+
     def to_lua(self, value: Any, path: str = "value") -> Any:
         """Return `value` as a Lua value (see `LuaValues.to_lua`).
 

@@ -5,7 +5,8 @@ filter that refuses every attribute access. Python callables are handed only to 
 bridge code (`lua/protocol.lua`), which keeps them in upvalues behind Lua wrappers.
 
 The bridge's Lua files are compiled once per process (`bridge_bytecode`). Every run loads the
-core (`CORE_FILES`); the modules user code reaches (`MODULE_FILES`: `funcs`, `time`,
+core (`CORE_FILES`; the error, time and message objects, `LAZY_CORE_FILES`, when first used);
+the modules user code reaches (`MODULE_FILES`: `funcs`, `time`,
 `process`, ...) are loaded on their first `require` or use, through the `module_bytecode`
 operation, so a run pays memory only for the modules it uses.
 """
@@ -28,6 +29,7 @@ from wflow.model import ErrorKind, WflowError
 
 __all__ = [
     "CORE_FILES",
+    "LAZY_CORE_FILES",
     "LUA_VERSION",
     "MODULE_FILES",
     "LuaBridge",
@@ -43,13 +45,21 @@ LUA_VERSION = "Lua 5.4"
 CORE_FILES = (
     "protocol.lua",  # B.ops from the declared protocol; the stash
     "sandbox.lua",  # budget, deterministic builtins, coroutines, environments, B.module
-    "error_object.lua",  # error objects (also built from Python: B.new_error)
-    "time_object.lua",  # time objects, calendar, durations (B.new_time)
-    "message_object.lua",  # messages and events (B.new_message, B.new_event)
     "codec.lua",  # Lua -> JSON encoder, array/object markers
     "entry.lua",  # require, module globals, the entry runner
 )
 """The bridge files every run loads, in order."""
+
+LAZY_CORE_FILES = (
+    "error_object",  # error objects (also built from Python: B.new_error)
+    "time_object",  # time objects, calendar, durations (B.new_time)
+    "message_object",  # messages and events (B.new_message, B.new_event)
+)
+"""The bridge files (`lua/<name>.lua`) that only add fields to `B`, run when one is first read.
+
+`lua/sandbox.lua` lists each one's fields; most runs never read them, and each file costs a
+state ~7-30 KiB and its share of building and closing the state.
+"""
 
 MODULE_FILES = (
     "channel",
@@ -79,7 +89,7 @@ def bridge_bytecode() -> dict[str, bytes]:
     """
     # Parsing the bridge costs ~4x more than loading its bytecode; do it once per process.
     folder = resources.files("lua_bridge") / "lua"
-    names = (*CORE_FILES, *(f"{name}.lua" for name in MODULE_FILES))
+    names = (*CORE_FILES, *(f"{name}.lua" for name in (*LAZY_CORE_FILES, *MODULE_FILES)))
     # Without debug information (line numbers, local names): every run's state holds the
     # bridge's functions, and their debug information was ~20 KiB of each state's ~150.
     # `user_position` skips frames without a line as it skips the bridge's own.
@@ -92,12 +102,12 @@ def bridge_bytecode() -> dict[str, bytes]:
 
 
 def module_bytecode(name: str) -> bytes:
-    """Return the compiled Lua module `lua/<name>.lua`.
+    """Return the compiled Lua module `lua/<name>.lua` (or a lazily loaded core file).
 
     Raises:
         KeyError: There is no such bridge module.
     """
-    if name not in MODULE_FILES:
+    if name not in MODULE_FILES and name not in LAZY_CORE_FILES:
         raise KeyError(f"no Lua bridge module {name!r}")
     return bridge_bytecode()[f"{name}.lua"]
 

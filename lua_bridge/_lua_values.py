@@ -34,7 +34,7 @@ class LuaValues:
         self._table = lua.table
         self._mark_array = bridge.mark_array
         self._mark_object = bridge.mark_object
-        self._new_error = bridge.new_error
+        self._field = bridge.field  # error_object.lua is loaded on the first error object
 
     def to_lua(self, value: Any, path: str = "value") -> Any:
         """Return `value` as a Lua value.
@@ -88,7 +88,7 @@ class LuaValues:
             details = self.to_lua(error.details, "error.details")
         except LuaValueError:
             details = None
-        return self._new_error(error.kind.value, error.message, error.retryable, details)
+        return self._field("new_error")(error.kind.value, error.message, error.retryable, details)
 
 
 def error_from_fail(kind: str, message: str, retryable: bool, details_json: str) -> WflowError:

@@ -100,7 +100,9 @@ class WorkflowChannels:
         if not isinstance(value, Message):
             return run_state.to_lua(value, "payload")
         data = run_state.to_lua(value.payload, "message.payload")
-        return run_state.call_lua(run_state.b.new_message, value.topic, value.sender, data)
+        return run_state.call_lua(
+            run_state.bridge_field("new_message"), value.topic, value.sender, data
+        )
 
     def _payload_to_lua(self, value: Any) -> Any:
         return self._lua().to_lua(value, "payload")
@@ -112,7 +114,7 @@ class WorkflowChannels:
         result = run_state.to_lua(value.value, "event.value") if value.error is None else None
         error = run_state.lua_error(value.error) if value.error is not None else None
         return run_state.call_lua(
-            run_state.b.new_event, value.kind, value.sender, result, error, value.reason
+            run_state.bridge_field("new_event"), value.kind, value.sender, result, error, value.reason
         )
 
     def outcome_to_lua(self, value: Any) -> Any:
@@ -125,7 +127,7 @@ class WorkflowChannels:
 
     def _time_to_lua(self, value: datetime) -> Any:
         run_state = self._lua()
-        return run_state.call_lua(run_state.b.new_time, unix_ns(value))
+        return run_state.call_lua(run_state.bridge_field("new_time"), unix_ns(value))
 
     def _arm(self, timer: _Timer, ms: float) -> None:
         def start(coro: Coroutine[Any, Any, None]) -> asyncio.Future[Any]:

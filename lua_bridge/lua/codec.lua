@@ -15,7 +15,6 @@ local mtype, huge = math.type, math.huge
 local sfmt, sbyte, sgsub, smatch = B.raw_format, string.byte, string.gsub, string.match
 local tconcat = table.concat
 local ulen = utf8.len
-local TimeMT, rfc3339, message_fields = B.TimeMT, B.rfc3339, B.message_fields
 
 ---------------------------------------------------------------------------------------------
 -- Array / object markers for tables that came from JSON (or json.array / json.object)
@@ -134,18 +133,21 @@ encode_value = function(v, path, out, seen, depth)
   elseif tv == "string" then
     out[#out + 1] = string_text(v, path)
   elseif tv == "table" then
+    -- Error, time and message objects exist only once their file is loaded (sandbox.lua's
+    -- lazy B fields): rawget does not load it just to find that `v` is none of them.
     local mt = getmetatable(v)
-    if B.is_error(v) then
+    local message_fields = rawget(B, "message_fields")
+    if B.is_error_value(v) then
       local kind, message, retryable, details = B.error_fields(v)
       encode_table({ kind = kind, message = message, retryable = retryable, details = details },
         path, out, seen, depth)
-    elseif mt == TimeMT then
-      out[#out + 1] = '"' .. rfc3339(v._ns, true) .. '"'
-    elseif mt == B.DurationMT then
+    elseif mt ~= nil and mt == rawget(B, "TimeMT") then
+      out[#out + 1] = '"' .. B.rfc3339(v._ns, true) .. '"'
+    elseif mt ~= nil and mt == rawget(B, "DurationMT") then
       -- A Duration crosses as milliseconds, the number form of durations everywhere else.
       local ns = v._ns
       out[#out + 1] = number_text(ns % 1000000 == 0 and ns // 1000000 or ns / 1000000, path)
-    elseif message_fields(v) ~= nil then
+    elseif message_fields ~= nil and message_fields(v) ~= nil then
       -- A message crosses as {topic =, from =, payload =}.
       local d = message_fields(v)
       encode_table({ topic = d.topic, from = d.from, payload = d.data }, path, out, seen, depth)

@@ -10,7 +10,6 @@ local B, cfg = ...
 local type, error, select, getmetatable, rawget, tostring = type, error, select, getmetatable,
   rawget, tostring
 local tconcat, tsort, tpack, tunpack = table.concat, table.sort, table.pack, table.unpack
-local new_error, is_error = B.new_error, B.is_error
 local WHERE = B.WHERE
 local IN_WORKFLOW = WHERE == "workflows"
 
@@ -108,7 +107,7 @@ end
 local function call_entry(key, f, args)
   local params, variadic = B.parameters(f)
   local problem = B.ops.argument_count_error(key, params, variadic, args.n)
-  if problem then return nil, new_error("INVALID", problem, false, nil) end
+  if problem then return nil, B.new_error("INVALID", problem, false, nil) end
   return f(tunpack(args, 1, args.n))
 end
 
@@ -155,7 +154,7 @@ end
 function B.finishers.done(v, e)
   if e ~= nil and e ~= false then
     local made
-    if is_error(e) then
+    if B.is_error(e) then
       made = e
     elseif type(e) == "table" and getmetatable(e) == nil and rawget(e, "message") ~= nil then
       -- A plain table shaped like an error (e.g. an `error` field a function returned): its
@@ -173,9 +172,9 @@ function B.finishers.done(v, e)
         return "error", "invalid error value returned (a table with a message field): " .. bad ..
           ": " .. B.render_value(e), ""
       end
-      made = new_error(kind, tostring(message), retryable, rawget(e, "details"))
+      made = B.new_error(kind, tostring(message), retryable, rawget(e, "details"))
     else
-      made = new_error("UNKNOWN", B.error_text(e), nil, nil)
+      made = B.new_error("UNKNOWN", B.error_text(e), nil, nil)
     end
     local kind, message, retryable, details = B.error_fields(made)
     local dtext, derr = B.encode(details, "error.details")

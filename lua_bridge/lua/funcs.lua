@@ -27,7 +27,7 @@ end
 -- value also answers `:data()` with itself, so both spellings read the same result.
 local ResultMT = { __index = { data = function(v) return v end }, __name = "wflow.result" }
 local function as_result(v, ...)
-  if type(v) == "table" and getmetatable(v) == nil and not B.is_error(v) then
+  if type(v) == "table" and getmetatable(v) == nil and not B.is_error_value(v) then
     setmetatable(v, ResultMT)
   end
   return v, ...

@@ -937,6 +937,45 @@ function B.module(name)
   return m
 end
 
+-- Bridge files that only add fields to B (error, time and message objects), run the first
+-- time one of their fields is read: most runs never make a time or message object, and an
+-- error object only when something fails. Each file's fields are listed here (a test checks
+-- the lists against the files); like modules, they run in MODULE_ENV.
+local LAZY_FIELDS = {}
+for file, fields in rawnext, {
+  error_object = { "ErrMT", "error_fields", "error_frames", "is_error", "new_error", "parse_kind",
+    "render_value", "uncaught_error_text" },
+  time_object = { "DurationMT", "LocationMT", "TimeMT", "UTC", "date_table", "days_from_civil",
+    "duration_ms", "is_duration", "is_time", "new_duration", "new_location", "new_time",
+    "offset_of", "rfc3339", "strftime", "time_from_local", "time_in" },
+  message_object = { "message_fields", "new_event", "new_message" },
+} do
+  for _, field in ipairs(fields) do LAZY_FIELDS[field] = file end
+end
+
+setmetatable(B, { __index = function(b, field)
+  local file = LAZY_FIELDS[field]
+  if file == nil then return nil end
+  for f, owner in rawnext, LAZY_FIELDS do
+    if owner == file then LAZY_FIELDS[f] = nil end -- loaded once, even if it fails
+  end
+  local fn, err = real_load(ops.module_bytecode(file), "=wflow/" .. file .. ".lua", "b", MODULE_ENV)
+  if not fn then error("internal error in the wflow Lua bridge: " .. tostring(err), 0) end
+  fn(B, cfg)
+  return rawget(b, field)
+end })
+
+-- Field `name` of B, loading its file first. Python reads lazy fields through this: lupa's
+-- own indexing of a table whose __index is a function returns the wrong values while a
+-- coroutine is running (it is, during a host call).
+function B.field(name) return B[name] end
+
+-- Whether `v` is an error object, without loading error_object.lua (none exist before it).
+function B.is_error_value(v)
+  local is_error = rawget(B, "is_error")
+  return is_error ~= nil and is_error(v)
+end
+
 -- Globals that are modules (`process`, `errors`, `os`, `channel`), set by lua/entry.lua.
 B.MODULE_GLOBALS = {}
 

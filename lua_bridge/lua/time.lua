@@ -6,8 +6,7 @@ local B, cfg = ...
 
 local type, setmetatable, getmetatable, ipairs = type, setmetatable, getmetatable, ipairs
 local ulen = utf8.len
-local ops, new_error, duration_ms, only_in_workflows = B.ops, B.new_error, B.duration_ms,
-  B.only_in_workflows
+local ops, duration_ms, only_in_workflows = B.ops, B.duration_ms, B.only_in_workflows
 
 -- Channel objects come from lua/channel.lua, loaded the first time a workflow needs one.
 local function wrap_channel(cid)
@@ -77,12 +76,12 @@ end
 
 function time.load_location(name)
   if type(name) ~= "string" or name == "" then
-    return nil, new_error("INVALID", "time.load_location: empty location name")
+    return nil, B.new_error("INVALID", "time.load_location: empty location name")
   end
   if name == "UTC" or name == "Local" then return B.UTC end
   local _, kind, message = ops.zone_offset(name, 0)
   if kind ~= nil and type(kind) == "string" and message ~= nil then
-    return nil, new_error(kind, message)
+    return nil, B.new_error(kind, message)
   end
   return B.new_location("zone", name, nil)
 end
@@ -119,13 +118,13 @@ end
 
 function time.parse(layout, value, loc)
   if type(layout) ~= "string" or type(value) ~= "string" then
-    return nil, new_error("INVALID", "time.parse: expected a layout and a string")
+    return nil, B.new_error("INVALID", "time.parse: expected a layout and a string")
   end
   loc = check_location(loc, "time.parse")
   local kind, name, offset = "utc", "UTC", 0
   if loc ~= nil then kind, name, offset = loc._kind, loc._name, loc._offset or 0 end
   local ns, rkind, rname, roffset = ops.time_parse(layout, value, kind, name, offset)
-  if ns == nil then return nil, new_error(rkind, rname) end
+  if ns == nil then return nil, B.new_error(rkind, rname) end
   if rkind == "utc" then return B.time_in(ns, nil) end
   if rkind == kind and rname == name then return B.time_in(ns, loc) end
   return B.time_in(ns, B.new_location(rkind, rname, roffset))
@@ -138,7 +137,7 @@ local TickerMT = { __index = TickerMethods, __name = "wflow.ticker" }
 function time.ticker(d)
   only_in_workflows("time.ticker", 2)
   local ms = duration_ms(d, "time.ticker", 2)
-  if ms <= 0 then return nil, new_error("INVALID", "time.ticker: duration must be positive") end
+  if ms <= 0 then return nil, B.new_error("INVALID", "time.ticker: duration must be positive") end
   local tid, cid = ops.new_ticker(ms)
   return setmetatable({ _id = tid, _channel = wrap_channel(cid) }, TickerMT)
 end
@@ -150,13 +149,13 @@ function TickerMethods.stop(t) return ops.stop_timer(t._id) end
 function time.parse_duration(s)
   if B.is_duration(s) then return s end
   if type(s) ~= "string" and type(s) ~= "number" then
-    return nil, new_error("INVALID", "time.parse_duration: expected a string, got " .. type(s))
+    return nil, B.new_error("INVALID", "time.parse_duration: expected a string, got " .. type(s))
   end
   if type(s) == "string" and not ulen(s) then
-    return nil, new_error("INVALID", "time.parse_duration: text is not valid UTF-8")
+    return nil, B.new_error("INVALID", "time.parse_duration: text is not valid UTF-8")
   end
   local ms, err = ops.parse_duration(s)
-  if ms == nil then return nil, new_error("INVALID", err) end
+  if ms == nil then return nil, B.new_error("INVALID", err) end
   return B.new_duration(math.floor(ms * 1000000 + 0.5))
 end
 
