@@ -5,7 +5,7 @@ filter that refuses every attribute access. Python callables are handed only to 
 bridge code (`lua/protocol.lua`), which keeps them in upvalues behind Lua wrappers.
 
 The bridge's Lua files are compiled once per process (`bridge_bytecode`). Every run loads the
-core (`CORE_FILES`; the error, time and message objects, `LAZY_CORE_FILES`, when first used);
+core (`CORE_FILES`; the error, time, message, ... objects, `LAZY_CORE_FILES`, when first used);
 the modules user code reaches (`MODULE_FILES`: `funcs`, `time`,
 `process`, ...) are loaded on their first `require` or use, through the `module_bytecode`
 operation, so a run pays memory only for the modules it uses.
@@ -52,7 +52,9 @@ CORE_FILES = (
 
 LAZY_CORE_FILES = (
     "error_object",  # error objects (also built from Python: B.new_error)
-    "time_object",  # time objects, calendar, durations (B.new_time)
+    "time_object",  # time objects, calendar (B.new_time)
+    "duration_object",  # durations and duration arguments (B.duration_ms)
+    "location_object",  # locations (B.UTC)
     "message_object",  # messages and events (B.new_message, B.new_event)
 )
 """The bridge files (`lua/<name>.lua`) that only add fields to `B`, run when one is first read.

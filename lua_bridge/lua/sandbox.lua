@@ -937,17 +937,19 @@ function B.module(name)
   return m
 end
 
--- Bridge files that only add fields to B (error, time and message objects), run the first
--- time one of their fields is read: most runs never make a time or message object, and an
--- error object only when something fails. Each file's fields are listed here (a test checks
--- the lists against the files); like modules, they run in MODULE_ENV.
+-- Bridge files that only add fields to B (error, time, duration, location and message
+-- objects), run the first time one of their fields is read: most runs never make a time or
+-- message object, and an error object only when something fails. Each file's fields are
+-- listed here (a test checks the lists against the files); like modules, they run in
+-- MODULE_ENV.
 local LAZY_FIELDS = {}
 for file, fields in rawnext, {
   error_object = { "ErrMT", "error_fields", "error_frames", "is_error", "new_error", "parse_kind",
     "render_value", "uncaught_error_text" },
-  time_object = { "DurationMT", "LocationMT", "TimeMT", "UTC", "date_table", "days_from_civil",
-    "duration_ms", "is_duration", "is_time", "new_duration", "new_location", "new_time",
-    "offset_of", "rfc3339", "strftime", "time_from_local", "time_in" },
+  time_object = { "TimeMT", "date_table", "days_from_civil", "is_time", "new_time", "offset_of",
+    "rfc3339", "strftime", "time_from_local", "time_in" },
+  duration_object = { "DurationMT", "duration_ms", "is_duration", "new_duration" },
+  location_object = { "LocationMT", "UTC", "new_location" },
   message_object = { "message_fields", "new_event", "new_message" },
 } do
   for _, field in ipairs(fields) do LAZY_FIELDS[field] = file end

@@ -1,6 +1,6 @@
--- wflow lua_bridge: time objects (UTC; integer nanoseconds since the Unix epoch), the civil
--- calendar and strftime that os.date shares, and duration arguments (trusted code, loaded with
--- every run: the driver builds time objects for `time.after` and timers).
+-- wflow lua_bridge: time objects (UTC; integer nanoseconds since the Unix epoch), and the civil
+-- calendar and strftime that os.date shares (trusted code, loaded the first time a run reads
+-- one of their B fields: `time.now`, `os.date`, the driver's times for `time.after` and timers).
 
 local B, cfg = ...
 
@@ -127,72 +127,9 @@ local function rfc3339(ns, nano)
 end
 B.rfc3339 = rfc3339
 
--- Duration objects (Wippy's `time.parse_duration`, `t:sub(u)`): integer nanoseconds. They
--- cross to JSON as milliseconds, the number form durations have everywhere else in wflow.
-local DurationMethods = {}
-local DurationMT = { __index = DurationMethods, __name = "wflow.duration" }
-local function new_duration(ns) return setmetatable({ _ns = ns }, DurationMT) end
-local function is_duration(v) return type(v) == "table" and getmetatable(v) == DurationMT end
-B.new_duration, B.is_duration, B.DurationMT = new_duration, is_duration, DurationMT
-
--- A duration operand in nanoseconds: a Duration, or a number of milliseconds.
-local function operand_ns(v, who)
-  if is_duration(v) then return v._ns end
-  if type(v) == "number" then return math.floor(v * 1000000 + 0.5) end
-  error(who .. ": expected a duration or a number of milliseconds", 3)
-end
-function DurationMethods.nanoseconds(d) return d._ns end
-function DurationMethods.microseconds(d) return d._ns // 1000 end
-function DurationMethods.milliseconds(d) return d._ns // 1000000 end
-function DurationMethods.seconds(d) return d._ns / 1e9 end
-function DurationMethods.minutes(d) return d._ns / 6e10 end
-function DurationMethods.hours(d) return d._ns / 3.6e12 end
-DurationMT.__add = function(a, b) return new_duration(operand_ns(a, "+") + operand_ns(b, "+")) end
-DurationMT.__sub = function(a, b) return new_duration(operand_ns(a, "-") - operand_ns(b, "-")) end
-DurationMT.__unm = function(a) return new_duration(-a._ns) end
-DurationMT.__mul = function(a, b)
-  if is_duration(a) and type(b) == "number" then return new_duration(math.floor(a._ns * b + 0.5)) end
-  if is_duration(b) and type(a) == "number" then return new_duration(math.floor(b._ns * a + 0.5)) end
-  error("*: a duration multiplies by a number", 2)
-end
-DurationMT.__div = function(a, b)
-  if is_duration(a) and type(b) == "number" then return new_duration(math.floor(a._ns / b + 0.5)) end
-  if is_duration(a) and is_duration(b) then return a._ns / b._ns end
-  error("/: a duration divides by a number or a duration", 2)
-end
-DurationMT.__eq = function(a, b) return is_duration(a) and is_duration(b) and a._ns == b._ns end
-DurationMT.__lt = function(a, b) return operand_ns(a, "<") < operand_ns(b, "<") end
-DurationMT.__le = function(a, b) return operand_ns(a, "<=") <= operand_ns(b, "<=") end
-DurationMT.__tostring = function(d)
-  local ns = d._ns
-  if ns % 1000000 == 0 then return tostring(ns // 1000000) .. "ms" end
-  return tostring(ns) .. "ns"
-end
-
--- Durations in Lua are milliseconds (numbers), strings like "1h30m" (validated by the host)
--- or Duration objects.
-local function duration_ms(d, who, level)
-  if is_duration(d) then return d._ns / 1000000 end
-  if type(d) ~= "number" and type(d) ~= "string" then
-    error(who .. ": expected a duration (milliseconds or a string like \"5s\"), got " .. type(d), level + 1)
-  end
-  if type(d) == "string" and not ulen(d) then error(who .. ": duration is not valid UTF-8", level + 1) end
-  local ms, err = ops.parse_duration(d)
-  if ms == nil then error(who .. ": " .. err, level + 1) end
-  return ms
-end
-B.duration_ms = duration_ms
-
--- Locations: UTC (nil), a fixed offset, or an IANA zone (offsets from the host's zoneinfo).
-local LocationMethods = {}
-local LocationMT = { __index = LocationMethods, __name = "wflow.location" }
-local function new_location(kind, name, offset)
-  return setmetatable({ _kind = kind, _name = name, _offset = offset }, LocationMT)
-end
-local UTC = new_location("utc", "UTC", 0)
-B.new_location, B.UTC, B.LocationMT = new_location, UTC, LocationMT
-function LocationMethods.string(l) return l._name end
-LocationMT.__tostring = function(l) return l._name end
+-- Durations and locations live in their own files (a sleeping workflow needs only those).
+local new_duration, is_duration, duration_ms = B.new_duration, B.is_duration, B.duration_ms
+local LocationMT, UTC = B.LocationMT, B.UTC
 
 local function in_loc(ns, loc) return setmetatable({ _ns = ns, _loc = loc }, TimeMT) end
 B.time_in = in_loc

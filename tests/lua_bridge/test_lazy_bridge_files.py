@@ -87,6 +87,23 @@ async def test_a_run_without_errors_times_or_messages_loads_none_of_their_files(
     assert loaded == ["funcs"]
 
 
+async def test_a_sleeping_run_loads_durations_and_locations_not_time_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _loads(monkeypatch)
+    source = """
+    local time = require("time")
+    return function()
+      time.sleep("1h")
+      return tostring(time.utc)
+    end
+    """
+    runtime = FakeRuntime()
+    assert await run_workflow(tmp_path, source, runtime=runtime) == "UTC"
+    assert len(runtime.sleeps) == 1
+    assert sorted(loaded) == ["duration_object", "location_object", "time"]
+
+
 async def test_objects_made_after_lazy_loading_behave_as_before(tmp_path: Path) -> None:
     # Each kind of object, made first from Lua, then from the host, then encoded.
     source = """
