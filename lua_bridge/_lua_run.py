@@ -148,6 +148,9 @@ class LuaRun:
                 chunks=chunks,
                 limits=limits,
                 on_host_error=self._host_failed,
+                # In the order the state would ask for them (both are recorded in workflows).
+                random_seed=self._op_random_seed(),
+                start_ns=self.now_ns(),
             )
         except lupa54.LuaMemoryError:
             raise LuaResourceError(

@@ -226,6 +226,8 @@ def create_bridge(
     chunks: Mapping[str, Chunk],
     limits: LuaLimits,
     on_host_error: Callable[[BaseException], None] | None = None,
+    random_seed: int | None = None,
+    start_ns: int | None = None,
 ) -> LuaBridge:
     """Create a fresh, sandboxed Lua runtime for one run (`LuaRun` wraps it).
 
@@ -237,6 +239,8 @@ def create_bridge(
         limits: Memory and instruction limits.
         on_host_error: Told of every exception a host function raises (which then unwinds
             the Lua code as the bridge's HOSTFAIL error).
+        random_seed: The seed of `math.random` (None: the state asks `random_seed`).
+        start_ns: Where `os.clock` counts from, in Unix nanoseconds (None: it asks `now_ns`).
 
     Raises:
         lupa.lua54.LuaMemoryError: `limits.max_memory` is too small to start.
@@ -265,6 +269,8 @@ def create_bridge(
             "not_retryable": lua.table_from(not_retryable),
             "entries": _entries_table(lua, chunks),
             "max_instructions": limits.max_instructions,
+            "random_seed": random_seed,
+            "start_ns": start_ns,
         }
     )
     b = lua.table()

@@ -105,9 +105,13 @@ end
 -- Call the entry's function with the run's arguments; more arguments than it declares is an
 -- INVALID error of the call (wflow.model's argument_count_error), not values dropped silently.
 local function call_entry(key, f, args)
-  local params, variadic = B.parameters(f)
-  local problem = B.ops.argument_count_error(key, params, variadic, args.n)
-  if problem then return nil, B.new_error("INVALID", problem, false, nil) end
+  local params, variadic, nparams = B.parameters(f)
+  -- Lua parameters are all optional: only more arguments than declared can be wrong, and
+  -- only then is the host asked for the message (most runs pass no host call here).
+  if not variadic and args.n > nparams then
+    local problem = B.ops.argument_count_error(key, params, variadic, args.n)
+    if problem then return nil, B.new_error("INVALID", problem, false, nil) end
+  end
   return f(tunpack(args, 1, args.n))
 end
 

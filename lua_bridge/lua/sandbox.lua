@@ -45,13 +45,13 @@ end
 
 B.user_position = user_position -- the call site a request names (Temporal UI summaries)
 
--- The parameter names of Lua function `f` (comma-separated) and whether it takes `...`: what
--- the entry runner checks a call's argument count against.
+-- The parameter names of Lua function `f` (comma-separated), whether it takes `...`, and how
+-- many it declares: what the entry runner checks a call's argument count against.
 function B.parameters(f)
   local info = getinfo(f, "u")
   local names = {}
   for i = 1, info.nparams do names[i] = getlocal(f, i) end
-  return tconcat(names, ","), info.isvararg
+  return tconcat(names, ","), info.isvararg, info.nparams
 end
 
 -- The user-code frames of the running coroutine, innermost first, from the caller of this
@@ -796,8 +796,9 @@ B.blocked_library = blocked_library
 ---------------------------------------------------------------------------------------------
 -- Deterministic math.random (Lua 5.4's xoshiro256**, seeded from the host) and os
 ---------------------------------------------------------------------------------------------
-real_randomseed(ops.random_seed())
-B.start_ns = ops.now_ns() -- os.clock counts from here (lua/os.lua)
+-- The run's seed and start come in cfg when the host has them (two calls fewer per run).
+real_randomseed(cfg.random_seed or ops.random_seed())
+B.start_ns = cfg.start_ns or ops.now_ns() -- os.clock counts from here (lua/os.lua)
 local user_math = {}
 for k, v in rawnext, math do user_math[k] = v end
 user_math.randomseed = function(...)
