@@ -119,9 +119,10 @@ class TemporalRuntime(RunProcesses):
         self, target: str, args: Sequence[Any], options: ActivityOptions
     ) -> asyncio.Future[Any]:
         entry = self._function_entry(target)
-        check_payload_sizes(args, entry.id)
+        entry_id = entry.id  # a property that builds the string: once per call, not four times
+        check_payload_sizes(args, entry_id)
         task_queue = options.task_queue or self._registry.task_queue_of(
-            self._registry.worker_of(entry.id, "activity")
+            self._registry.worker_of(entry_id, "activity")
         )
         # The workflow's own context goes along, overridden by the call's (`with_context`).
         token = outgoing_context.set({**workflow_context(), **options.context} or None)
@@ -135,7 +136,7 @@ class TemporalRuntime(RunProcesses):
                 # `meta.temporal.activity.local`: run in the workflow's worker, recorded as a
                 # local activity (no task queue, no heartbeats).
                 return workflow.start_local_activity(
-                    entry.id,
+                    entry_id,
                     args=list(args),
                     start_to_close_timeout=options.effective_start_to_close(),
                     schedule_to_close_timeout=options.schedule_to_close_timeout,
@@ -146,7 +147,7 @@ class TemporalRuntime(RunProcesses):
                     summary=options.summary,
                 )
             return workflow.start_activity(
-                entry.id,
+                entry_id,
                 args=list(args),
                 task_queue=task_queue,
                 start_to_close_timeout=options.effective_start_to_close(),
@@ -156,7 +157,7 @@ class TemporalRuntime(RunProcesses):
                 retry_policy=retry_policy(options.retry_policy),
                 cancellation_type=cancellation,
                 activity_id=options.activity_id,
-                summary=options.summary or _summary(f"funcs.call {entry.id}"),
+                summary=options.summary or _summary(f"funcs.call {entry_id}"),
                 priority=temporalio.common.Priority(priority_key=options.priority),
             )
         finally:
