@@ -24,7 +24,7 @@ import lupa.lua54 as lupa54
 from lua_bridge._chunks import FUNCTION_MODULES, WORKFLOW_MODULES, Chunk
 from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_errors import LuaScriptError
-from lua_bridge._protocol import Side, operation_kinds
+from lua_bridge._protocol import HostFunctions, Side, operation_kinds
 from wflow.model import ErrorKind, WflowError
 
 __all__ = [
@@ -188,9 +188,17 @@ def _entries_table(lua: Any, chunks: Mapping[str, Chunk]) -> Any:
     return entries
 
 
-@functools.cache
-def _side_kinds(side: Side) -> Mapping[str, str]:
-    return operation_kinds(side)
+@functools.lru_cache(maxsize=64)
+def _served_kinds(side: Side, host_names: frozenset[str]) -> Mapping[str, str]:
+    """The operations a state gets: every request of `side`, and the host calls it serves."""
+    return {n: k for n, k in operation_kinds(side).items() if k == "request" or n in host_names}
+
+
+def _names(host: Mapping[str, Callable[..., Any]]) -> frozenset[str]:
+    # A run's host functions name the same operations every time: no need to list them again.
+    if isinstance(host, HostFunctions):
+        return host.names
+    return frozenset(host)
 
 
 def _dispatcher(
@@ -258,9 +266,7 @@ def create_bridge(
     cfg = lua.table_from(
         {
             "where": where,
-            "ops": lua.table_from(
-                {n: k for n, k in _side_kinds(side).items() if k == "request" or n in host}
-            ),
+            "ops": lua.table_from(_served_kinds(side, _names(host))),
             "host": _dispatcher(host, on_host_error),
             "modules": lua.table_from(
                 sorted(FUNCTION_MODULES if side == "function" else WORKFLOW_MODULES)

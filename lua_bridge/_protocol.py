@@ -500,7 +500,7 @@ def _handler(op: Operation, handlers: Sequence[object]) -> Callable[..., Any] | 
 @functools.lru_cache(maxsize=64)
 def _host_plan(
     side: Side, handler_types: tuple[type, ...]
-) -> tuple[Mapping[str, tuple[int, str]], Mapping[str, Operation]]:
+) -> tuple[Mapping[str, tuple[int, str]], Mapping[str, Operation], frozenset[str]]:
     """Which handler (by position) serves each host operation of `side`, and the unserved ones.
 
     Resolved on the handlers' classes, once per process per combination: every run of a side
@@ -518,7 +518,7 @@ def _host_plan(
                 break
         else:
             missing[op.name] = op
-    return served, missing
+    return served, missing, frozenset(served)
 
 
 class HostFunctions(Mapping[str, Callable[..., Any]]):
@@ -538,10 +538,14 @@ class HostFunctions(Mapping[str, Callable[..., Any]]):
         self, side: Side, handlers: Sequence[object], fallback: Fallback | None = None
     ) -> None:
         self._handlers = tuple(handlers)
-        self._served, missing = _host_plan(side, tuple(type(obj) for obj in self._handlers))
+        self._served, missing, served_names = _host_plan(
+            side, tuple(type(obj) for obj in self._handlers)
+        )
         if missing and fallback is None:
             op = next(iter(missing.values()))
             raise LookupError(f"lua_bridge: no handler {op.handler} for host call {op.name}")
+        self.names: frozenset[str] = served_names | frozenset(missing) if missing else served_names
+        """The operations these functions serve."""
         self._missing = missing
         self._fallback = fallback
         self._made: dict[str, Callable[..., Any]] = {}
