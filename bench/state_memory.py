@@ -2,10 +2,11 @@
 
 No server: builds the Lua state a workflow run gets (`LuaRun`, every host function bound),
 N times, and prints per state the Lua memory of each core bridge file (lupa's
-`get_memory_used()` after each file), the Python objects (`tracemalloc`) and the resident
-memory growth (`/proc/self/statm`). THREADS > 1 builds the states on a thread pool, as
-temporalio runs activations: run it with `MALLOC_ARENA_MAX=1` and without to see whether
-glibc's per-thread arenas change the figure (docs/performance.md: they do not).
+`get_memory_used()` after each file, and what each file loaded on first use adds), the
+Python objects (`tracemalloc`) and the resident memory growth (`/proc/self/statm`).
+THREADS > 1 builds the states on a thread pool, as temporalio runs activations: run it with
+`MALLOC_ARENA_MAX=1` and without to see whether glibc's per-thread arenas change the figure
+(docs/performance.md: they do not).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _per_file(host: Mapping[str, Callable[..., Any]]) -> list[tuple[str, int]]:
             bridge = _lua_state.create_bridge(
                 where="workflows", host=host, chunks={}, limits=LuaLimits()
             )
+            bridge.lua.gccollect()  # what the state keeps, not the garbage of building it
             used = bridge.lua.get_memory_used()
             steps.append(
                 (core[k - 1] if k else "cfg (ops, host functions, kinds)", used - previous)
@@ -64,7 +66,27 @@ def _per_file(host: Mapping[str, Callable[..., Any]]) -> list[tuple[str, int]]:
             previous = used
     finally:
         _lua_state.CORE_FILES = core  # type: ignore[assignment]
+    # The files loaded on first use (LAZY_CORE_FILES), each in a state of its own, by one of
+    # the B fields lua/sandbox.lua lists for it.
+    for file, field in _LAZY_PROBES.items():
+        bridge = _lua_state.create_bridge(
+            where="workflows", host=host, chunks={}, limits=LuaLimits()
+        )
+        bridge.lua.gccollect()
+        before = bridge.lua.get_memory_used()
+        bridge.b.field(field)
+        bridge.lua.gccollect()
+        steps.append((f"{file}.lua (on first use)", bridge.lua.get_memory_used() - before))
     return steps
+
+
+_LAZY_PROBES = {
+    "error_object": "new_error",
+    "time_object": "new_time",
+    "duration_object": "duration_ms",
+    "location_object": "UTC",
+    "message_object": "new_message",
+}
 
 
 def main(argv: list[str]) -> None:
