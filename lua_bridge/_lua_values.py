@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from lua_bridge._lua_errors import LuaValueError
 from wflow.model import ErrorKind, WflowError
@@ -27,13 +27,25 @@ _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
 
 
+_Path: TypeAlias = "str | tuple[_Path, int | str]"
+"""Where a value is: its path text, or (its container's path, its index or key), made into
+text only for an error message (most values convert without one)."""
+
+
+def _path_text(path: _Path) -> str:
+    parts: list[str] = []
+    while isinstance(path, tuple):
+        path, step = path
+        parts.append(f"[{step}]" if isinstance(step, int) else f".{step}")
+    return path + "".join(reversed(parts))
+
+
 class LuaValues:
     """Converts Python values into one Lua runtime's tables."""
 
     def __init__(self, lua: Any, bridge: Any) -> None:
         self._table = lua.table
         self._mark_array = bridge.mark_array
-        self._mark_object = bridge.mark_object
         self._field = bridge.field  # error_object.lua is loaded on the first error object
 
     def to_lua(self, value: Any, path: str = "value") -> Any:
@@ -44,7 +56,7 @@ class LuaValues:
         """
         return self._convert(value, path, 0)
 
-    def _convert(self, value: Any, path: str, depth: int) -> Any:
+    def _convert(self, value: Any, path: _Path, depth: int) -> Any:
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, int):
@@ -53,34 +65,35 @@ class LuaValues:
             # A float would silently lose digits (an ID, an amount in cents): refuse instead,
             # as the Python side's payload converter does (wflow.temporal._payloads).
             raise LuaValueError(
-                f"{path}: integer {value} is outside the 64-bit range (-2^63 .. 2^63-1); "
-                "send it as a string"
+                f"{_path_text(path)}: integer {value} is outside the 64-bit range "
+                "(-2^63 .. 2^63-1); send it as a string"
             )
         if isinstance(value, float):
             if math.isnan(value) or math.isinf(value):
-                raise LuaValueError(f"{path}: {value!r} is not a JSON number")
+                raise LuaValueError(f"{_path_text(path)}: {value!r} is not a JSON number")
             return value
         if depth > 200:
-            raise LuaValueError(f"{path}: nested too deeply (more than 200 levels)")
+            raise LuaValueError(f"{_path_text(path)}: nested too deeply (more than 200 levels)")
         if isinstance(value, (list, tuple)):
             table = self._table()
             for index, item in enumerate(value, 1):
                 if item is not None:
-                    table[index] = self._convert(item, f"{path}[{index}]", depth + 1)
+                    table[index] = self._convert(item, (path, index), depth + 1)
             self._mark_array(table)
             return table
         if isinstance(value, Mapping):
             table = self._table()
             for key, item in value.items():
                 if not isinstance(key, str):
-                    raise LuaValueError(f"{path}: object key {key!r} is not a string")
+                    raise LuaValueError(f"{_path_text(path)}: object key {key!r} is not a string")
                 if item is not None:
-                    table[key] = self._convert(item, f"{path}.{key}", depth + 1)
-            self._mark_object(table)
+                    table[key] = self._convert(item, (path, key), depth + 1)
+            # A new table is an object already (`B.mark_object` only unmarks an array): no
+            # call into Lua for it.
             return table
         if isinstance(value, WflowError):
             return self.error(value)
-        raise LuaValueError(f"{path}: a {type(value).__name__} cannot be passed to Lua")
+        raise LuaValueError(f"{_path_text(path)}: a {type(value).__name__} cannot be passed to Lua")
 
     def error(self, error: WflowError) -> Any:
         """Return a Lua error object (`:kind()`, `:message()`, ...) for `error`."""

@@ -489,14 +489,6 @@ def operation_kinds(side: Side) -> dict[str, Kind]:
     return {op.name: op.sides[side] for op in OPERATIONS if side in op.sides}
 
 
-def _handler(op: Operation, handlers: Sequence[object]) -> Callable[..., Any] | None:
-    for obj in handlers:
-        method = getattr(obj, op.handler, None)
-        if method is not None:
-            return method  # type: ignore[no-any-return]
-    return None
-
-
 @functools.lru_cache(maxsize=64)
 def _host_plan(
     side: Side, handler_types: tuple[type, ...]
@@ -589,6 +581,26 @@ def bind_host(
     return dict(HostFunctions(side, handlers, fallback))
 
 
+@functools.lru_cache(maxsize=64)
+def _request_plan(side: Side, handler_types: tuple[type, ...]) -> Mapping[str, tuple[int, str]]:
+    """Which handler (by position) serves each request of `side`, resolved once per process.
+
+    Raises:
+        LookupError: A request of `side` has no handler method.
+    """
+    plan: dict[str, tuple[int, str]] = {}
+    for op in OPERATIONS:
+        if op.sides.get(side) != "request":
+            continue
+        for index, cls in enumerate(handler_types):
+            if getattr(cls, op.handler, None) is not None:
+                plan[op.name] = (index, op.handler)
+                break
+        else:
+            raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
+    return plan
+
+
 def bind_requests(side: Side, handlers: Sequence[object]) -> dict[str, RequestHandler]:
     """Return the request handlers of `side`: the `_op_<name>` coroutine methods, by name.
 
@@ -599,12 +611,5 @@ def bind_requests(side: Side, handlers: Sequence[object]) -> dict[str, RequestHa
     Raises:
         LookupError: A request of `side` has no handler method.
     """
-    requests: dict[str, RequestHandler] = {}
-    for op in OPERATIONS:
-        if op.sides.get(side) != "request":
-            continue
-        method = _handler(op, handlers)
-        if method is None:
-            raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
-        requests[op.name] = method
-    return requests
+    plan = _request_plan(side, tuple(type(obj) for obj in handlers))
+    return {name: getattr(handlers[index], attr) for name, (index, attr) in plan.items()}

@@ -57,6 +57,25 @@ async def test_huge_python_int_is_an_error(tmp_path: Path) -> None:
         await run_workflow(tmp_path, "return function(v) return math.type(v) end", [2**70])
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            {"order": [1, {"id": 2**70}]},
+            r"^args\[1\]\.order\[2\]\.id: integer 1180591620717411303424 ",
+        ),
+        ([[float("nan")]], r"^args\[1\]\[1\]\[1\]: nan is not a JSON number"),
+        ({"a": {1: "x"}}, r"^args\[1\]\.a: object key 1 is not a string"),
+        ({"a": {"b": object()}}, r"^args\[1\]\.a\.b: a object cannot be passed to Lua"),
+    ],
+)
+async def test_a_bad_nested_value_is_named_by_its_path(
+    tmp_path: Path, value: Any, message: str
+) -> None:
+    with pytest.raises(LuaValueError, match=message):
+        await run_workflow(tmp_path, ECHO, [value])
+
+
 async def test_none_in_objects_disappears_and_trailing_null_is_dropped(tmp_path: Path) -> None:
     assert await run_workflow(tmp_path, ECHO, [{"a": None, "b": 1}]) == {"b": 1}
     assert await run_workflow(tmp_path, ECHO, [[1, None]]) == [1]
