@@ -489,11 +489,11 @@ def operation_kinds(side: Side) -> dict[str, Kind]:
     return {op.name: op.sides[side] for op in OPERATIONS if side in op.sides}
 
 
-@functools.lru_cache(maxsize=64)
-def _host_plan(
-    side: Side, handler_types: tuple[type, ...]
+@functools.lru_cache(maxsize=128)
+def _plan(
+    side: Side, kind: Kind, handler_types: tuple[type, ...]
 ) -> tuple[Mapping[str, tuple[int, str]], Mapping[str, Operation], frozenset[str]]:
-    """Which handler (by position) serves each host operation of `side`, and the unserved ones.
+    """Which handler (by position) serves each operation of `kind` on `side`, and which not.
 
     Resolved on the handlers' classes, once per process per combination: every run of a side
     has handlers of the same classes, and looking up ~45 methods per run was a tenth of a
@@ -502,7 +502,7 @@ def _host_plan(
     served: dict[str, tuple[int, str]] = {}
     missing: dict[str, Operation] = {}
     for op in OPERATIONS:
-        if op.sides.get(side) != "host":
+        if op.sides.get(side) != kind:
             continue
         for index, cls in enumerate(handler_types):
             if getattr(cls, op.handler, None) is not None:
@@ -530,8 +530,8 @@ class HostFunctions(Mapping[str, Callable[..., Any]]):
         self, side: Side, handlers: Sequence[object], fallback: Fallback | None = None
     ) -> None:
         self._handlers = tuple(handlers)
-        self._served, missing, served_names = _host_plan(
-            side, tuple(type(obj) for obj in self._handlers)
+        self._served, missing, served_names = _plan(
+            side, "host", tuple(type(obj) for obj in self._handlers)
         )
         if missing and fallback is None:
             op = next(iter(missing.values()))
@@ -581,26 +581,6 @@ def bind_host(
     return dict(HostFunctions(side, handlers, fallback))
 
 
-@functools.lru_cache(maxsize=64)
-def _request_plan(side: Side, handler_types: tuple[type, ...]) -> Mapping[str, tuple[int, str]]:
-    """Which handler (by position) serves each request of `side`, resolved once per process.
-
-    Raises:
-        LookupError: A request of `side` has no handler method.
-    """
-    plan: dict[str, tuple[int, str]] = {}
-    for op in OPERATIONS:
-        if op.sides.get(side) != "request":
-            continue
-        for index, cls in enumerate(handler_types):
-            if getattr(cls, op.handler, None) is not None:
-                plan[op.name] = (index, op.handler)
-                break
-        else:
-            raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
-    return plan
-
-
 def bind_requests(side: Side, handlers: Sequence[object]) -> dict[str, RequestHandler]:
     """Return the request handlers of `side`: the `_op_<name>` coroutine methods, by name.
 
@@ -611,5 +591,8 @@ def bind_requests(side: Side, handlers: Sequence[object]) -> dict[str, RequestHa
     Raises:
         LookupError: A request of `side` has no handler method.
     """
-    plan = _request_plan(side, tuple(type(obj) for obj in handlers))
+    plan, missing, _ = _plan(side, "request", tuple(type(obj) for obj in handlers))
+    if missing:
+        op = next(iter(missing.values()))
+        raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
     return {name: getattr(handlers[index], attr) for name, (index, attr) in plan.items()}
