@@ -179,15 +179,22 @@ def check_payload_sizes(
     """
     global _SIZER
     if _SIZER is None:
-        _SIZER = WflowPayloadConverter()
+        # temporalio's json/plain writer: for JSON data the same bytes as the strict
+        # converter's, without first walking the value to check it (every call would check
+        # each argument twice; the converter that sends it checks it once).
+        _SIZER = JSONPlainPayloadConverter()
     items = list(enumerate(values, start=1)) if what == "argument" else [(0, values)]
     for index, value in items:
         try:
-            payload = _SIZER.to_payloads([value])[0]
+            payload = _SIZER.to_payload(value)
         except (TypeError, ValueError):
             continue  # not JSON data: the converter's own check reports it, with its path
-        size = payload.ByteSize()
+        size = payload.ByteSize() if payload is not None else 0
         if size > limit:
+            try:
+                check_json(value, "payload")
+            except PayloadError:
+                continue  # as above: not JSON data is reported as that, not as too large
             name = f"argument {index}" if what == "argument" else what
             raise WflowError(
                 f"{owner}: {name} is {_size_text(size)}, over Temporal's payload size limit of "
