@@ -114,7 +114,12 @@ class WorkflowChannels:
         result = run_state.to_lua(value.value, "event.value") if value.error is None else None
         error = run_state.lua_error(value.error) if value.error is not None else None
         return run_state.call_lua(
-            run_state.bridge_field("new_event"), value.kind, value.sender, result, error, value.reason
+            run_state.bridge_field("new_event"),
+            value.kind,
+            value.sender,
+            result,
+            error,
+            value.reason,
         )
 
     def outcome_to_lua(self, value: Any) -> Any:
