@@ -11,17 +11,19 @@ from typing import Any
 
 from wflow.model import SpawnOptions
 from wflow.registry import Registry
-from wflow.temporal._process_host import host_queue, instance_queue, split_process_pid
+from wflow.temporal._process_host import host_queue, pid_queue
 from wflow.temporal._process_router import process_host_id, spawn_params
 from wflow.temporal._process_transport import workflow_op
 
 __all__ = ["cancel_process", "lookup_name", "send_to_process", "spawn_process", "terminate_process"]
 
 
-async def send_to_process(pid: str, topic: str, payload: Any, sender: str) -> None:
+async def send_to_process(
+    registry: Registry, pid: str, topic: str, payload: Any, sender: str
+) -> None:
     """Deliver a message to process `pid` (at most once)."""
     params = {"pid": pid, "topic": topic, "payload": payload, "sender": sender}
-    await workflow_op(instance_queue(*split_process_pid(pid)), "send", params)
+    await workflow_op(pid_queue(registry, pid), "send", params)
 
 
 async def spawn_process(
@@ -37,27 +39,28 @@ async def spawn_process(
     host_id = process_host_id(registry, host, namespace)
     monitor = spawner if options.monitored else None
     params = spawn_params(host_id, entry, namespace, args, options, monitor)
-    pid: str = await workflow_op(host_queue(host_id), "spawn", params)
+    pid: str = await workflow_op(host_queue(registry, host_id), "spawn", params)
     return pid
 
 
-async def cancel_process(pid: str, sender: str, reason: str | None = None) -> None:
+async def cancel_process(
+    registry: Registry, pid: str, sender: str, reason: str | None = None
+) -> None:
     """Post `CANCEL` to process `pid` (terminated if it has not ended after the grace)."""
     params = {"pid": pid, "sender": sender, "reason": reason}
-    await workflow_op(instance_queue(*split_process_pid(pid)), "cancel", params)
+    await workflow_op(pid_queue(registry, pid), "cancel", params)
 
 
-async def terminate_process(pid: str, reason: str | None) -> None:
+async def terminate_process(registry: Registry, pid: str, reason: str | None) -> None:
     """End process `pid` at once."""
-    await workflow_op(
-        instance_queue(*split_process_pid(pid)), "terminate", {"pid": pid, "reason": reason}
-    )
+    await workflow_op(pid_queue(registry, pid), "terminate", {"pid": pid, "reason": reason})
 
 
 async def lookup_name(registry: Registry, name: str) -> str | None:
     """Return the PID registered as `name` on the project's process hosts, or None."""
     for entry in registry.of_kind("process.host"):
-        found = await workflow_op(host_queue(entry.id), "lookup", {"host": entry.id, "name": name})
+        params = {"host": entry.id, "name": name}
+        found = await workflow_op(host_queue(registry, entry.id), "lookup", params)
         if found is not None:
             return str(found)
     return None

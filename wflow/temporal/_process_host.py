@@ -45,6 +45,8 @@ __all__ = [
     "ProcessSummary",
     "host_queue",
     "instance_queue",
+    "pid_queue",
+    "queue_prefix",
     "split_process_pid",
 ]
 
@@ -55,14 +57,30 @@ _log = logging.getLogger("wflow.processes")
 _KEPT_EXITS = 1000
 
 
-def host_queue(host_id: str) -> str:
+def queue_prefix(registry: Registry) -> str:
+    """Return the `tq_prefix` of process-host task queues: the project's default client's.
+
+    Hosts have no `client` of their own; they poll through the default client (the first
+    `temporal.client`), so its prefix keeps two projects (or two test runs) sharing a
+    server apart, as it does for workflow task queues.
+    """
+    clients = registry.clients()
+    return clients[0].tq_prefix if clients else ""
+
+
+def host_queue(registry: Registry, host_id: str) -> str:
     """Return the task queue every instance of host `host_id` polls (spawns, name lookups)."""
-    return f"wflow-processes/{host_id}"
+    return f"{queue_prefix(registry)}wflow-processes/{host_id}"
 
 
-def instance_queue(host_id: str, instance: str) -> str:
+def instance_queue(registry: Registry, host_id: str, instance: str) -> str:
     """Return the task queue of one instance of a host (messages to its processes)."""
-    return f"wflow-processes/{host_id}/{instance}"
+    return f"{queue_prefix(registry)}wflow-processes/{host_id}/{instance}"
+
+
+def pid_queue(registry: Registry, pid: str) -> str:
+    """Return the task queue of the host instance that holds process `pid`."""
+    return instance_queue(registry, *split_process_pid(pid))
 
 
 def split_process_pid(pid: str) -> tuple[str, str]:
@@ -154,7 +172,7 @@ class ProcessHost:
         self.router = router
         self.namespace = namespace
         self.instance = secrets.token_hex(4)
-        self.instance_queue = instance_queue(entry.id, self.instance)
+        self.instance_queue = instance_queue(registry, entry.id, self.instance)
         self._blocking_client = blocking_client
         self._processes: dict[str, _Running] = {}
         self._exits: dict[str, asyncio.Future[ProcessExit]] = {}

@@ -35,7 +35,7 @@ from wflow.temporal._process_host import (
     ProcessHost,
     ProcessSummary,
     host_queue,
-    instance_queue,
+    pid_queue,
     split_process_pid,
 )
 
@@ -206,7 +206,7 @@ class ProcessRouter:
             host.deliver(pid, Message(topic, payload, sender))
             return
         params = {"pid": pid, "topic": topic, "payload": payload, "sender": sender}
-        await self._remote(instance_queue(*split_process_pid(pid)), "send", params)
+        await self._remote(pid_queue(self.registry, pid), "send", params)
 
     async def spawn(
         self,
@@ -231,7 +231,7 @@ class ProcessRouter:
         local = _local_of_host(host_id)
         if local is not None:
             return local.spawn(entry, args, options, monitor=monitor, namespace=namespace)
-        spawned: str = await self._remote(host_queue(host_id), "spawn", params)
+        spawned: str = await self._remote(host_queue(self.registry, host_id), "spawn", params)
         return spawned
 
     def _watch_workflow(self, pid: str, monitor: str) -> None:
@@ -274,7 +274,7 @@ class ProcessRouter:
             host.cancel(pid, sender, reason)
             return
         params = {"pid": pid, "sender": sender, "reason": reason}
-        await self._remote(instance_queue(*split_process_pid(pid)), "cancel", params)
+        await self._remote(pid_queue(self.registry, pid), "cancel", params)
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
         """End workflow or process `pid` at once."""
@@ -286,7 +286,7 @@ class ProcessRouter:
             host.terminate(pid, reason)
             return
         params = {"pid": pid, "reason": reason}
-        await self._remote(instance_queue(*split_process_pid(pid)), "terminate", params)
+        await self._remote(pid_queue(self.registry, pid), "terminate", params)
 
     async def lookup(self, name: str) -> str | None:
         """Return the PID registered as `name` on any `process.host` of the project, or None.
@@ -300,7 +300,8 @@ class ProcessRouter:
             else:
                 params = {"host": entry.id, "name": name}
                 try:
-                    found = await self._remote(host_queue(entry.id), "lookup", params)
+                    queue = host_queue(self.registry, entry.id)
+                    found = await self._remote(queue, "lookup", params)
                 except WflowError as exc:
                     if exc.kind in (ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT):
                         continue  # no instance of that host runs
@@ -321,7 +322,8 @@ class ProcessRouter:
                 found.extend(_summary(p) for p in local.list())
                 continue
             try:
-                rows = await self._remote(host_queue(entry.id), "list", {"host": entry.id}, 3.0)
+                queue = host_queue(self.registry, entry.id)
+                rows = await self._remote(queue, "list", {"host": entry.id}, 3.0)
             except WflowError as exc:
                 if exc.kind in (ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT):
                     continue
@@ -336,7 +338,7 @@ class ProcessRouter:
         if host is not None:
             await self.local_op(op, {"pid": pid, **params})
             return
-        await self._remote(instance_queue(*split_process_pid(pid)), op, {"pid": pid, **params})
+        await self._remote(pid_queue(self.registry, pid), op, {"pid": pid, **params})
 
     async def monitor(self, pid: str, watcher: str) -> None:
         """Tell `watcher` (`EXIT`) when workflow or process `pid` ends."""
@@ -398,7 +400,7 @@ class ProcessRouter:
             if host is not None:
                 host.post_event(monitor, exit_event(payload))
                 return
-            queue = instance_queue(*split_process_pid(monitor))
+            queue = pid_queue(self.registry, monitor)
             await self._remote(queue, "exit", {"monitor": monitor, "event": payload})
         except WflowError:
             pass  # the monitor ended first: nobody is left to tell

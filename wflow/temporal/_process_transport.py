@@ -43,6 +43,7 @@ __all__ = [
     "OP_TIMEOUT",
     "RELAY_WORKFLOW",
     "ProcessRelay",
+    "describe_op",
     "host_workers",
     "relay",
     "workflow_op",
@@ -60,6 +61,29 @@ OP_TIMEOUT = timedelta(seconds=10)
 _ONCE = RetryPolicy(maximum_attempts=1)
 
 
+def describe_op(op: str, params: Mapping[str, Any]) -> str:
+    """Return what operation `op` does, in a line (`send <pid> <topic>`, `spawn <entry> on ...`).
+
+    It is the activity's summary: progress lines and the Temporal UI show it instead of the
+    activity's name, which is the same for every operation.
+    """
+    if op == "send":
+        return f"send {params.get('pid')} {params.get('topic')}"
+    if op == "spawn":
+        return f"spawn {params.get('entry')} on {params.get('host')}"
+    if op in ("cancel", "terminate"):
+        return f"{op} {params.get('pid')}"
+    if op == "lookup":
+        return f"lookup {params.get('name')} on {params.get('host')}"
+    if op == "exit":
+        event = params.get("event")
+        origin = event.get("from") if isinstance(event, Mapping) else None
+        return f"EXIT of {origin} to {params.get('monitor')}"
+    if op == "list":
+        return f"list processes on {params.get('host')}"
+    return f"process operation {op}"
+
+
 async def workflow_op(queue: str, op: str, params: Mapping[str, Any]) -> Any:
     """Run process operation `op` on `queue` from a workflow (recorded in its history).
 
@@ -74,6 +98,7 @@ async def workflow_op(queue: str, op: str, params: Mapping[str, Any]) -> Any:
             schedule_to_start_timeout=OP_TIMEOUT,
             start_to_close_timeout=OP_TIMEOUT,
             retry_policy=_ONCE,
+            summary=describe_op(op, params),
         )
     except temporalio.exceptions.ActivityError as exc:
         raise to_wflow_error(exc) from None
@@ -147,5 +172,5 @@ def host_workers(client: Client, host: ProcessHost, router: ProcessRouter) -> li
             workflows=[ProcessRelay],
             activities=[operation],
         )
-        for queue in (host_queue(host.host_id), host.instance_queue)
+        for queue in (host_queue(host.registry, host.host_id), host.instance_queue)
     ]

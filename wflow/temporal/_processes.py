@@ -154,7 +154,7 @@ class RunProcesses(RunLinks):
             self._reply(pid.removeprefix(UPDATE_PID_PREFIX), topic, payload)
             return
         if is_process_pid(self._registry, pid):
-            await send_to_process(pid, topic, payload, self._pid)
+            await send_to_process(self._registry, pid, topic, payload, self._pid)
             return
         _, workflow_id = parse_pid(pid)
         token = outgoing_sender.set(self._pid)
@@ -250,7 +250,7 @@ class RunProcesses(RunLinks):
 
     async def cancel(self, pid: str, reason: str | None = None) -> None:
         if is_process_pid(self._registry, pid):
-            await cancel_process(pid, self._pid, reason)
+            await cancel_process(self._registry, pid, self._pid, reason)
             return
         _, workflow_id = parse_pid(pid)
         try:
@@ -261,7 +261,7 @@ class RunProcesses(RunLinks):
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
         if is_process_pid(self._registry, pid):
-            await terminate_process(pid, reason)
+            await terminate_process(self._registry, pid, reason)
             return
         parse_pid(pid)
         try:

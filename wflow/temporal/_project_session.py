@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
@@ -28,6 +30,7 @@ from wflow.temporal._failure_reports import (
 )
 from wflow.temporal._payloads import check_payload_sizes, with_wflow_converter
 from wflow.temporal._process_hosting import ProcessHosting
+from wflow.temporal._process_transport import OP_ACTIVITY
 from wflow.temporal._servers import DEFAULT_ADDRESS, is_local_address
 from wflow.temporal._targets import default_workflow_id, workflow_entry, workflow_metadata
 from wflow.temporal._worker import build_workers
@@ -50,7 +53,11 @@ def describe_event(event: HistoryEvent) -> str | None:
     """Return a one-line, human description of a history event worth showing, or None."""
     kind = event.event_type
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        return f"calling {event.activity_task_scheduled_event_attributes.activity_type.name}"
+        name = event.activity_task_scheduled_event_attributes.activity_type.name
+        if name == OP_ACTIVITY:
+            # One activity type for every process operation: its summary says which.
+            return _plain_text(event.user_metadata.summary) or "process operation"
+        return f"calling {name}"
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
         failure = event.activity_task_failed_event_attributes.failure
         return f"call failed: {failure.message}"
@@ -67,6 +74,17 @@ def describe_event(event: HistoryEvent) -> str | None:
             f"workflow task failed: {event.workflow_task_failed_event_attributes.failure.message}"
         )
     return None
+
+
+def _plain_text(payload: Payload) -> str | None:
+    """Return a JSON string payload's text (None when encoded otherwise, e.g. encrypted)."""
+    if payload.metadata.get("encoding") != b"json/plain":
+        return None
+    try:
+        text = json.loads(payload.data)
+    except ValueError:
+        return None
+    return text if isinstance(text, str) else None
 
 
 class Session:

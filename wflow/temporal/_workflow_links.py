@@ -41,7 +41,7 @@ from wflow.temporal._link_topics import (
     end_payload,
     payload_error,
 )
-from wflow.temporal._process_host import instance_queue, split_process_pid
+from wflow.temporal._process_host import pid_queue
 from wflow.temporal._process_router import EXIT_TOPIC, is_process_pid
 from wflow.temporal._process_transport import workflow_op
 
@@ -191,7 +191,7 @@ class RunLinks:
         if is_process_pid(self._registry, pid):
             op = {EXIT_TOPIC: "exit", LINK_DOWN_TOPIC: "link_down"}[topic]
             params = {"monitor": pid, "pid": pid, "event": dict(payload)}
-            await workflow_op(instance_queue(*split_process_pid(pid)), op, params)
+            await workflow_op(pid_queue(self._registry, pid), op, params)
             return
         child = self._children.get(pid)
         try:
@@ -206,7 +206,7 @@ class RunLinks:
 
     async def _process_op(self, op: str, pid: str) -> None:
         params = {"pid": pid, "watcher": self._pid, "peer": self._pid}
-        await workflow_op(instance_queue(*split_process_pid(pid)), op, params)
+        await workflow_op(pid_queue(self._registry, pid), op, params)
 
     async def monitor(self, pid: str) -> None:
         """`process.monitor(pid)`: an `EXIT` event when `pid` ends."""
