@@ -33,6 +33,7 @@ from wflow.model import (
     link_down_first,
 )
 from wflow.registry import PROCESS_KINDS, ProcessHostEntry, Registry
+from wflow.temporal._process_clock import SkipGuard
 from wflow.temporal._process_runtime import ProcessRuntime
 
 if TYPE_CHECKING:
@@ -182,6 +183,8 @@ class ProcessHost:
         self._next = 0
         self._listeners: list[ExitListener] = []
         self._stopping = False
+        # Replaced by one that holds time when the server is the time-skipping one.
+        self.guard = SkipGuard()
 
     def blocking_client(self) -> ProcessClient | None:
         """The blocking process API for functions the host's processes call."""
@@ -240,6 +243,7 @@ class ProcessHost:
         runtime = ProcessRuntime(self, entry.id, pid, bound)
         for topic, payload in options.messages:
             runtime.mailbox().deliver(Message(topic, payload, monitor))
+        self.guard.kick()  # the new process runs its start until it first waits
         task = asyncio.get_running_loop().create_task(_run(program, runtime, list(args)))
         running = _Running(pid, entry.id, runtime, task, time.time(), set(), service)
         if monitor is not None:
@@ -275,10 +279,14 @@ class ProcessHost:
         for listener in self._listeners:
             listener(running.pid, running.entry_id, outcome)
         for monitor in running.monitors:
-            self.router.notify_exit(monitor, running.pid, outcome)
+            self.guard.begin()
+            telling = self.router.notify_exit(monitor, running.pid, outcome)
+            telling.add_done_callback(lambda _: self.guard.end())
         if outcome.error is not None:
             for peer in sorted(running.runtime.peers.links):
-                self.router.notify_link_down(peer, running.pid, outcome)
+                self.guard.begin()
+                telling = self.router.notify_link_down(peer, running.pid, outcome)
+                telling.add_done_callback(lambda _: self.guard.end())
 
     # -- operations on running processes ----------------------------------------------------
 
@@ -303,6 +311,7 @@ class ProcessHost:
                 details={"pending": mailbox.pending(), "bound": mailbox.bound},
             )
         mailbox.deliver(message)
+        self.guard.kick()
 
     def post_event(self, pid: str, event: Event) -> None:
         """Put `event` on the events channel of process `pid` (ignored when it ended).
@@ -317,6 +326,7 @@ class ProcessHost:
             if kept is None:
                 return
         running.runtime.mailbox().post_event(event)
+        self.guard.kick()
 
     def _ended_earlier(self, pid: str) -> ProcessExit:
         outcome = self._ended_recently.get(pid)
@@ -370,6 +380,7 @@ class ProcessHost:
         """Post a `CANCEL` event; terminate the process if it runs `CANCEL_GRACE` later."""
         running = self._running(pid)
         running.runtime.mailbox().post_event(Event("CANCEL", sender, reason=reason))
+        self.guard.kick()
         loop = asyncio.get_running_loop()
         loop.call_later(CANCEL_GRACE, self._cancel_late, running)
 

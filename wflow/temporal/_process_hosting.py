@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from wflow.registry import ProcessHostEntry, ProcessServiceEntry, Registry
 from wflow.temporal._connection import BlockingConnection, Connection
+from wflow.temporal._process_clock import SkipGuard, detect_time_skipping
 from wflow.temporal._process_host import ProcessHost
 from wflow.temporal._process_router import LOCAL_HOSTS
 from wflow.temporal._process_services import Supervisor
@@ -66,10 +67,14 @@ class ProcessHosting:
         connection = Connection(self.registry, self._clients)
         loop = asyncio.get_running_loop()
         blocking = BlockingConnection(connection, loop)
+        time_skipping = await detect_time_skipping(client)
         for entry in entries:
             host = ProcessHost(
                 entry, self.registry, connection.processes, client.namespace, lambda: blocking
             )
+            if time_skipping:
+                host.guard = SkipGuard(client)
+                self._stack.push_async_callback(host.guard.close)
             LOCAL_HOSTS[host.instance] = host
             self._stack.callback(LOCAL_HOSTS.pop, host.instance, None)
             self._stack.push_async_callback(host.stop)

@@ -246,10 +246,11 @@ class ProcessRouter:
 
         self._start(watch())
 
-    def _start(self, coroutine: Any) -> None:
+    def _start(self, coroutine: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def result(self, pid: str) -> Any:
         """Wait for workflow or process `pid` (a process: on this OS process's hosts)."""
@@ -370,9 +371,9 @@ class ProcessRouter:
             else:
                 await self.connection.signal(pid, UNLINK_TOPIC, {"from": peer})
 
-    def notify_link_down(self, peer: str, pid: str, outcome: ProcessExit) -> None:
+    def notify_link_down(self, peer: str, pid: str, outcome: ProcessExit) -> asyncio.Task[Any]:
         """Tell linked `peer` that process `pid` ended abnormally, in the background."""
-        self._start(self.deliver_link_down(peer, pid, outcome))
+        return self._start(self.deliver_link_down(peer, pid, outcome))
 
     async def deliver_link_down(self, peer: str, pid: str, outcome: ProcessExit) -> None:
         """Tell linked `peer` (workflow or process) about `pid`'s end; a gone peer is ignored."""
@@ -384,9 +385,9 @@ class ProcessRouter:
             else:
                 await self._on_process("link_down", peer, {"event": payload})
 
-    def notify_exit(self, monitor: str, pid: str, outcome: ProcessExit) -> None:
+    def notify_exit(self, monitor: str, pid: str, outcome: ProcessExit) -> asyncio.Task[Any]:
         """Tell `monitor` (a workflow or process) that `pid` ended, in the background."""
-        self._start(self.deliver_exit(monitor, pid, outcome))
+        return self._start(self.deliver_exit(monitor, pid, outcome))
 
     async def deliver_exit(self, monitor: str, pid: str, outcome: ProcessExit) -> None:
         """Post the `EXIT` event of `pid` to `monitor`; a monitor that is gone is ignored."""
@@ -420,13 +421,15 @@ class ProcessRouter:
                 return host.lookup_name(str(params["name"]))
             if op == "list":
                 return [_summary(p) for p in host.list()]
-            return host.spawn(
+            spawned = host.spawn(
                 str(params["entry"]),
                 list(params.get("args") or []),
                 spawn_options_of(params),
                 monitor=params.get("monitor"),
                 namespace=str(params.get("namespace") or ""),
             )
+            await host.guard.held()  # the caller's history moves on only with time held
+            return spawned
         pid = str(params["monitor"] if op == "exit" else params["pid"])
         host = _local(pid)
         if host is None:
@@ -453,4 +456,5 @@ class ProcessRouter:
             host.link_down(pid, str(event["from"]), payload_error(event))
         else:
             raise WflowError(f"unknown process operation {op!r}", ErrorKind.INVALID)
+        await host.guard.held()
         return None

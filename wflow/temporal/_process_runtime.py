@@ -100,7 +100,8 @@ class ProcessRuntime(RealSources):
 
     async def sleep(self, duration: timedelta) -> None:
         """Sleep for real."""
-        await asyncio.sleep(max(duration.total_seconds(), 0.0))
+        async with self._host.guard.working():  # real time: the test server must not skip
+            await asyncio.sleep(max(duration.total_seconds(), 0.0))
 
     # -- function calls: run here, once ------------------------------------------------------
 
@@ -115,6 +116,10 @@ class ProcessRuntime(RealSources):
         Raises:
             WflowError: The function failed, or ran past its start-to-close timeout.
         """
+        async with self._host.guard.working():
+            return await self._call(target, args, options)
+
+    async def _call(self, target: str, args: Sequence[Any], options: ActivityOptions) -> Any:
         entry_id, program = self._program(target)
         context = FunctionContext(
             entry_id=entry_id, values=dict(options.context), processes=self._host.blocking_client()
@@ -149,15 +154,17 @@ class ProcessRuntime(RealSources):
 
     async def send(self, pid: str, topic: str, payload: Any) -> None:
         """Send a message to a workflow or process."""
-        await self._host.router.send(pid, topic, payload, sender=self._pid)
+        async with self._host.guard.working():
+            await self._host.router.send(pid, topic, payload, sender=self._pid)
 
     async def spawn(
         self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
     ) -> str:
         """Start a process or workflow; this process monitors it with `options.monitored`."""
-        return await self._host.router.spawn(
-            entry, host, args, options, spawner=self._pid, namespace=self._entry_id
-        )
+        async with self._host.guard.working():
+            return await self._host.router.spawn(
+                entry, host, args, options, spawner=self._pid, namespace=self._entry_id
+            )
 
     async def wait(self, pid: str) -> Any:
         """Wait for a workflow or process and return its result; raise its `WflowError`."""
@@ -165,11 +172,13 @@ class ProcessRuntime(RealSources):
 
     async def cancel(self, pid: str, reason: str | None = None) -> None:
         """Request cancellation of a workflow or process, telling it `reason`."""
-        await self._host.router.cancel(pid, self.pid(), reason)
+        async with self._host.guard.working():
+            await self._host.router.cancel(pid, self.pid(), reason)
 
     async def terminate(self, pid: str, reason: str | None = None) -> None:
         """End a workflow or process at once."""
-        await self._host.router.terminate(pid, reason)
+        async with self._host.guard.working():
+            await self._host.router.terminate(pid, reason)
 
     # -- monitors and links (the host tells peers when this process ends) -----------------
 
@@ -219,7 +228,8 @@ class ProcessRuntime(RealSources):
 
     async def lookup_name(self, name: str) -> str | None:
         """Return the PID registered as `name`, or None."""
-        return await self._host.router.lookup(name)
+        async with self._host.guard.working():
+            return await self._host.router.lookup(name)
 
     def version(self, change_id: str, min_version: int, max_version: int) -> int:
         """Return `max_version`: a process is never replayed, so it always runs the newest."""

@@ -205,10 +205,12 @@ class Supervisor:
         of = f"/{limit}" if limit else ""
         self._say(f"service {sid} restarts in {format_duration(delay)} ({service.restarts}{of})")
         loop = asyncio.get_running_loop()
+        self._host.guard.begin()  # a restart pending on real time holds skipped time back
         handle = loop.call_later(delay.total_seconds(), self._restart, sid)
         self._timers.add(handle)
 
     def _restart(self, sid: str) -> None:
+        self._host.guard.end()
         if not self._stopped:
             self._start(sid)
 
@@ -223,4 +225,4 @@ class Supervisor:
         """Stop supervising: no more restarts."""
         self._stopped = True
         for handle in self._timers:
-            handle.cancel()
+            handle.cancel()  # the host's guard closes with the host: no end() needed

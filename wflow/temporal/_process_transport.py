@@ -71,7 +71,7 @@ def describe_op(op: str, params: Mapping[str, Any]) -> str:
         return f"send {params.get('pid')} {params.get('topic')}"
     if op == "spawn":
         return f"spawn {params.get('entry')} on {params.get('host')}"
-    if op in ("cancel", "terminate"):
+    if op in ("cancel", "terminate", "monitor", "unmonitor", "link", "unlink", "link_down"):
         return f"{op} {params.get('pid')}"
     if op == "lookup":
         return f"lookup {params.get('name')} on {params.get('host')}"
