@@ -11,7 +11,7 @@ from wflow.registry import ProcessLuaEntry, ProcessServiceEntry, Registry, Resta
 from wflow.registry._schema import ProcessHostEntry
 from wflow.temporal._process_host import split_process_pid
 from wflow.temporal._process_router import process_host_id
-from wflow.temporal._process_services import Backoff, start_order
+from wflow.temporal._process_services import DEFAULT_MAX_ATTEMPTS, Backoff, start_order
 
 
 def test_a_process_pid_names_its_host_and_instance() -> None:
@@ -32,6 +32,12 @@ def test_backoff_grows_by_its_factor_up_to_max_delay() -> None:
     )
     assert [backoff.delay(n).total_seconds() for n in range(1, 6)] == [1, 2, 4, 5, 5]
     assert Backoff.from_policy(RestartPolicy(max_attempts=10)).max_attempts == 10
+
+
+def test_restarts_are_bounded_unless_zero_asks_for_no_limit() -> None:
+    assert Backoff.from_policy(None).max_attempts == DEFAULT_MAX_ATTEMPTS == 10
+    assert Backoff.from_policy(RestartPolicy(initial_delay=timedelta(1))).max_attempts == 10
+    assert Backoff.from_policy(RestartPolicy(max_attempts=0)).max_attempts == 0
 
 
 def test_jitter_adds_at_most_its_fraction() -> None:

@@ -139,3 +139,24 @@ async def test_seed_service_restarts_with_backoff_up_to_max_attempts(session: Se
     assert sum("session handler crashed on purpose" in line for line in lines) == 11
     assert "service app:session_manager gave up after 10 restarts (max_attempts)" in lines
     assert await connection.lookup("app:session_manager") is None
+
+
+async def test_a_service_that_cannot_start_gives_up_after_the_default_bound(
+    dev_server: EmbeddedDevServer,
+) -> None:
+    """No `restart.max_attempts`: ten restarts, then the service is reported down with why."""
+    lines: list[str] = []
+    project = load_project(FIXTURES / "services_broken")
+    async with Session(project, address=dev_server.address, services=lines.append) as running:
+        await eventually(lambda: any("is down" in line for line in lines), "giving up")
+        assert running.processes is not None
+        status = running.processes.supervisors[0].status()["broken:database"]
+        connection = running.processes.hosts[0].router.connection
+        assert await connection.lookup("broken:database") is None
+    restarts = [line for line in lines if " restarts in " in line]
+    assert [line.rsplit("(", 1)[1] for line in restarts] == [f"{n}/10)" for n in range(1, 11)]
+    assert sum("cannot open the database" in line for line in lines) == 11 + 1
+    assert lines[-2] == "service broken:database gave up after 10 restarts (max_attempts)"
+    assert lines[-1].startswith("service broken:database is down; its last failure: INTERNAL: ")
+    assert lines[-1].endswith("cannot open the database")
+    assert (status["down"], status["restarts"], status["pid"]) == (True, 10, None)

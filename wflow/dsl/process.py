@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
+from wflow.dsl._function_caller import FunctionCaller
 from wflow.model import (
     CANCEL,
     EXIT,
@@ -35,7 +36,9 @@ from wflow.model import (
     Message,
     SpawnOptions,
     WflowError,
+    WorkflowRuntime,
     current_runtime,
+    in_workflow,
 )
 
 __all__ = [
@@ -180,9 +183,20 @@ def set_options(options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> N
     current_runtime().set_process_options({**(options or {}), **kwargs})
 
 
+def _caller() -> WorkflowRuntime | FunctionCaller:
+    """The running workflow's or process's runtime; in a function call, its process API."""
+    if not in_workflow():
+        from wflow.dsl._python_engine import current_function_context
+
+        context = current_function_context()
+        if context is not None and context.processes is not None:
+            return FunctionCaller(context.processes)
+    return current_runtime()
+
+
 async def send(pid: str, topic: str, payload: Any = None) -> None:
     """Send a message to workflow `pid` (or answer an update, see `handle_updates`)."""
-    await current_runtime().send(pid, topic, payload)
+    await _caller().send(pid, topic, payload)
 
 
 class Spawner:
@@ -232,12 +246,12 @@ class Spawner:
 
     async def spawn(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child workflow and return its PID."""
-        return await current_runtime().spawn(entry, host, args, self.options)
+        return await _caller().spawn(entry, host, args, self.options)
 
     async def spawn_monitored(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child workflow whose end posts an `EXIT` event."""
         options = self.options.monitored_copy()
-        return await current_runtime().spawn(entry, host, args, options)
+        return await _caller().spawn(entry, host, args, options)
 
     async def spawn_linked(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child linked to this workflow or process (see `link`)."""
@@ -255,7 +269,7 @@ class Spawner:
 
     async def exec(self, entry: str, host: str | None = None, *args: Any) -> Any:
         """Start a child workflow and wait for its result."""
-        runtime = current_runtime()
+        runtime = _caller()
         return await runtime.wait(await runtime.spawn(entry, host, args, self.options))
 
 
@@ -300,12 +314,12 @@ async def cancel(pid: str, reason: str | None = None) -> None:
     The target sees a `CANCEL` event carrying `reason` on its `events()` (a workflow: when it
     reads `events()`; else its code is canceled as before) and may clean up before it ends.
     """
-    await current_runtime().cancel(pid, reason)
+    await _caller().cancel(pid, reason)
 
 
 async def terminate(pid: str, reason: str | None = None) -> None:
     """Terminate workflow `pid`."""
-    await current_runtime().terminate(pid, reason)
+    await _caller().terminate(pid, reason)
 
 
 class _Names:
@@ -322,7 +336,7 @@ class _Names:
 
     async def lookup(self, name: str) -> str | None:
         """Return the PID registered as `name` (a service: its entry ID), or None."""
-        return await current_runtime().lookup_name(name)
+        return await _caller().lookup_name(name)
 
 
 registry = _Names()

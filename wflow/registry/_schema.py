@@ -911,7 +911,12 @@ class RestartPolicy(_Strict):
         default=None, ge=0, le=1, description="Random fraction added to each delay (0..1)."
     )
     max_attempts: int | None = Field(
-        default=None, ge=0, description="Restarts in all, 0 meaning unlimited."
+        default=None,
+        ge=0,
+        description=(
+            "Restarts in all (default 10, so a service that cannot start gives up); "
+            "0 means unlimited."
+        ),
     )
 
 

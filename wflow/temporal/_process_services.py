@@ -4,10 +4,11 @@ A service names a process entry and a `process.host`. With `lifecycle.auto_start
 when its host starts, after the services it `depends_on`. When its process ends with an error
 (or crashes, or is terminated) it is started again after a delay that grows by
 `backoff_factor` from `initial_delay` up to `max_delay`, with `jitter`, at most `max_attempts`
-times (0: without limit). A process that returns normally is not restarted. A service that
-used up its restarts is reported and stays down, or stops its host
-(`host.on_service_exhausted: stop_host`). The service's entry ID is registered as a name for
-its current PID, so `process.registry.lookup("app:session_manager")` finds it across restarts.
+times (default 10, so a service that cannot start gives up; 0: without limit). A process that
+returns normally is not restarted. A service that used up its restarts is reported (with its
+last failure) and stays down, or stops its host (`host.on_service_exhausted: stop_host`). The
+service's entry ID is registered as a name for its current PID, so
+`process.registry.lookup("app:session_manager")` finds it across restarts.
 """
 
 from __future__ import annotations
@@ -24,9 +25,17 @@ from wflow.model import ErrorKind, SpawnOptions, WflowError, format_duration
 from wflow.registry import ProcessServiceEntry, Registry, RestartPolicy
 from wflow.temporal._process_host import ProcessExit, ProcessHost
 
-__all__ = ["Backoff", "Supervisor", "start_order"]
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "Backoff", "Supervisor", "start_order"]
 
 _log = logging.getLogger("wflow.processes")
+
+DEFAULT_MAX_ATTEMPTS = 10
+"""Restarts of a service whose `restart.max_attempts` is not set.
+
+Bounded: a service whose process cannot start (a load error, a crash in its first steps)
+would otherwise be restarted forever, its log filling with the same failure. `0` asks for
+no limit explicitly.
+"""
 
 Report = Callable[[str], None]
 """Told one line per service start, exit, restart and exhaustion."""
@@ -41,14 +50,15 @@ class Backoff:
         max_delay: Upper bound of the delay (default 1 s).
         backoff_factor: Factor applied after each restart (default 2).
         jitter: Random fraction added to each delay, 0..1 (default 0).
-        max_attempts: Restarts in all; 0 means without limit (the default).
+        max_attempts: Restarts in all (default `DEFAULT_MAX_ATTEMPTS`); 0 means without
+            limit.
     """
 
     initial_delay: timedelta = timedelta(milliseconds=50)
     max_delay: timedelta = timedelta(seconds=1)
     backoff_factor: float = 2.0
     jitter: float = 0.0
-    max_attempts: int = 0
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
     @classmethod
     def from_policy(cls, policy: RestartPolicy | None) -> Backoff:
@@ -61,7 +71,11 @@ class Backoff:
             max_delay=policy.max_delay or defaults.max_delay,
             backoff_factor=policy.backoff_factor or defaults.backoff_factor,
             jitter=policy.jitter if policy.jitter is not None else defaults.jitter,
-            max_attempts=policy.max_attempts or 0,
+            max_attempts=(
+                policy.max_attempts
+                if policy.max_attempts is not None
+                else defaults.max_attempts
+            ),
         )
 
     def delay(self, restart: int, rng: random.Random | None = None) -> timedelta:
@@ -118,6 +132,7 @@ class _Service:
     pid: str | None = None
     restarts: int = 0
     down: bool = False
+    last_error: str | None = None
 
 
 class Supervisor:
@@ -169,6 +184,7 @@ class Supervisor:
             )
         except WflowError as exc:
             self._say(f"service {sid} failed to start: {exc.message}")
+            service.last_error = f"failed to start: {exc}"
             self._failed(service)
             return
         service.pid = pid
@@ -188,6 +204,7 @@ class Supervisor:
             service.down = True
             return
         self._say(f"service {sid} ({pid}) exited: {outcome.error}")
+        service.last_error = str(outcome.error)
         self._failed(service)
 
     def _failed(self, service: _Service) -> None:
@@ -196,6 +213,7 @@ class Supervisor:
         if limit and service.restarts >= limit:
             service.down = True
             self._say(f"service {sid} gave up after {service.restarts} restarts (max_attempts)")
+            self._say(f"service {sid} is down; its last failure: {service.last_error}")
             if self._host.entry.host.on_service_exhausted == "stop_host" and self._stop_host:
                 self._say(f"process host {self._host.host_id} stops (on_service_exhausted)")
                 self._stop_host()
@@ -217,7 +235,7 @@ class Supervisor:
     def status(self) -> dict[str, dict[str, Any]]:
         """Return each service's PID, restarts and whether it is down."""
         return {
-            sid: {"pid": s.pid, "restarts": s.restarts, "down": s.down}
+            sid: {"pid": s.pid, "restarts": s.restarts, "down": s.down, "error": s.last_error}
             for sid, s in self._services.items()
         }
 
