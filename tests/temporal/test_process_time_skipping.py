@@ -19,9 +19,9 @@ from tests.helpers.paths import EXAMPLES, FIXTURES
 from wflow.registry import load_project
 from wflow.temporal import Session
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(120)
 
-RUNS = 30
+RUNS = 15
 
 
 @pytest_asyncio.fixture(loop_scope="session")

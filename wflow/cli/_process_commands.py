@@ -89,8 +89,12 @@ def _workflow_type(registry: Registry, entry: str) -> str:
 
 
 def _check_spawn_target(registry: Registry, *, entry: str, host: str | None) -> None:
-    """Exit 2 unless `entry` is a workflow of the project and `host` (if given) a worker."""
-    check_workflow_entry(registry, entry)
+    """Exit 2 unless `entry` is a workflow (`host`: a worker) or a process (a process.host)."""
+    from wflow.registry import PROCESS_KINDS
+
+    is_process = entry in registry and registry.get(entry).kind in PROCESS_KINDS
+    if not is_process:
+        check_workflow_entry(registry, entry)
     if host is None:
         return
     target = registry.get(entry)
@@ -98,8 +102,10 @@ def _check_spawn_target(registry: Registry, *, entry: str, host: str | None) -> 
         worker = registry.get(registry.resolve(host, target.namespace))
     except WflowError as error:
         fail(EXIT_USAGE, f"error: --host: {error.message}")
-    if worker.kind != "temporal.worker":
-        fail(EXIT_USAGE, f"error: --host: {worker.id} is a {worker.kind} entry, not a worker")
+    wanted = "process.host" if is_process else "temporal.worker"
+    if worker.kind != wanted:
+        what = "process host" if is_process else "worker"
+        fail(EXIT_USAGE, f"error: --host: {worker.id} is a {worker.kind} entry, not a {what}")
 
 
 def spawn(
