@@ -7,13 +7,15 @@ time-skipping one). Each test gets its own `Session` (a fresh host instance and 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import pytest
 import pytest_asyncio
+from temporalio.api.enums.v1 import EventType
 
-from tests.helpers.paths import FIXTURES
+from tests.helpers.paths import EXAMPLES, FIXTURES
 from wflow.model import ErrorKind, WflowError
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session
@@ -160,3 +162,26 @@ async def test_a_service_that_cannot_start_gives_up_after_the_default_bound(
     assert lines[-1].startswith("service broken:database is down; its last failure: INTERNAL: ")
     assert lines[-1].endswith("cannot open the database")
     assert (status["down"], status["restarts"], status["pid"]) == (True, 10, None)
+
+
+async def test_host_queues_take_the_clients_task_queue_prefix(
+    dev_server: EmbeddedDevServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """examples/services' client says `tq_prefix: "${env:WFLOW_TQ_PREFIX:-}"`."""
+    prefix = f"pfx-{uuid.uuid4().hex[:8]}-"
+    monkeypatch.setenv("WFLOW_TQ_PREFIX", prefix)
+    project = load_project(EXAMPLES / "services")
+    async with Session(project, address=dev_server.address) as running:
+        assert running.processes is not None
+        instance = running.processes.hosts[0].instance_queue
+        assert instance.startswith(f"{prefix}wflow-processes/app:processes/")
+        handle = await running.start("app:login", ["ada", False])
+        result = await bounded(running.result(handle))
+        events = [e async for e in handle.fetch_history_events()]
+    assert result["user"] == "ada"
+    queues = [
+        e.activity_task_scheduled_event_attributes.task_queue.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert queues == [f"{prefix}wflow-processes/app:processes", instance]  # lookup, send
