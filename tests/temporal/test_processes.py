@@ -138,8 +138,11 @@ async def test_seed_service_restarts_with_backoff_up_to_max_attempts(session: Se
     delays = [line.split(" restarts in ")[1].split(" ")[0] for line in restarts]
     assert delays[:5] == ["0.05s", "0.1s", "0.2s", "0.4s", "0.8s"]
     assert set(delays[5:]) == {"1s"}  # max_delay
-    assert sum("session handler crashed on purpose" in line for line in lines) == 11
+    exits = [line for line in lines if " exited: " in line]
+    assert sum("session handler crashed on purpose" in line for line in exits) == 11
     assert "service app:session_manager gave up after 10 restarts (max_attempts)" in lines
+    down = "service app:session_manager is down; its last failure: INTERNAL: "
+    assert any(line.startswith(down) and line.endswith("crashed on purpose") for line in lines)
     assert await connection.lookup("app:session_manager") is None
 
 
