@@ -183,8 +183,12 @@ def _outcome(out: tuple[Any, ...]) -> Any:
             f"internal error in the Lua bridge: unexpected request {out[1]!r} in a function",
             ErrorKind.INTERNAL,
         )
+    # An unhandled Lua error (or a result or error value that cannot cross): Wippy's failure
+    # table makes a runtime crash `INTERNAL` and not retryable, since the same code crashes the
+    # same way on every attempt. Temporal then does not retry it, whatever the retry policy.
     raise WflowError(
         str(out[1]),
         ErrorKind.INTERNAL,
+        retryable=False,
         details={"traceback": str(out[2])} if len(out) > 2 and out[2] else None,
     )

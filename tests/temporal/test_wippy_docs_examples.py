@@ -64,8 +64,8 @@ EXPECTED: dict[str, Callable[[Any], bool]] = {
     "w_timers": lambda r: r >= 1000,
     "w_replay_safe": lambda r: r["bytes"] == 32 and r["v"] == 2 and len(r["id"]) == 36,
     "w_activity_errors": _is({"kind": "NOT_FOUND", "retryable": False}),
-    # The docs state the kind only; a crash stays retryable after the policy's last attempt.
-    "w_failure_modes": _is({"kind": "INTERNAL", "retryable": True}),
+    # The activities page's failure table: a runtime crash is `Internal`, not retryable.
+    "w_failure_modes": _is({"kind": "INTERNAL", "retryable": False}),
     "w_child_errors": _is({"kind": "NOT_FOUND", "retryable": False}),
     "w_saga": _is({"status": "completed", "tracking": "trk-1"}),
     "w_inbox": lambda r: r["status"] == "approved",
@@ -274,3 +274,27 @@ async def test_typed_python_function_from_lua_and_python(
     # Not retried: each of the two calls ran once.
     started = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
     assert [e.activity_task_started_event_attributes.attempt for e in started] == [1, 1]
+
+
+async def test_a_lua_runtime_crash_is_not_retried_a_python_exception_is(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with Session(load_project(PROJECT), client=time_skipping_env.client) as session:
+        handle = await session.start("app:crash", [])
+        status, value = await _outcome(session, handle)
+        events = [e async for e in handle.fetch_history_events()]
+    assert status == "completed"
+    assert value["lua"] == {"kind": "INTERNAL", "retryable": False}
+    assert value["py"]["kind"] == "UNKNOWN" and value["py"]["retryable"] is True
+    assert value["py"]["message"].startswith("KeyError: ")
+    # Temporal's default policy retries without limit: the Lua crash still ran once (it is
+    # non-retryable on the wire), the Python function twice (its policy's cap). The history
+    # keeps the started event of each call's last attempt only.
+    started = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    assert [e.activity_task_started_event_attributes.attempt for e in started] == [1, 2]
+    failed = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED]
+    flags = [
+        e.activity_task_failed_event_attributes.failure.application_failure_info.non_retryable
+        for e in failed
+    ]
+    assert flags == [True, False]
