@@ -42,6 +42,13 @@ def test_unhandled_error_is_internal_with_file_and_line(tmp_path: Path) -> None:
         call(tmp_path, "return function()\n  local x = nil\n  return x.y\nend")
     assert info.value.kind is ErrorKind.INTERNAL
     assert info.value.message.startswith("fn.lua:3: attempt to index a nil value")
+    assert info.value.retryable is False  # Wippy's failure table: a runtime crash
+
+
+def test_error_raised_with_error_is_not_retryable(tmp_path: Path) -> None:
+    with pytest.raises(WflowError) as info:
+        call(tmp_path, 'return function() error("no gateway") end')
+    assert (info.value.kind, info.value.retryable) == (ErrorKind.INTERNAL, False)
 
 
 def test_real_time_and_sleep(tmp_path: Path) -> None:
