@@ -298,3 +298,34 @@ async def test_a_lua_runtime_crash_is_not_retried_a_python_exception_is(
         for e in failed
     ]
     assert flags == [True, False]
+
+
+@pytest.mark.parametrize("target", ["app:long_task", "app:py_long_task"])
+async def test_a_process_registered_as_an_activity_runs_as_one(
+    time_skipping_env: WorkflowEnvironment, target: str
+) -> None:
+    async with Session(load_project(PROJECT), client=time_skipping_env.client) as session:
+        handle = await session.start("app:process_activity", [target])
+        status, value = await _outcome(session, handle)
+        events = [e async for e in handle.fetch_history_events()]
+    assert status == "completed", value
+    # The first attempt heartbeat 2 and failed (retryable); the retry resumed from it.
+    assert value["ok"] == {"resumed_from": 2, "steps": 3, "trace_id": "t-1"}
+    assert value["failed"] == ["INVALID", "nothing to do", False]
+    # Its own process API (no PID, no mailbox as an activity) is a clear, final error.
+    if target == "app:long_task":
+        assert value["refused"] == [
+            "INTERNAL",
+            "long_task.lua:11: process.inbox is not available in functions (only in workflows)",
+            False,
+        ]
+    else:
+        assert value["refused"] == [
+            "INVALID",
+            "this call is only available inside a running workflow",
+            False,
+        ]
+    scheduled = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    assert [e.activity_task_scheduled_event_attributes.activity_type.name for e in scheduled] == [
+        target
+    ] * 3

@@ -86,7 +86,10 @@ def target_problems(
         # against, rather than a report for every call.
         return []
     try:
-        full = registry.resolve(target, namespace or "", tuple(kinds))
+        if kind == "function":  # a function, or a process registered as an activity
+            full = registry.activity_entry(target, namespace or "").id
+        else:
+            full = registry.resolve(target, namespace or "", tuple(kinds))
     except WflowError as exc:
         return [prefix + exc.message]
     problems: list[str] = []

@@ -14,6 +14,8 @@ from wflow.registry._problems import ConfigError, Problem, sort_problems
 from wflow.registry._pydantic_messages import format_loc
 from wflow.registry._python import ImportProblem, find_target, import_target
 from wflow.registry._schema import (
+    FUNCTION_KINDS,
+    PROCESS_KINDS,
     Entry,
     FunctionLuaEntry,
     FunctionPyEntry,
@@ -276,6 +278,44 @@ class Registry:
             if isinstance(entry, (FunctionLuaEntry, FunctionPyEntry))
         ]
 
+    def processes_as_activities(self) -> list[Entry]:
+        """Every process entry registered as an activity (`meta.temporal.activity`)."""
+        return [
+            entry
+            for entry in self._entries.values()
+            if entry.kind in PROCESS_KINDS and entry.registered_as_activity()
+        ]
+
+    def activity_entry(self, ref: str, namespace: str) -> Entry:
+        """The entry a function call (`funcs.call(ref)`) runs as an activity.
+
+        That is a function entry, or a process entry registered as an activity (Wippy's
+        "process.lua entries can also be registered as activities").
+
+        Raises:
+            WflowError: `NOT_FOUND` for no such entry; `INVALID` for another kind, or a process
+                without `meta.temporal.activity` (the message says how to fix it).
+        """
+        try:
+            return self.get(self.resolve(ref, namespace, FUNCTION_KINDS))
+        except WflowError as exc:
+            if exc.kind is not ErrorKind.INVALID:
+                raise
+            try:
+                entry = self.get(self.resolve(ref, namespace))
+            except WflowError:
+                raise exc from None
+            if entry.kind not in PROCESS_KINDS:
+                raise
+            if entry.registered_as_activity():
+                return entry
+            raise WflowError(
+                f"'{entry.id}' is a {entry.kind} entry that is not registered as an activity: "
+                "give it meta.temporal.activity.worker to call it as a function, or start it "
+                "with process.spawn",
+                ErrorKind.INVALID,
+            ) from None
+
     def libraries(self) -> list[LibraryLuaEntry]:
         """Every `library.lua` entry."""
         return self._of_type(LibraryLuaEntry)
@@ -382,6 +422,15 @@ class Registry:
             entry
             for entry in self.functions()
             if entry.worker_ref("activity") is None or self._assigned(entry, "activity", found.id)
+        ]
+
+    def process_activities_on(self, worker: str | TemporalWorkerEntry) -> list[Entry]:
+        """The process entries registered as activities on a worker (their meta names it)."""
+        found = self._worker(worker)
+        return [
+            entry
+            for entry in self.processes_as_activities()
+            if self._assigned(entry, "activity", found.id)
         ]
 
     def _assigned(self, entry: Entry, role: Role, worker_id: str) -> bool:

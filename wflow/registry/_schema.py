@@ -318,6 +318,17 @@ class Entry(_Strict):
         found = _meta_value(self.meta, "workflow", "name")
         return found[1] if found is not None else self.id
 
+    def registered_as_activity(self) -> bool:
+        """Whether the entry has a `meta.temporal.activity` section (nested or flat keys).
+
+        Every function is an activity; a process entry is one only with this section (Wippy:
+        "process.lua entries can also be registered as activities").
+        """
+        temporal = self.meta.get("temporal")
+        if isinstance(temporal, Mapping) and temporal.get("activity") is not None:
+            return True
+        return any(key.startswith("temporal.activity.") for key in self.meta)
+
     def runs_as_local_activity(self) -> bool:
         """Whether `meta.temporal.activity.local` is true: calls are Temporal local activities."""
         temporal = self.meta.get("temporal")
@@ -439,11 +450,42 @@ class LibraryLuaEntry(LuaEntry):
     kind: Literal["library.lua"] = _kind("library.lua")
 
 
+def _check_process_activity(entry: Entry) -> None:
+    """Check `meta.temporal.activity` of a process entry (a process registered as an activity).
+
+    Raises:
+        ValueError: The section has no `worker`, or asks for a local activity.
+    """
+    if not entry.registered_as_activity():
+        return
+    if entry.worker_ref("activity") is None:
+        raise ValueError(
+            "meta.temporal.activity of a process entry needs worker: the temporal.worker that "
+            "runs the process as an activity (Wippy's docs require it)"
+        )
+    if entry.runs_as_local_activity():
+        raise ValueError(
+            "meta.temporal.activity.local: true is not supported for a process entry: a "
+            "process registered as an activity is for long-running work, which a local "
+            "activity (no heartbeats, retried within one workflow task) cannot carry; make it "
+            "a function entry, or remove local"
+        )
+
+
 class ProcessLuaEntry(LuaProgramEntry):
-    """A process written in Lua (`process.lua`): a non-durable actor on a `process.host`."""
+    """A process written in Lua (`process.lua`): a non-durable actor on a `process.host`.
+
+    With `meta.temporal.activity.worker` it is also an activity on that worker:
+    `funcs.call(entry)` runs its method once, as a function runs.
+    """
 
     kind: Literal["process.lua"] = _kind("process.lua")
     mailbox_bound: int = _mailbox_bound()
+
+    @model_validator(mode="after")
+    def _check_activity(self) -> Self:
+        _check_process_activity(self)
+        return self
 
 
 # --- Python ---------------------------------------------------------------------------------
@@ -494,10 +536,19 @@ class FunctionPyEntry(PythonEntry):
 
 
 class ProcessPyEntry(PythonEntry):
-    """A process written in Python (`process.py`): a non-durable actor on a `process.host`."""
+    """A process written in Python (`process.py`): a non-durable actor on a `process.host`.
+
+    With `meta.temporal.activity.worker` it is also an activity on that worker, as
+    `ProcessLuaEntry` is.
+    """
 
     kind: Literal["process.py"] = _kind("process.py")
     mailbox_bound: int = _mailbox_bound()
+
+    @model_validator(mode="after")
+    def _check_activity(self) -> Self:
+        _check_process_activity(self)
+        return self
 
 
 # --- Temporal ---------------------------------------------------------------------------------

@@ -127,8 +127,17 @@ def function_activity(
             loop = asyncio.get_running_loop()
 
             def heartbeat(*details: Any) -> None:
-                # Sync functions run on a worker thread: hand the heartbeat to the loop.
-                loop.call_soon_threadsafe(lambda: activity.heartbeat(*details))
+                # Sync functions run on a worker thread: hand the heartbeat to the loop. An
+                # async one runs on the loop: record it now, or a failure raised right after
+                # would complete the attempt before the heartbeat (its details then lost).
+                try:
+                    on_loop = asyncio.get_running_loop() is loop
+                except RuntimeError:
+                    on_loop = False
+                if on_loop:
+                    activity.heartbeat(*details)
+                else:
+                    loop.call_soon_threadsafe(lambda: activity.heartbeat(*details))
 
             context = FunctionContext(
                 entry_id=info.activity_type,

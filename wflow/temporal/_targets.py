@@ -12,11 +12,8 @@ import temporalio.workflow
 
 from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid
 from wflow.registry import (
-    FUNCTION_KINDS,
     WORKFLOW_KINDS,
-    FunctionEntry,
-    FunctionLuaEntry,
-    FunctionPyEntry,
+    Entry,
     Registry,
     TemporalWorkerEntry,
     WorkflowEntry,
@@ -57,11 +54,13 @@ def workflow_entry(registry: Registry, ref: str, namespace: str) -> WorkflowEntr
     return found
 
 
-def function_entry(registry: Registry, ref: str, namespace: str) -> FunctionEntry:
-    """Return the function entry `ref` names (errors as for `_entry_of`)."""
-    kinds = (FunctionLuaEntry, FunctionPyEntry)
-    found: FunctionEntry = _entry_of(registry, ref, namespace, FUNCTION_KINDS, kinds)
-    return found
+def function_entry(registry: Registry, ref: str, namespace: str) -> Entry:
+    """Return the entry a function call of `ref` runs (as an activity).
+
+    A function entry, or a process entry registered as an activity; errors as for
+    `Registry.activity_entry`.
+    """
+    return registry.activity_entry(ref, namespace)
 
 
 def host_worker(

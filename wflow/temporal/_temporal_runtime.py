@@ -20,7 +20,7 @@ from wflow.model import (
     format_duration,
     make_uuid7,
 )
-from wflow.registry import FunctionEntry
+from wflow.registry import Entry
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._headers import outgoing_context, workflow_context
 from wflow.temporal._payloads import check_payload_sizes
@@ -109,7 +109,7 @@ class TemporalRuntime(RunProcesses):
         """Wait on a durable timer (its summary names the call and where it was made)."""
         await workflow.sleep(duration, summary=_summary(f"time.sleep {format_duration(duration)}"))
 
-    def _function_entry(self, target: str) -> FunctionEntry:
+    def _function_entry(self, target: str) -> Entry:
         try:
             return function_entry(self._registry, target, self._namespace)
         except WflowError as exc:

@@ -114,7 +114,11 @@ def build_workers(
         served = registry.workflows_on(worker_entry)
         if worker_entry.worker_options.disable_workflow_worker:
             served = []  # Wippy's `disable_workflow_worker`: functions only
-        if not served and not registry.functions_on(worker_entry):
+        if (
+            not served
+            and not registry.functions_on(worker_entry)
+            and not registry.process_activities_on(worker_entry)
+        ):
             continue
         client_entry = registry.client_of(worker_entry)
         client = clients[client_entry.id if client_entry is not None else None]
