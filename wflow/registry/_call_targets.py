@@ -80,6 +80,8 @@ def target_problems(
     kinds = FUNCTION_KINDS if kind == "function" else WORKFLOW_KINDS
     if kind == "workflow" and "spawn" in call:
         kinds = (*WORKFLOW_KINDS, *PROCESS_KINDS)  # a spawn may start a process as well
+    if kind == "function":
+        kinds = (*FUNCTION_KINDS, *PROCESS_KINDS)  # a process may be registered as an activity
     if not registry.of_kind(*kinds):
         # A registry without a single entry of that kind is a fragment (one definition file
         # loaded alone, workflows checked before their functions exist): nothing to check
