@@ -4,7 +4,6 @@ a call of a process that is not registered as an activity names the fix (`wflow 
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest

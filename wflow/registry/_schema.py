@@ -538,8 +538,8 @@ class FunctionPyEntry(PythonEntry):
 class ProcessPyEntry(PythonEntry):
     """A process written in Python (`process.py`): a non-durable actor on a `process.host`.
 
-    With `meta.temporal.activity.worker` it is also an activity on that worker, as
-    `ProcessLuaEntry` is.
+    With `meta.temporal.activity.worker` it is also an activity on that worker:
+    `funcs.call(entry)` runs its method once, as a function runs.
     """
 
     kind: Literal["process.py"] = _kind("process.py")
