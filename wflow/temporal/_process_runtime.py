@@ -29,6 +29,7 @@ from wflow.model import (
     WorkflowInfo,
     engine_for,
 )
+from wflow.temporal._call_handles import TaskCallHandle
 from wflow.temporal._targets import function_entry
 
 if TYPE_CHECKING:
@@ -37,28 +38,14 @@ if TYPE_CHECKING:
 __all__ = ["ProcessCallHandle", "ProcessRuntime"]
 
 
-class ProcessCallHandle:
+class ProcessCallHandle(TaskCallHandle):
     """A function call a process started without waiting (a `wflow.model.CallHandle`)."""
 
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self._task = task
-
-    def done(self) -> bool:
-        """Return whether the call has finished."""
-        return self._task.done()
-
-    async def result(self) -> Any:
-        """Wait for the call and return its value; raise its `WflowError`."""
-        try:
-            return await asyncio.shield(self._task)
-        except asyncio.CancelledError:
-            if self._task.cancelled():
-                raise WflowError("the call was canceled", ErrorKind.CANCELED) from None
-            raise
-
-    def cancel(self) -> None:
-        """Cancel the call."""
-        self._task.cancel()
+    def _translate(self, exc: BaseException) -> WflowError | None:
+        # Only the call's own cancellation is its failure; the waiter's cancellation propagates.
+        if isinstance(exc, asyncio.CancelledError) and self._task.cancelled():
+            return WflowError("the call was canceled", ErrorKind.CANCELED)
+        return None
 
 
 class ProcessRuntime(RealSources):

@@ -21,6 +21,7 @@ from wflow.model import (
     make_uuid7,
 )
 from wflow.registry import Entry
+from wflow.temporal._call_handles import TaskCallHandle
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._headers import outgoing_context, workflow_context
 from wflow.temporal._payloads import check_payload_sizes
@@ -37,23 +38,13 @@ def _summary(call: str) -> str:
     return f"{call} at {where}" if where else call
 
 
-class _ActivityHandle:
+class _ActivityHandle(TaskCallHandle):
     """A started call; wraps the activity task so failures surface as `WflowError`."""
 
-    def __init__(self, task: asyncio.Future[Any]) -> None:
-        self._task = task
-
-    def done(self) -> bool:
-        return self._task.done()
-
-    async def result(self) -> Any:
-        try:
-            return await asyncio.shield(self._task)
-        except temporalio.exceptions.ActivityError as exc:
-            raise to_wflow_error(exc) from None
-
-    def cancel(self) -> None:
-        self._task.cancel()
+    def _translate(self, exc: BaseException) -> WflowError | None:
+        if isinstance(exc, temporalio.exceptions.ActivityError):
+            return to_wflow_error(exc)
+        return None
 
 
 class TemporalRuntime(RunProcesses):
