@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Callable, Mapping
-from types import TracebackType
 
 from temporalio.client import Client
 
 from wflow.registry import ProcessHostEntry, ProcessServiceEntry, Registry
 from wflow.temporal._connection import BlockingConnection, Connection
+from wflow.temporal._exit_scope import ExitStackScope
 from wflow.temporal._process_clock import SkipGuard, detect_time_skipping
 from wflow.temporal._process_host import ProcessHost
 from wflow.temporal._process_router import LOCAL_HOSTS
@@ -21,7 +20,7 @@ from wflow.temporal._process_transport import host_workers
 __all__ = ["ProcessHosting"]
 
 
-class ProcessHosting:
+class ProcessHosting(ExitStackScope):
     """Every auto-started `process.host` of a project, for the lifetime of an `async with`.
 
     On entry each host starts (its Temporal workers on the host and instance queues, then its
@@ -40,22 +39,14 @@ class ProcessHosting:
         clients: Mapping[str | None, Client],
         report: Callable[[str], None] | None = None,
     ) -> None:
+        super().__init__()
         self.registry = registry
         self._clients = clients
         self._report = report
-        self._stack = contextlib.AsyncExitStack()
         self.hosts: list[ProcessHost] = []
         self.supervisors: list[Supervisor] = []
 
-    async def __aenter__(self) -> ProcessHosting:
-        try:
-            await self._start()
-        except BaseException:
-            await self._stack.aclose()
-            raise
-        return self
-
-    async def _start(self) -> None:
+    async def _open(self) -> None:
         entries = [
             entry
             for entry in self.registry.of_kind("process.host")
@@ -95,14 +86,6 @@ class ProcessHosting:
             self._stack.callback(supervisor.stop)
             self.supervisors.append(supervisor)
             supervisor.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._stack.aclose()
 
 
 def _stop_soon(host: ProcessHost) -> None:

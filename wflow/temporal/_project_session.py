@@ -8,7 +8,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 from temporalio.api.common.v1 import Payload
@@ -21,6 +20,7 @@ from wflow.registry import Registry, TemporalClientEntry
 from wflow.temporal._attempt_cap import MAX_ATTEMPTS_MEMO
 from wflow.temporal._client import connect_client, with_entry_settings
 from wflow.temporal._error_mapping import to_wflow_error
+from wflow.temporal._exit_scope import ExitStackScope
 from wflow.temporal._failure_reports import (
     FailureReport,
     FailureSink,
@@ -87,7 +87,7 @@ def _plain_text(payload: Payload) -> str | None:
     return text if isinstance(text, str) else None
 
 
-class Session:
+class Session(ExitStackScope):
     """Servers, clients and workers for one project, for the lifetime of an `async with`.
 
     Args:
@@ -125,6 +125,7 @@ class Session:
         sync_schedules: bool = False,
         services: Callable[[str], None] | None = None,
     ) -> None:
+        super().__init__()
         self.registry = registry
         self._sync_schedules = sync_schedules
         self._mode = mode
@@ -133,7 +134,6 @@ class Session:
         self._address = address
         self._progress = progress
         self._start_workers = start_workers
-        self._stack = contextlib.AsyncExitStack()
         self._clients: dict[str | None, Client] = {}
         self._given_client = client
         self._failures = failures
@@ -143,35 +143,22 @@ class Session:
         self.server_address: str | None = None
         self.ui_url: str | None = None
 
-    async def __aenter__(self) -> Session:
-        try:
-            await self._connect()
-            if self._start_workers:
-                for worker in build_workers(self.registry, self._clients, failures=self._failures):
-                    await self._stack.enter_async_context(worker)
-                # Process hosts (and their services) run where the workers run.
-                self.processes = await self._stack.enter_async_context(
-                    ProcessHosting(self.registry, self._clients, self._services)
-                )
-            if self._sync_schedules and self.registry.schedules():
-                from wflow.temporal._schedules import sync_schedules
+    async def _open(self) -> None:
+        await self._connect()
+        if self._start_workers:
+            for worker in build_workers(self.registry, self._clients, failures=self._failures):
+                await self._stack.enter_async_context(worker)
+            # Process hosts (and their services) run where the workers run.
+            self.processes = await self._stack.enter_async_context(
+                ProcessHosting(self.registry, self._clients, self._services)
+            )
+        if self._sync_schedules and self.registry.schedules():
+            from wflow.temporal._schedules import sync_schedules
 
-                report = await sync_schedules(self.registry, self._clients)
-                for line in report.lines():
-                    if self._progress is not None:
-                        self._progress(line)
-        except BaseException:
-            await self._stack.aclose()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._stack.aclose()
+            report = await sync_schedules(self.registry, self._clients)
+            for line in report.lines():
+                if self._progress is not None:
+                    self._progress(line)
 
     async def _register_declared_search_attributes(self) -> None:
         """Teach a local server (given client, time-skipping) its clients' declared attributes."""
