@@ -12,7 +12,7 @@ from typing import Any
 from wflow.model import SpawnOptions
 from wflow.registry import Registry
 from wflow.temporal._process_host import host_queue, pid_queue
-from wflow.temporal._process_router import process_host_id, spawn_params
+from wflow.temporal._process_router import plan_process_spawn
 from wflow.temporal._process_transport import workflow_op
 
 __all__ = ["cancel_process", "lookup_name", "send_to_process", "spawn_process", "terminate_process"]
@@ -36,10 +36,9 @@ async def spawn_process(
     spawner: str,
 ) -> str:
     """Start process `entry` on its host; with `options.monitored` the workflow gets `EXIT`."""
-    host_id = process_host_id(registry, host, namespace)
     monitor = spawner if options.monitored else None
-    params = spawn_params(host_id, entry, namespace, args, options, monitor)
-    pid: str = await workflow_op(host_queue(registry, host_id), "spawn", params)
+    plan = plan_process_spawn(registry, entry, host, namespace, args, options, monitor)
+    pid: str = await workflow_op(plan.queue, "spawn", plan.params)
     return pid
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +47,11 @@ __all__ = [
     "EXIT_TOPIC",
     "LOCAL_HOSTS",
     "ProcessRouter",
+    "ProcessSpawn",
     "exit_payload",
     "is_process_entry",
     "is_process_pid",
+    "plan_process_spawn",
     "process_host_id",
     "spawn_options_of",
     "spawn_params",
@@ -124,6 +127,40 @@ def spawn_params(
         "messages": [list(message) for message in options.messages],
         "monitor": monitor,
     }
+
+
+@dataclass(frozen=True)
+class ProcessSpawn:
+    """Where and how a process spawn goes: its host, that host's queue and the relayed params.
+
+    Attributes:
+        host_id: The `process.host` entry that runs the process.
+        queue: The host's task queue (where a remote spawn is sent).
+        params: The relayed request (`spawn_params`).
+    """
+
+    host_id: str
+    queue: str
+    params: dict[str, Any]
+
+
+def plan_process_spawn(
+    registry: Registry,
+    entry: str,
+    host: str | None,
+    namespace: str,
+    args: Sequence[Any],
+    options: SpawnOptions,
+    monitor: str | None,
+) -> ProcessSpawn:
+    """Resolve the host of process `entry` and build its spawn request (for workflows and hosts).
+
+    Raises:
+        WflowError: From `process_host_id` and `spawn_params`.
+    """
+    host_id = process_host_id(registry, host, namespace)
+    params = spawn_params(host_id, entry, namespace, args, options, monitor)
+    return ProcessSpawn(host_id, host_queue(registry, host_id), params)
 
 
 def spawn_options_of(params: Mapping[str, Any]) -> SpawnOptions:
@@ -226,12 +263,11 @@ class ProcessRouter:
             if monitor is not None:
                 self._watch_workflow(pid, monitor)
             return pid
-        host_id = process_host_id(self.registry, host, namespace)
-        params = spawn_params(host_id, entry, namespace, args, options, monitor)
-        local = _local_of_host(host_id)
+        plan = plan_process_spawn(self.registry, entry, host, namespace, args, options, monitor)
+        local = _local_of_host(plan.host_id)
         if local is not None:
             return local.spawn(entry, args, options, monitor=monitor, namespace=namespace)
-        spawned: str = await self._remote(host_queue(self.registry, host_id), "spawn", params)
+        spawned: str = await self._remote(plan.queue, "spawn", plan.params)
         return spawned
 
     def _watch_workflow(self, pid: str, monitor: str) -> None:
