@@ -35,6 +35,7 @@ from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import conflict_policy
 from wflow.temporal._process_host import ProcessExit
 from wflow.temporal._process_router import ProcessRouter, is_process_entry, is_process_pid
+from wflow.temporal._spawn_request import SpawnRequest
 from wflow.temporal._targets import plan_spawn
 
 __all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
@@ -292,7 +293,7 @@ class Connection:
         """
         options = options or SpawnOptions()
         if is_process_entry(self.registry, entry, ""):
-            return await self.processes.spawn(entry, host, args, options)
+            return await self.processes.spawn(SpawnRequest(entry, host, args, options))
         # Outside workflows there is no caller: a bare host resolves in the entry's namespace.
         plan = plan_spawn(self.registry, entry, host, "", options, uuid.uuid4())
         check_payload_sizes(args, plan.target.id)

@@ -6,14 +6,13 @@ history: a replay reads the outcome from there and does not send, spawn or cance
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from wflow.model import SpawnOptions
 from wflow.registry import Registry
 from wflow.temporal._process_host import host_queue, pid_queue
 from wflow.temporal._process_router import plan_process_spawn
 from wflow.temporal._process_transport import workflow_op
+from wflow.temporal._spawn_request import SpawnRequest
 
 __all__ = ["cancel_process", "lookup_name", "send_to_process", "spawn_process", "terminate_process"]
 
@@ -27,17 +26,11 @@ async def send_to_process(
 
 
 async def spawn_process(
-    registry: Registry,
-    entry: str,
-    host: str | None,
-    namespace: str,
-    args: Sequence[Any],
-    options: SpawnOptions,
-    spawner: str,
+    registry: Registry, request: SpawnRequest, namespace: str, spawner: str
 ) -> str:
-    """Start process `entry` on its host; with `options.monitored` the workflow gets `EXIT`."""
-    monitor = spawner if options.monitored else None
-    plan = plan_process_spawn(registry, entry, host, namespace, args, options, monitor)
+    """Start process `request.entry` on its host; a monitored spawn gives the workflow `EXIT`."""
+    monitor = spawner if request.options.monitored else None
+    plan = plan_process_spawn(registry, request, namespace, monitor)
     pid: str = await workflow_op(plan.queue, "spawn", plan.params)
     return pid
 

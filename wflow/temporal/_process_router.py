@@ -39,6 +39,7 @@ from wflow.temporal._process_host import (
     pid_queue,
     split_process_pid,
 )
+from wflow.temporal._spawn_request import SpawnRequest
 
 if TYPE_CHECKING:
     from wflow.temporal._connection import Connection
@@ -145,21 +146,15 @@ class ProcessSpawn:
 
 
 def plan_process_spawn(
-    registry: Registry,
-    entry: str,
-    host: str | None,
-    namespace: str,
-    args: Sequence[Any],
-    options: SpawnOptions,
-    monitor: str | None,
+    registry: Registry, request: SpawnRequest, namespace: str, monitor: str | None
 ) -> ProcessSpawn:
-    """Resolve the host of process `entry` and build its spawn request (for workflows and hosts).
+    """Resolve the host of process `request.entry` and build what is relayed to that host.
 
     Raises:
         WflowError: From `process_host_id` and `spawn_params`.
     """
-    host_id = process_host_id(registry, host, namespace)
-    params = spawn_params(host_id, entry, namespace, args, options, monitor)
+    host_id = process_host_id(registry, request.host, namespace)
+    params = spawn_params(host_id, request.entry, namespace, request.args, request.options, monitor)
     return ProcessSpawn(host_id, host_queue(registry, host_id), params)
 
 
@@ -246,16 +241,10 @@ class ProcessRouter:
         await self._remote(pid_queue(self.registry, pid), "send", params)
 
     async def spawn(
-        self,
-        entry: str,
-        host: str | None,
-        args: Sequence[Any],
-        options: SpawnOptions,
-        *,
-        spawner: str | None = None,
-        namespace: str = "",
+        self, request: SpawnRequest, *, spawner: str | None = None, namespace: str = ""
     ) -> str:
-        """Start process or workflow `entry`; `options.monitored` tells `spawner` its `EXIT`."""
+        """Start process or workflow `request.entry`; if monitored, `spawner` gets its `EXIT`."""
+        entry, host, args, options = request.entry, request.host, request.args, request.options
         namespace = namespace.partition(":")[0] if ":" in namespace else namespace
         monitor = spawner if options.monitored else None
         if not is_process_entry(self.registry, entry, namespace):
@@ -263,7 +252,7 @@ class ProcessRouter:
             if monitor is not None:
                 self._watch_workflow(pid, monitor)
             return pid
-        plan = plan_process_spawn(self.registry, entry, host, namespace, args, options, monitor)
+        plan = plan_process_spawn(self.registry, request, namespace, monitor)
         local = _local_of_host(plan.host_id)
         if local is not None:
             return local.spawn(entry, args, options, monitor=monitor, namespace=namespace)

@@ -30,6 +30,7 @@ from wflow.model import (
     engine_for,
 )
 from wflow.temporal._call_handles import TaskCallHandle
+from wflow.temporal._spawn_request import SpawnRequest
 from wflow.temporal._targets import function_entry
 
 if TYPE_CHECKING:
@@ -150,7 +151,9 @@ class ProcessRuntime(RealSources):
         """Start a process or workflow; this process monitors it with `options.monitored`."""
         async with self._host.guard.working():
             return await self._host.router.spawn(
-                entry, host, args, options, spawner=self._pid, namespace=self._entry_id
+                SpawnRequest(entry, host, args, options),
+                spawner=self._pid,
+                namespace=self._entry_id,
             )
 
     async def wait(self, pid: str) -> Any:

@@ -45,6 +45,7 @@ from wflow.temporal._process_calls import (
 )
 from wflow.temporal._process_router import is_process_entry, is_process_pid
 from wflow.temporal._search_attributes import search_update
+from wflow.temporal._spawn_request import SpawnRequest
 from wflow.temporal._targets import plan_spawn, workflow_entry
 from wflow.temporal._workflow_links import RunLinks
 
@@ -198,9 +199,8 @@ class RunProcesses(RunLinks):
         """Start workflow `entry` as a child on worker `host` (or a process); return its PID."""
         namespace = self._entry_id.partition(":")[0]
         if is_process_entry(self._registry, entry, namespace):
-            return await spawn_process(
-                self._registry, entry, host, namespace, args, options, self._pid
-            )
+            request = SpawnRequest(entry, host, args, options)
+            return await spawn_process(self._registry, request, namespace, self._pid)
         plan = plan_spawn(
             self._registry,
             entry,
