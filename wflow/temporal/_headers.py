@@ -11,6 +11,7 @@ interceptor, which runs synchronously inside that call, moves the value into the
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -29,6 +30,7 @@ __all__ = [
     "outgoing_context",
     "outgoing_sender",
     "received_context",
+    "reset_after_await",
     "signal_sender",
     "workflow_context",
 ]
@@ -123,6 +125,17 @@ class _Outbound(temporalio.worker.WorkflowOutboundInterceptor):
         super().continue_as_new(input)
 
 
+def reset_after_await(var: contextvars.ContextVar[Any], token: contextvars.Token[Any]) -> None:
+    """Reset `var` to `token` in a `finally` that follows an `await`.
+
+    When Temporal closes a workflow's coroutine from another context (cache eviction, worker
+    shutdown), that `finally` runs there and `reset` raises `ValueError`; the value dies with
+    the coroutine's own context then, so there is nothing left to reset.
+    """
+    with contextlib.suppress(ValueError):
+        var.reset(token)
+
+
 class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
     def init(self, outbound: temporalio.worker.WorkflowOutboundInterceptor) -> None:
         super().init(_Outbound(outbound))
@@ -141,7 +154,7 @@ class _WorkflowInbound(temporalio.worker.WorkflowInboundInterceptor):
         try:
             await super().handle_signal(input)
         finally:
-            _signal_sender.reset(token)
+            reset_after_await(_signal_sender, token)
 
 
 class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):

@@ -34,6 +34,7 @@ from wflow.temporal._headers import (
     outgoing_carried,
     outgoing_context,
     outgoing_sender,
+    reset_after_await,
     workflow_context,
 )
 from wflow.temporal._process_calls import (
@@ -176,7 +177,7 @@ class RunProcesses(RunLinks):
                 ) from None
             raise WflowError(f"send to {pid}: {exc}", ErrorKind.NOT_FOUND) from None
         finally:
-            outgoing_sender.reset(token)
+            reset_after_await(outgoing_sender, token)
 
     def _reply(self, update_id: str, topic: str, payload: Any) -> None:
         reply = self._updates.get(update_id)
@@ -228,7 +229,7 @@ class RunProcesses(RunLinks):
                 await self.send(pid, topic, payload)
             return pid
         finally:
-            outgoing_context.reset(token)
+            reset_after_await(outgoing_context, token)
         self._children[pid] = handle
         for topic, payload in options.messages:
             await self.send(pid, topic, payload)
