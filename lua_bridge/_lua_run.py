@@ -26,7 +26,7 @@ from lua_bridge._chunks import Chunk
 from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_errors import LuaResourceError, LuaScriptError, LuaValueError
 from lua_bridge._lua_state import create_bridge, module_bytecode
-from lua_bridge._lua_values import LuaValues
+from lua_bridge._lua_values import LUA_INT_MAX, LuaValues
 from lua_bridge._protocol import Fallback, HostFunctions, Side
 from wflow.model import (
     LAYOUTS,
@@ -67,9 +67,6 @@ class ClockLike(Protocol):
     def uuid7(self) -> uuid.UUID: ...
 
     def random_seed(self) -> int: ...
-
-
-_LUA_INT_MAX = (1 << 63) - 1
 
 
 class LocalClock(RealSources):
@@ -156,7 +153,7 @@ class LuaRun:
                 # A Lua integer holds Unix nanoseconds up to the year 2262; the time-skipping
                 # test server's clock passes that after enough skipped 10-year timeouts, and
                 # the state must still start (os.clock only counts from this point).
-                start_ns=min(self.now_ns(), _LUA_INT_MAX),
+                start_ns=min(self.now_ns(), LUA_INT_MAX),
             )
         except lupa54.LuaMemoryError:
             raise LuaResourceError(

@@ -21,10 +21,11 @@ from typing import Any, TypeAlias
 from lua_bridge._lua_errors import LuaValueError
 from wflow.model import ErrorKind, WflowError
 
-__all__ = ["LuaValues", "error_from_fail"]
+__all__ = ["LUA_INT_MAX", "LuaValues", "error_from_fail"]
 
 _INT_MIN = -(2**63)
-_INT_MAX = 2**63 - 1
+LUA_INT_MAX = 2**63 - 1
+"""The largest Lua integer (a signed 64-bit C integer)."""
 
 
 _Path: TypeAlias = "str | tuple[_Path, int | str]"
@@ -60,7 +61,7 @@ class LuaValues:
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, int):
-            if _INT_MIN <= value <= _INT_MAX:
+            if _INT_MIN <= value <= LUA_INT_MAX:
                 return value
             # A float would silently lose digits (an ID, an amount in cents): refuse instead,
             # as the Python side's payload converter does (wflow.temporal._payloads).
