@@ -20,7 +20,14 @@ from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_errors import LuaResourceError, LuaScriptError
 from lua_bridge._lua_run import LocalClock, LuaRun
 from lua_bridge._lua_values import error_from_fail
-from wflow.model import ErrorKind, FunctionContext, ProcessClient, WflowError, message_payload
+from wflow.model import (
+    ErrorKind,
+    FunctionContext,
+    ProcessClient,
+    SpawnRequest,
+    WflowError,
+    message_payload,
+)
 
 __all__ = ["FunctionHost", "run_function"]
 
@@ -80,7 +87,7 @@ class FunctionHost:
         client, run_state = self._client()
         try:
             spawn_options = run_state.spawn_options[options]
-            return (client.spawn(entry, host, json.loads(args_json), spawn_options),)
+            return (client.spawn(SpawnRequest(entry, host, json.loads(args_json), spawn_options)),)
         except WflowError as exc:
             return self._failed(exc)
 
@@ -90,7 +97,7 @@ class FunctionHost:
         client, run_state = self._client()
         try:
             spawn_options = run_state.spawn_options[options]
-            pid = client.spawn(entry, host, json.loads(args_json), spawn_options)
+            pid = client.spawn(SpawnRequest(entry, host, json.loads(args_json), spawn_options))
             value = client.result(pid)
         except WflowError as exc:
             return self._failed(exc)

@@ -36,6 +36,7 @@ from lua_bridge._protocol import RequestHandler, bind_requests
 from lua_bridge._workflow_channels import WorkflowChannels
 from wflow.model import (
     CallHandle,
+    SpawnRequest,
     WflowError,
     WorkflowRuntime,
     call_site,
@@ -197,7 +198,9 @@ class WorkflowDriver:
             spawn_options = self.run_state.spawn_options[int(options)]
             if monitored:
                 spawn_options = spawn_options.monitored_copy()
-            pid = await self._runtime.spawn(entry, host, json.loads(args_json), spawn_options)
+            pid = await self._runtime.spawn(
+                SpawnRequest(entry, host, json.loads(args_json), spawn_options)
+            )
         except WflowError as exc:
             return self.run_state.failed(exc)
         return (pid,)
@@ -207,8 +210,9 @@ class WorkflowDriver:
     ) -> Sequence[Any]:
         runtime = self._runtime
         try:
+            spawn_options = self.run_state.spawn_options[int(options)]
             pid = await runtime.spawn(
-                entry, host, json.loads(args_json), self.run_state.spawn_options[int(options)]
+                SpawnRequest(entry, host, json.loads(args_json), spawn_options)
             )
             value = await runtime.wait(pid)
         except WflowError as exc:

@@ -58,6 +58,7 @@ EXPORTS: dict[str, list[str]] = {
         "RetryPolicy",
         "SelectResult",
         "SpawnOptions",
+        "SpawnRequest",
         "WflowError",
         "WorkflowInfo",
         "WorkflowProgram",

@@ -13,7 +13,7 @@ from temporalio.api.history.v1 import HistoryEvent, TimerStartedEventAttributes
 import wflow
 from tests.helpers.paths import FIXTURES
 from wflow import funcs, time
-from wflow.model import ErrorKind, SpawnOptions, WflowError, in_workflow
+from wflow.model import ErrorKind, SpawnOptions, SpawnRequest, WflowError, in_workflow
 from wflow.registry import Registry, load_project
 from wflow.testing import (
     FAKE_PID,
@@ -138,7 +138,7 @@ def test_upgrade_carries_unreceived_messages() -> None:
 async def test_children_and_messages_on_the_fake_runtime() -> None:
     runtime = FakeRuntime(children={"kit:child": lambda n: n * 2})
 
-    pid = await runtime.spawn("kit:child", None, [21], SpawnOptions())
+    pid = await runtime.spawn(SpawnRequest("kit:child", None, [21], SpawnOptions()))
     await runtime.send(pid, "hello", {"n": 1})
 
     assert await runtime.wait(pid) == 42
@@ -151,7 +151,7 @@ async def test_children_and_messages_on_the_fake_runtime() -> None:
 def test_fake_process_client_records_and_answers() -> None:
     client = FakeProcessClient({"kit:py_twice": lambda order: {**order, "steps": 2}})
 
-    pid = client.spawn("kit:py_twice", None, [{"id": 1}], SpawnOptions())
+    pid = client.spawn(SpawnRequest("kit:py_twice", None, [{"id": 1}], SpawnOptions()))
     client.send(pid, "poke", None)
     client.cancel(pid)
 
@@ -159,7 +159,7 @@ def test_fake_process_client_records_and_answers() -> None:
     assert client.sent == [(pid, "poke", None)]
     assert client.canceled == [pid]
     with pytest.raises(WflowError) as info:
-        client.spawn("kit:unknown", None, [], SpawnOptions())
+        client.spawn(SpawnRequest("kit:unknown", None, [], SpawnOptions()))
     assert info.value.kind is ErrorKind.NOT_FOUND
 
 

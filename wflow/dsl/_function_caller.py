@@ -9,10 +9,9 @@ a worker thread, it leaves the event loop free (an `async def` function runs on 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Any
 
-from wflow.model import ErrorKind, ProcessClient, SpawnOptions, WflowError
+from wflow.model import ErrorKind, ProcessClient, SpawnRequest, WflowError
 
 __all__ = ["FunctionCaller"]
 
@@ -31,16 +30,14 @@ class FunctionCaller:
         """Send a message to a workflow or process."""
         await asyncio.to_thread(self._client.send, pid, topic, payload)
 
-    async def spawn(
-        self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
-    ) -> str:
+    async def spawn(self, request: SpawnRequest) -> str:
         """Start a workflow or process and return its PID."""
-        if options.monitored:
+        if request.options.monitored:
             raise WflowError(
                 "spawn_monitored needs a mailbox for its EXIT event; a function has none",
                 ErrorKind.INVALID,
             )
-        pid: str = await asyncio.to_thread(self._client.spawn, entry, host, list(args), options)
+        pid: str = await asyncio.to_thread(self._client.spawn, request)
         return pid
 
     async def wait(self, pid: str) -> Any:

@@ -35,6 +35,7 @@ from wflow.model import (
     ErrorKind,
     Message,
     SpawnOptions,
+    SpawnRequest,
     WflowError,
     WorkflowRuntime,
     current_runtime,
@@ -246,12 +247,12 @@ class Spawner:
 
     async def spawn(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child workflow and return its PID."""
-        return await _caller().spawn(entry, host, args, self.options)
+        return await _caller().spawn(SpawnRequest(entry, host, args, self.options))
 
     async def spawn_monitored(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child workflow whose end posts an `EXIT` event."""
         options = self.options.monitored_copy()
-        return await _caller().spawn(entry, host, args, options)
+        return await _caller().spawn(SpawnRequest(entry, host, args, options))
 
     async def spawn_linked(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child linked to this workflow or process (see `link`)."""
@@ -259,9 +260,7 @@ class Spawner:
         await current_runtime().link(pid)
         return pid
 
-    async def spawn_linked_monitored(
-        self, entry: str, host: str | None = None, *args: Any
-    ) -> str:
+    async def spawn_linked_monitored(self, entry: str, host: str | None = None, *args: Any) -> str:
         """Start a child that is linked and monitored (`EXIT` event when it ends)."""
         pid = await self.spawn_monitored(entry, host, *args)
         await current_runtime().link(pid)
@@ -270,7 +269,9 @@ class Spawner:
     async def exec(self, entry: str, host: str | None = None, *args: Any) -> Any:
         """Start a child workflow and wait for its result."""
         runtime = _caller()
-        return await runtime.wait(await runtime.spawn(entry, host, args, self.options))
+        return await runtime.wait(
+            await runtime.spawn(SpawnRequest(entry, host, args, self.options))
+        )
 
 
 def with_options(options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Spawner:

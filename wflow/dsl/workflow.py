@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wflow.model import SpawnOptions, WorkflowInfo, current_runtime
+from wflow.model import SpawnOptions, SpawnRequest, WorkflowInfo, current_runtime
 
 __all__ = ["attrs", "exec", "history_length", "history_size", "info", "set_state", "version"]
 
@@ -65,4 +65,4 @@ def attrs(
 async def exec(entry: str, *args: Any) -> Any:
     """Run workflow `entry` as a child on its own worker and wait for its result."""
     runtime = current_runtime()
-    return await runtime.wait(await runtime.spawn(entry, None, args, SpawnOptions()))
+    return await runtime.wait(await runtime.spawn(SpawnRequest(entry, None, args, SpawnOptions())))

@@ -55,6 +55,7 @@ from wflow.model._runtime import (
 )
 from wflow.model._sizes import parse_byte_size
 from wflow.model._sources import after_channel, result_channel, ticker_channel
+from wflow.model._spawn_request import SpawnRequest
 from wflow.model._timelayout import LAYOUTS, format_layout, load_zone, parse_layout, zone_offset
 from wflow.model._uuids import format_uuid, make_uuid1, make_uuid7, uuid_facts
 
@@ -84,6 +85,7 @@ __all__ = [
     "RetryPolicy",
     "SelectResult",
     "SpawnOptions",
+    "SpawnRequest",
     "WflowError",
     "WorkflowInfo",
     "WorkflowProgram",

@@ -16,7 +16,8 @@ from typing import Any, NoReturn, Protocol
 
 from wflow.model._errors import ErrorKind, WflowError
 from wflow.model._messages import Mailbox
-from wflow.model._options import ActivityOptions, SpawnOptions
+from wflow.model._options import ActivityOptions
+from wflow.model._spawn_request import SpawnRequest
 
 __all__ = [
     "CallHandle",
@@ -150,16 +151,10 @@ class WorkflowRuntime(Protocol):
         """
         ...
 
-    async def spawn(
-        self,
-        entry: str,
-        host: str | None,
-        args: Sequence[Any],
-        options: SpawnOptions,
-    ) -> str:
-        """Start workflow `entry` as a child on worker `host` and return its PID.
+    async def spawn(self, request: SpawnRequest) -> str:
+        """Start `request.entry` as a child on worker `request.host` and return its PID.
 
-        With `options.monitored`, the child posts an `EXIT` event on `mailbox().events()`
+        With `request.options.monitored`, the child posts an `EXIT` event on `mailbox().events()`
         when it finishes.
         """
         ...
@@ -250,10 +245,8 @@ class ProcessClient(Protocol):
     Methods block until the server answered; PIDs are those workflows report.
     """
 
-    def spawn(
-        self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
-    ) -> str:
-        """Start workflow `entry` on worker `host` (None: the entry's worker); return its PID."""
+    def spawn(self, request: SpawnRequest) -> str:
+        """Start `request.entry` on its host (None: the entry's worker); return its PID."""
         ...
 
     def send(self, pid: str, topic: str, payload: Any) -> None:

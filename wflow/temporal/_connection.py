@@ -6,7 +6,7 @@ import asyncio
 import builtins
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import Future as ConcurrentFuture
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +25,7 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from wflow.model import ErrorKind, SpawnOptions, WflowError, format_pid, parse_pid
+from wflow.model import ErrorKind, SpawnOptions, SpawnRequest, WflowError, format_pid, parse_pid
 from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
@@ -35,7 +35,6 @@ from wflow.temporal._payloads import check_payload_sizes
 from wflow.temporal._policies import conflict_policy
 from wflow.temporal._process_host import ProcessExit
 from wflow.temporal._process_router import ProcessRouter, is_process_entry, is_process_pid
-from wflow.temporal._spawn_request import SpawnRequest
 from wflow.temporal._targets import plan_spawn
 
 __all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
@@ -638,11 +637,12 @@ class BlockingConnection:
         future: ConcurrentFuture[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return future.result()
 
-    def spawn(
-        self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
-    ) -> str:
-        """Start a workflow; see `Connection.spawn`."""
-        pid: str = self._run(self._connection.spawn(entry, host, *args, options=options))
+    def spawn(self, request: SpawnRequest) -> str:
+        """Start a workflow or process; see `Connection.spawn`."""
+        connection = self._connection
+        pid: str = self._run(
+            connection.spawn(request.entry, request.host, *request.args, options=request.options)
+        )
         return pid
 
     def send(self, pid: str, topic: str, payload: Any) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from wflow.model import SpawnRequest
 from wflow.registry import Registry
 from wflow.temporal._process_host import host_queue, pid_queue
 from wflow.temporal._process_router import plan_process_spawn
 from wflow.temporal._process_transport import workflow_op
-from wflow.temporal._spawn_request import SpawnRequest
 
 __all__ = ["cancel_process", "lookup_name", "send_to_process", "spawn_process", "terminate_process"]
 

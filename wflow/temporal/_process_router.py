@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from wflow.model import ErrorKind, Event, Message, SpawnOptions, WflowError, parse_pid
+from wflow.model import ErrorKind, Event, Message, SpawnOptions, SpawnRequest, WflowError, parse_pid
 from wflow.registry import PROCESS_KINDS, Registry
 from wflow.temporal._link_topics import (
     LINK_DOWN_TOPIC,
@@ -39,7 +39,6 @@ from wflow.temporal._process_host import (
     pid_queue,
     split_process_pid,
 )
-from wflow.temporal._spawn_request import SpawnRequest
 
 if TYPE_CHECKING:
     from wflow.temporal._connection import Connection

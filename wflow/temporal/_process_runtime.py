@@ -24,13 +24,12 @@ from wflow.model import (
     Mailbox,
     Peers,
     RealSources,
-    SpawnOptions,
+    SpawnRequest,
     WflowError,
     WorkflowInfo,
     engine_for,
 )
 from wflow.temporal._call_handles import TaskCallHandle
-from wflow.temporal._spawn_request import SpawnRequest
 from wflow.temporal._targets import function_entry
 
 if TYPE_CHECKING:
@@ -145,15 +144,11 @@ class ProcessRuntime(RealSources):
         async with self._host.guard.working():
             await self._host.router.send(pid, topic, payload, sender=self._pid)
 
-    async def spawn(
-        self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
-    ) -> str:
+    async def spawn(self, request: SpawnRequest) -> str:
         """Start a process or workflow; this process monitors it with `options.monitored`."""
         async with self._host.guard.working():
             return await self._host.router.spawn(
-                SpawnRequest(entry, host, args, options),
-                spawner=self._pid,
-                namespace=self._entry_id,
+                request, spawner=self._pid, namespace=self._entry_id
             )
 
     async def wait(self, pid: str) -> Any:

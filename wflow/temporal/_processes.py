@@ -22,7 +22,7 @@ from wflow.model import (
     ErrorKind,
     Mailbox,
     Message,
-    SpawnOptions,
+    SpawnRequest,
     WflowError,
     format_pid,
     parse_pid,
@@ -46,7 +46,6 @@ from wflow.temporal._process_calls import (
 )
 from wflow.temporal._process_router import is_process_entry, is_process_pid
 from wflow.temporal._search_attributes import search_update
-from wflow.temporal._spawn_request import SpawnRequest
 from wflow.temporal._targets import plan_spawn, workflow_entry
 from wflow.temporal._workflow_links import RunLinks
 
@@ -190,17 +189,11 @@ class RunProcesses(RunLinks):
             )
         reply.channel.try_send((topic, payload))
 
-    async def spawn(
-        self,
-        entry: str,
-        host: str | None,
-        args: Sequence[Any],
-        options: SpawnOptions,
-    ) -> str:
-        """Start workflow `entry` as a child on worker `host` (or a process); return its PID."""
+    async def spawn(self, request: SpawnRequest) -> str:
+        """Start `request.entry` as a child on its host (or a process); return its PID."""
+        entry, host, args, options = request.entry, request.host, request.args, request.options
         namespace = self._entry_id.partition(":")[0]
         if is_process_entry(self._registry, entry, namespace):
-            request = SpawnRequest(entry, host, args, options)
             return await spawn_process(self._registry, request, namespace, self._pid)
         plan = plan_spawn(
             self._registry,

@@ -26,6 +26,7 @@ from wflow.model import (
     Peers,
     ProcessClient,
     SpawnOptions,
+    SpawnRequest,
     WflowError,
     WorkflowInfo,
     WorkflowRuntime,
@@ -348,18 +349,13 @@ class FakeRuntime:
             raise WflowError(f"no workflow {pid}", ErrorKind.NOT_FOUND)
         self.sent.append((pid, topic, payload))
 
-    async def spawn(
-        self,
-        entry: str,
-        host: str | None,
-        args: Sequence[Any],
-        options: SpawnOptions,
-    ) -> str:
-        """Start a child computing `children[entry]`; return its PID.
+    async def spawn(self, request: SpawnRequest) -> str:
+        """Start a child computing `children[request.entry]`; return its PID.
 
         Raises:
             WflowError: `NOT_FOUND` for an entry without a canned result.
         """
+        entry, host, args, options = request.entry, request.host, request.args, request.options
         await asyncio.sleep(0)
         if entry not in self.children:
             raise WflowError(f"no workflow entry {entry}", ErrorKind.NOT_FOUND)
@@ -533,14 +529,13 @@ class FakeProcessClient:
         self.terminated: list[tuple[str, str | None]] = []
         self.pids: dict[str, tuple[str, list[Any]]] = {}
 
-    def spawn(
-        self, entry: str, host: str | None, args: Sequence[Any], options: SpawnOptions
-    ) -> str:
+    def spawn(self, request: SpawnRequest) -> str:
         """Record the start and return the new workflow's PID.
 
         Raises:
             WflowError: `NOT_FOUND` for an entry without a canned result.
         """
+        entry, host, args, options = request.entry, request.host, request.args, request.options
         if entry not in self.results:
             raise WflowError(f"no workflow entry {entry}", ErrorKind.NOT_FOUND)
         self.spawned.append((entry, host, list(args), options))

@@ -1,9 +1,9 @@
-"""One spawn request, the value the process code passes instead of four arguments.
+"""One spawn request: the entry, its host, its arguments and options, as one value.
 
-A spawn from a workflow, a process or a client outside workflows is the same four things (the
-entry, its host, its arguments, its options); the router, the workflow-side process calls and
-the spawn plan take them as one `SpawnRequest`. (The `WorkflowRuntime.spawn` signature, which
-the Lua bridge calls, keeps its four arguments.)
+A spawn from a workflow, a process, a function or a client outside workflows asks for the same
+four things. `WorkflowRuntime.spawn` and `ProcessClient.spawn` take them as one `SpawnRequest`,
+and so do the process router and the spawn plan behind them, so a new spawn field is one
+attribute here rather than a parameter added to every signature on the way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wflow.model import SpawnOptions
+from wflow.model._options import SpawnOptions
 
 __all__ = ["SpawnRequest"]
 
