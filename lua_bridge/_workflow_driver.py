@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -220,25 +220,13 @@ class WorkflowDriver:
         return (self.run_state.to_lua(value, "result"),)
 
     async def _op_cancel_process(self, pid: str, reason: str | None = None) -> Sequence[Any]:
-        try:
-            await self._runtime.cancel(pid, reason)
-        except WflowError as exc:
-            return self.run_state.failed(exc)
-        return (True,)
+        return await self._true_or_failed(self._runtime.cancel(pid, reason))
 
     async def _op_terminate_process(self, pid: str, reason: str | None) -> Sequence[Any]:
-        try:
-            await self._runtime.terminate(pid, reason)
-        except WflowError as exc:
-            return self.run_state.failed(exc)
-        return (True,)
+        return await self._true_or_failed(self._runtime.terminate(pid, reason))
 
     async def _op_register_name(self, name: str, pid: str | None) -> Sequence[Any]:
-        try:
-            await self._runtime.register_name(name, pid)
-        except WflowError as exc:
-            return self.run_state.failed(exc)
-        return (True,)
+        return await self._true_or_failed(self._runtime.register_name(name, pid))
 
     async def _op_lookup_name(self, name: str) -> Sequence[Any]:
         try:
@@ -249,22 +237,21 @@ class WorkflowDriver:
     # Monitors and links (wflow.model.Peers; Wippy's process.monitor/link/...).
 
     async def _op_monitor_process(self, pid: str) -> Sequence[Any]:
-        return await self._peer_request(self._runtime.monitor, pid)
+        return await self._true_or_failed(self._runtime.monitor(pid))
 
     async def _op_unmonitor_process(self, pid: str) -> Sequence[Any]:
-        return await self._peer_request(self._runtime.unmonitor, pid)
+        return await self._true_or_failed(self._runtime.unmonitor(pid))
 
     async def _op_link_process(self, pid: str) -> Sequence[Any]:
-        return await self._peer_request(self._runtime.link, pid)
+        return await self._true_or_failed(self._runtime.link(pid))
 
     async def _op_unlink_process(self, pid: str) -> Sequence[Any]:
-        return await self._peer_request(self._runtime.unlink, pid)
+        return await self._true_or_failed(self._runtime.unlink(pid))
 
-    async def _peer_request(
-        self, request: Callable[[str], Awaitable[None]], pid: str
-    ) -> Sequence[Any]:
+    async def _true_or_failed(self, request: Awaitable[None]) -> Sequence[Any]:
+        """Lua's `true` once `request` is done, or `nil, err` for its `WflowError`."""
         try:
-            await request(pid)
+            await request
         except WflowError as exc:
             return self.run_state.failed(exc)
         return (True,)

@@ -119,25 +119,21 @@ function process.send(pid, topic, ...)
   return ok, err
 end
 
-function process.cancel(pid, reason)
-  check_pid(pid, "process.cancel", 2)
-  if reason ~= nil and type(reason) ~= "string" then
-    error("process.cancel: reason must be a string or nil, got " .. type(reason), 2)
+-- process.cancel and process.terminate: the same checks, a different operation.
+local function stopper(name, op)
+  return function(pid, reason)
+    check_pid(pid, name, 2)
+    if reason ~= nil and type(reason) ~= "string" then
+      error(name .. ": reason must be a string or nil, got " .. type(reason), 2)
+    end
+    client_check(name, 2)
+    local ok, err = noted(name, pid, nil, ops[op](pid, reason))
+    return ok, err
   end
-  client_check("process.cancel", 2)
-  local ok, err = noted("process.cancel", pid, nil, ops.cancel_process(pid, reason))
-  return ok, err
 end
 
-function process.terminate(pid, reason)
-  check_pid(pid, "process.terminate", 2)
-  if reason ~= nil and type(reason) ~= "string" then
-    error("process.terminate: reason must be a string or nil, got " .. type(reason), 2)
-  end
-  client_check("process.terminate", 2)
-  local ok, err = noted("process.terminate", pid, nil, ops.terminate_process(pid, reason))
-  return ok, err
-end
+process.cancel = stopper("process.cancel", "cancel_process")
+process.terminate = stopper("process.terminate", "terminate_process")
 
 function process.pid()
   only_in_workflows("process.pid", 2)

@@ -353,7 +353,7 @@ def diagnose(
 def source_of(registry: Registry, workflow_type: str) -> tuple[Path | None, bool]:
     """(Lua script of the workflow, whether the project has such a workflow at all)."""
     # The type is the entry ID, or the entry's `meta.temporal.workflow.name`.
-    entry: Any = registry.workflow_of_type(workflow_type)
+    entry = registry.workflow_of_type(workflow_type)
     if entry is None:
         return None, False
     if isinstance(entry, WorkflowLuaEntry):
