@@ -127,13 +127,13 @@ local function stopper(name, op)
       error(name .. ": reason must be a string or nil, got " .. type(reason), 2)
     end
     client_check(name, 2)
-    local ok, err = noted(name, pid, nil, ops[op](pid, reason))
+    local ok, err = noted(name, pid, nil, op(pid, reason))
     return ok, err
   end
 end
 
-process.cancel = stopper("process.cancel", "cancel_process")
-process.terminate = stopper("process.terminate", "terminate_process")
+process.cancel = stopper("process.cancel", ops.cancel_process)
+process.terminate = stopper("process.terminate", ops.terminate_process)
 
 function process.pid()
   only_in_workflows("process.pid", 2)
