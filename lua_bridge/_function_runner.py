@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import lupa.lua54 as lupa54
@@ -108,24 +108,22 @@ class FunctionHost:
     ) -> tuple[Any, ...]:
         # `as_error` (an error answering a workflow update) applies to workflows only.
         client, _ = self._client()
-        try:
-            client.send(pid, topic, message_payload(json.loads(payload_json)))
-        except WflowError as exc:
-            return self._failed(exc)
-        return (True,)
+        return self._true_or_failed(
+            lambda: client.send(pid, topic, message_payload(json.loads(payload_json)))
+        )
 
     def _op_cancel_process(self, pid: str, reason: str | None = None) -> tuple[Any, ...]:
         client, _ = self._client()
-        try:
-            client.cancel(pid, reason)
-        except WflowError as exc:
-            return self._failed(exc)
-        return (True,)
+        return self._true_or_failed(lambda: client.cancel(pid, reason))
 
     def _op_terminate_process(self, pid: str, reason: str | None) -> tuple[Any, ...]:
         client, _ = self._client()
+        return self._true_or_failed(lambda: client.terminate(pid, reason))
+
+    def _true_or_failed(self, action: Callable[[], None]) -> tuple[Any, ...]:
+        """Lua's `true` once `action` ran, or `nil, err` for its `WflowError`."""
         try:
-            client.terminate(pid, reason)
+            action()
         except WflowError as exc:
             return self._failed(exc)
         return (True,)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -310,25 +310,22 @@ class WorkflowDriver:
         return self.run_state.to_lua(self._runtime.process_options(), "options")
 
     def _op_set_process_options(self, options_json: str) -> tuple[Any, ...]:
-        try:
-            self._runtime.set_process_options(json.loads(options_json))
-        except WflowError as exc:
-            return None, self.run_state.lua_error(exc)
-        return (True,)
+        return self._true_or_error(
+            lambda: self._runtime.set_process_options(json.loads(options_json))
+        )
 
     def _op_set_state(self, state_json: str) -> tuple[Any, ...]:
-        try:
-            self._runtime.set_state(json.loads(state_json))
-        except WflowError as exc:
-            return None, self.run_state.lua_error(exc)
-        return (True,)
+        return self._true_or_error(lambda: self._runtime.set_state(json.loads(state_json)))
 
     def _op_set_attrs(self, search_json: str | None, memo_json: str | None) -> tuple[Any, ...]:
+        search = None if search_json is None else json.loads(search_json)
+        memo = None if memo_json is None else json.loads(memo_json)
+        return self._true_or_error(lambda: self._runtime.set_attrs(search, memo))
+
+    def _true_or_error(self, action: Callable[[], None]) -> tuple[Any, ...]:
+        """Lua's `true` once `action` ran, or `nil, err` (an error object) for its `WflowError`."""
         try:
-            self._runtime.set_attrs(
-                None if search_json is None else json.loads(search_json),
-                None if memo_json is None else json.loads(memo_json),
-            )
+            action()
         except WflowError as exc:
             return None, self.run_state.lua_error(exc)
         return (True,)
