@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import dataclasses
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future as ConcurrentFuture
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
-    WorkflowExecutionDescription,
-    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowHistory,
@@ -25,7 +22,7 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from wflow.model import ErrorKind, SpawnOptions, SpawnRequest, WflowError, format_pid, parse_pid
+from wflow.model import ErrorKind, SpawnOptions, SpawnRequest, WflowError, parse_pid
 from wflow.registry import Registry, TemporalWorkerEntry
 from wflow.temporal._client import connect_client
 from wflow.temporal._error_mapping import to_wflow_error
@@ -36,40 +33,17 @@ from wflow.temporal._policies import conflict_policy
 from wflow.temporal._process_host import ProcessExit
 from wflow.temporal._process_router import ProcessRouter, is_process_entry, is_process_pid
 from wflow.temporal._targets import plan_spawn
+from wflow.temporal._workflow_search import (
+    WorkflowSummary,
+    client_of_worker,
+    list_workflows,
+    resolve_pid,
+    rpc_error,
+)
 
 __all__ = ["BlockingConnection", "Connection", "WorkflowSummary", "connect"]
 
 T = TypeVar("T")
-
-
-@dataclasses.dataclass(frozen=True)
-class WorkflowSummary:
-    """One line of `Connection.list()`.
-
-    Attributes:
-        pid: The workflow's PID.
-        entry: The workflow type (entry ID).
-        status: `RUNNING`, `COMPLETED`, `FAILED`, `CANCELED`, `TERMINATED`, ...
-        start_time: When it started.
-        close_time: When it closed, or None while running.
-    """
-
-    pid: str
-    entry: str
-    status: str
-    start_time: datetime | None
-    close_time: datetime | None
-
-
-def _rpc_error(pid: str, exc: RPCError) -> WflowError:
-    if exc.status == RPCStatusCode.NOT_FOUND and "namespace" in exc.message.lower():
-        # The client's namespace is missing, not the workflow: say that, not "no workflow".
-        return WflowError(f"{pid}: {exc.message}", ErrorKind.NOT_FOUND)
-    if exc.status == RPCStatusCode.NOT_FOUND:
-        return WflowError(f"no workflow {pid}", ErrorKind.NOT_FOUND)
-    if exc.status == RPCStatusCode.ALREADY_EXISTS:
-        return WflowError(f"workflow {pid} already exists", ErrorKind.ALREADY_EXISTS)
-    return WflowError(f"{pid}: {exc.message}", ErrorKind.UNAVAILABLE)
 
 
 _SEND_REFUSED = "messages can only go to running workflows"
@@ -102,14 +76,14 @@ async def _closed_or_missing(
             workflows`.
     """
     if exc.status != RPCStatusCode.NOT_FOUND or "namespace" in exc.message.lower():
-        return _rpc_error(pid, exc)
+        return rpc_error(pid, exc)
     try:
         description = await handle.describe()
     except RPCError:
-        return _rpc_error(pid, exc)
+        return rpc_error(pid, exc)
     status = description.status.name if description.status is not None else "RUNNING"
     if status == "RUNNING":
-        return _rpc_error(pid, exc)
+        return rpc_error(pid, exc)
     how = _ENDED.get(status, status.lower().replace("_", " "))
     when = description.close_time
     at = f" at {when.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC" if when else ""
@@ -151,7 +125,7 @@ class Connection:
         try:
             await self._handle(pid).signal(topic, payload)
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            raise rpc_error(pid, exc) from None
 
     @property
     def clients(self) -> dict[str | None, Client]:
@@ -159,32 +133,11 @@ class Connection:
         return dict(self._clients)
 
     def _client_of_worker(self, worker: str | TemporalWorkerEntry) -> Client:
-        client_entry = self.registry.client_of(worker)
-        key = client_entry.id if client_entry is not None else None
-        client = self._clients.get(key) or self._clients.get(None)
-        if client is None:
-            worker_id = worker if isinstance(worker, str) else worker.id
-            raise WflowError(f"no connection for worker {worker_id}", ErrorKind.UNAVAILABLE)
-        return client
+        return client_of_worker(self.registry, self._clients, worker)
 
     def _handle(self, pid: str) -> WorkflowHandle[Any, Any]:
         worker_id, workflow_id = parse_pid(pid)
         return self._client_of_worker(worker_id).get_workflow_handle(workflow_id)
-
-    def _queues_by_client(self) -> list[tuple[str | None, Client, dict[str, list[str]]]]:
-        """Each distinct client with the project's workers on it: task queue -> worker IDs."""
-        groups: dict[int, tuple[str | None, Client, dict[str, list[str]]]] = {}
-        for worker in self.registry.workers():
-            try:
-                client = self._client_of_worker(worker)
-            except WflowError:
-                continue  # no connection for this worker: nothing of it can be found
-            entry = self.registry.client_of(worker)
-            _, _, queues = groups.setdefault(
-                id(client), (entry.id if entry is not None else None, client, {})
-            )
-            queues.setdefault(self.registry.task_queue_of(worker), []).append(worker.id)
-        return list(groups.values())
 
     async def resolve(self, pid_or_id: str) -> str:
         """Return the PID of `pid_or_id`: a PID as it is, a bare workflow ID looked up.
@@ -206,76 +159,7 @@ class Connection:
                 (found on two workers, e.g. in two namespaces); `UNAVAILABLE` when a server
                 does not answer.
         """
-        try:
-            parse_pid(pid_or_id)
-        except WflowError:
-            pass
-        else:
-            return pid_or_id
-        workflow_id = pid_or_id
-        groups = self._queues_by_client()
-        descriptions = await asyncio.gather(
-            *(self._describe(client, workflow_id) for _, client, _ in groups)
-        )
-        found: set[str] = set()
-        elsewhere: list[str] = []
-        searched: list[str] = []
-        for (entry_id, client, queues), (description, problem) in zip(
-            groups, descriptions, strict=True
-        ):
-            where = _where(entry_id, client)
-            searched.append(f"{where}{f' ({problem})' if problem else ''}")
-            if description is None:
-                continue
-            workers = queues.get(description.task_queue)
-            if not workers:
-                elsewhere.append(f"{where}, task queue {description.task_queue!r}")
-                continue
-            # Two workers polling one queue: the one the workflow's entry runs on names it.
-            owners = [
-                w
-                for w in workers
-                if any(
-                    e.workflow_type() == description.workflow_type
-                    for e in self.registry.workflows_on(w)
-                )
-            ]
-            found.add(format_pid(sorted(owners or workers)[0], workflow_id))
-        if len(found) == 1:
-            return found.pop()
-        if found:
-            raise WflowError(
-                f"workflow ID {workflow_id!r} is ambiguous: it names "
-                f"{' and '.join(sorted(found))}; give the PID instead",
-                ErrorKind.INVALID,
-                details={"workflow_id": workflow_id, "pids": sorted(found)},
-            )
-        if elsewhere:
-            raise WflowError(
-                f"workflow {workflow_id!r} exists on {'; '.join(elsewhere)}, which no "
-                "temporal.worker of the project polls: it is not one of the project's workflows",
-                ErrorKind.NOT_FOUND,
-                details={"workflow_id": workflow_id, "searched": searched},
-            )
-        raise WflowError(
-            f"no workflow with ID {workflow_id!r} on {'; '.join(searched) or 'no client'}",
-            ErrorKind.NOT_FOUND,
-            details={"workflow_id": workflow_id, "searched": searched},
-        )
-
-    @staticmethod
-    async def _describe(
-        client: Client, workflow_id: str
-    ) -> tuple[WorkflowExecutionDescription | None, str | None]:
-        """Describe `workflow_id` on `client`: (description or None, why not found or None)."""
-        try:
-            return await client.get_workflow_handle(workflow_id).describe(), None
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise _rpc_error(workflow_id, exc) from None
-            if "namespace" in exc.message.lower():
-                return None, exc.message.rstrip(".")  # the namespace, not the workflow, is missing
-            return None, None
+        return await resolve_pid(self.registry, self._clients, pid_or_id)
 
     async def spawn(
         self,
@@ -325,13 +209,13 @@ class Connection:
         except WorkflowAlreadyStartedError:
             raise WflowError(f"workflow {pid} is already running", "ALREADY_EXISTS") from None
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            raise rpc_error(pid, exc) from None
         # The other startup messages follow in order (Temporal starts with one signal at most).
         for topic, payload in (*([first] if first is not None else []), *rest):
             try:
                 await handle.signal(topic, payload)
             except RPCError as exc:
-                raise _rpc_error(pid, exc) from None
+                raise rpc_error(pid, exc) from None
         return pid
 
     async def send(self, pid: str, topic: str, payload: Any = None) -> None:
@@ -378,7 +262,7 @@ class Connection:
         except WorkflowFailureError as exc:
             raise to_wflow_error(exc.cause) from None
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            raise rpc_error(pid, exc) from None
 
     async def cancel(self, pid: str, reason: str | None = None) -> None:
         """Request cancellation of workflow `pid` (a PID or bare workflow ID), with `reason`."""
@@ -472,7 +356,7 @@ class Connection:
                     f"polling the workflow's task queue must be running to answer queries",
                     ErrorKind.UNAVAILABLE,
                 ) from None
-            raise _rpc_error(pid, exc) from None
+            raise rpc_error(pid, exc) from None
 
     async def history(self, pid: str) -> WorkflowHistory:
         """Return the history of workflow `pid` (a PID or bare workflow ID), its latest run's.
@@ -485,7 +369,7 @@ class Connection:
         try:
             history = await handle.fetch_history()
         except RPCError as exc:
-            raise _rpc_error(pid, exc) from None
+            raise rpc_error(pid, exc) from None
         codec = self._client_of_worker(parse_pid(pid)[0]).data_converter.payload_codec
         if codec is not None:
             # The client's codec chain (wflow.temporal._codecs): readers see the values.
@@ -549,51 +433,7 @@ class Connection:
         Raises:
             WflowError: `INVALID` when the server refuses the query.
         """
-        # Workflow type -> entry ID (a type is the entry ID or `meta.temporal.workflow.name`).
-        types = {entry.workflow_type(): entry.id for entry in self.registry.workflows()}
-        by_queue = {self.registry.task_queue_of(w): w for w in self.registry.workers()}
-        found: builtins.list[WorkflowSummary] = []
-        seen: set[int] = set()
-        listed: set[str] = set()
-        queues = " OR ".join(f"TaskQueue = '{queue}'" for queue in sorted(by_queue))
-        text = f"({query}) AND ({queues})" if query and queues else (query or queues or None)
-        for client in self._clients.values():
-            if id(client) in seen:
-                continue
-            seen.add(id(client))
-            try:
-                async for execution in client.list_workflows(text, limit=limit):
-                    worker = by_queue.get(execution.task_queue)
-                    if execution.workflow_type not in types or worker is None:
-                        continue
-                    pid = format_pid(worker.id, execution.id)
-                    if pid in listed:
-                        continue  # two clients of one cluster (`--address`) list it twice
-                    listed.add(pid)
-                    status = execution.status or WorkflowExecutionStatus.RUNNING
-                    found.append(
-                        WorkflowSummary(
-                            pid=pid,
-                            entry=types[execution.workflow_type],
-                            status=status.name,
-                            start_time=execution.start_time,
-                            close_time=execution.close_time,
-                        )
-                    )
-            except RPCError as exc:
-                if query is not None and exc.status == RPCStatusCode.INVALID_ARGUMENT:
-                    raise WflowError(
-                        f"invalid visibility query {query!r}: {exc.message}", ErrorKind.INVALID
-                    ) from None
-                raise
-        found.sort(key=lambda s: s.start_time or datetime.min, reverse=True)
-        return found[:limit]
-
-
-def _where(entry_id: str | None, client: Client) -> str:
-    """Name a client for messages: its entry, address and namespace."""
-    name = f"temporal.client {entry_id} " if entry_id is not None else ""
-    return f"{name}({client.service_client.config.target_host}, namespace {client.namespace})"
+        return await list_workflows(self.registry, self._clients, query, limit=limit)
 
 
 async def connect(project: str | Path | Registry, *, address: str | None = None) -> Connection:
