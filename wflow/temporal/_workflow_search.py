@@ -91,26 +91,10 @@ def _queues_by_client(
 async def resolve_pid(
     registry: Registry, clients: Mapping[str | None, Client], pid_or_id: str
 ) -> str:
-    """Return the PID of `pid_or_id`: a PID as it is, a bare workflow ID looked up.
+    """`Connection.resolve` on `registry` and `clients`: a PID as it is, a bare ID looked up.
 
-    A bare workflow ID (anything that does not parse as `<worker entry ID>/<workflow ID>`)
-    is described on each of the project's clients; the task queue it runs on names the
-    worker, and so the PID. The workflow may be running or closed (within the namespace's
-    retention).
-
-    Args:
-        registry: The project.
-        clients: Its connected clients by `temporal.client` entry ID.
-        pid_or_id: A PID, or a workflow ID.
-
-    Returns:
-        The PID.
-
-    Raises:
-        WflowError: `NOT_FOUND` when no client knows a workflow with that ID, or it runs on
-            a task queue no worker of the project polls; `INVALID` when it is ambiguous
-            (found on two workers, e.g. in two namespaces); `UNAVAILABLE` when a server
-            does not answer.
+    Each of the clients describes the workflow ID; the task queue it runs on names the worker.
+    The errors are those `Connection.resolve` documents.
     """
     try:
         parse_pid(pid_or_id)
