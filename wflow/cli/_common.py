@@ -32,6 +32,7 @@ __all__ = [
     "AddressOpt",
     "ArgsJsonArg",
     "EntryArg",
+    "JsonLinesOpt",
     "PayloadJsonArg",
     "PidArg",
     "ProjectArg",
@@ -111,6 +112,9 @@ AddressOpt = Annotated[
         "--address",
         help="Temporal frontend host:port, overriding the project's temporal.client entries.",
     ),
+]
+JsonLinesOpt = Annotated[
+    bool, option("--json", help="Print one JSON object a line (for scripts) instead of text.")
 ]
 StateDirOpt = Annotated[
     Path | None,

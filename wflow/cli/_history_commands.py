@@ -19,6 +19,7 @@ from wflow.cli._common import (
     EXIT_OK,
     EXIT_USAGE,
     AddressOpt,
+    JsonLinesOpt,
     PidArg,
     ProjectArg,
     check_pid,
@@ -160,9 +161,7 @@ def replay(
             "--output json`; repeat for more.",
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object a line per history.")
-    ] = False,
+    as_json: JsonLinesOpt = False,
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="At most this many workflows for --query.")
     ] = 1000,

@@ -19,6 +19,7 @@ from wflow.cli._common import (
     AddressOpt,
     ArgsJsonArg,
     EntryArg,
+    JsonLinesOpt,
     PayloadJsonArg,
     PidArg,
     ProjectArg,
@@ -199,9 +200,7 @@ def _timestamp(moment: datetime | None) -> str | None:
 
 def list_workflows(
     project: ProjectArg,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object a line instead of a table.")
-    ] = False,
+    as_json: JsonLinesOpt = False,
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="At most this many workflows.")
     ] = 100,

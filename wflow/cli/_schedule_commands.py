@@ -16,6 +16,7 @@ from wflow.cli._common import (
     EXIT_FAILED,
     EXIT_USAGE,
     AddressOpt,
+    JsonLinesOpt,
     ProjectArg,
     fail,
     operate,
@@ -115,7 +116,7 @@ def sync(
 @schedule_app.command("ls")
 def list_schedules(
     project: ProjectArg,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    as_json: JsonLinesOpt = False,
     address: AddressOpt = None,
 ) -> None:
     """List the project's schedules: ID, ENTRY, WORKFLOW, STATE, NEXT RUN (UTC)."""
