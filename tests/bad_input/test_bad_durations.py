@@ -155,3 +155,19 @@ async def test_python_bad_numbers_of_seconds(value: Any, message: str) -> None:
     with pytest.raises(WflowError) as info:
         await run_workflow(uses, ["time.sleep", value])
     assert info.value.message == message
+
+
+# -- The command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["24x", "-1h", "", "0s"])
+def test_cli_query_timeout_is_a_usage_error_naming_the_option(tmp_path: Path, value: str) -> None:
+    from tests.cli.test_cli_process import failed, make_project, wflow
+
+    # Checked before any connection: the address answers nothing, and nothing is started.
+    project = make_project(tmp_path / "p", "127.0.0.1:1")
+    stderr = failed(wflow("query", str(project), "app:temporal_worker/wf-1", "--timeout", value), 2)
+    expected = BAD.get(value, f"must be more than zero, got {value!r}")
+    assert f"error: --timeout: {expected}" in stderr
+    assert "Traceback" not in stderr
+    assert not (project / ".wflow").exists()

@@ -174,11 +174,11 @@ def test_pid_of_no_workflow_exits_1_pointing_at_ls(cli: Cli, project: Path) -> N
 def test_query_that_no_worker_answers_says_to_start_one(
     dev_server: EmbeddedDevServer, tmp_path: Path
 ) -> None:
-    # Temporal waits about 30 s for a worker to answer a query before giving up.
+    # Temporal waits about 30 s for a worker to answer a query; --timeout gives up sooner.
     project = make_project(tmp_path / "p", dev_server.address)  # no worker runs for it
     pid = ok(wflow("spawn", str(project), "app:sleeper"))
     try:
-        stderr = failed(wflow("query", str(project), bare(pid), timeout=120))
+        stderr = failed(wflow("query", str(project), bare(pid), "--timeout", "3s", timeout=120))
         assert f"error: UNAVAILABLE: query 'state' on {pid}: no worker answered" in stderr
         assert f"hint: start the project's workers with `wflow worker {project}`" in stderr
     finally:

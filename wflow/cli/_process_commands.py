@@ -8,7 +8,7 @@ where a PID is expected a bare workflow ID works too (it is looked up on the pro
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -32,7 +32,7 @@ from wflow.cli._common import (
     parse_json_args,
     to_json,
 )
-from wflow.model import SpawnOptions, WflowError
+from wflow.model import SpawnOptions, WflowError, parse_duration
 
 if TYPE_CHECKING:
     from wflow.registry import Registry
@@ -362,15 +362,30 @@ def query(
     name: Annotated[
         str, typer.Argument(metavar="NAME", help="The query: `state` or `pid`.")
     ] = "state",
+    timeout: Annotated[
+        str | None,
+        option(
+            "--timeout",
+            metavar="DURATION",
+            help="Give up when no worker answered within DURATION (e.g. 5s; "
+            "default: the server's own wait, about 30 s).",
+        ),
+    ] = None,
     address: AddressOpt = None,
 ) -> None:
     """Ask workflow PID a query (default `state`) and print the answer as JSON.
 
     Needs a worker of the workflow to be running.
     """
+    try:
+        wait = None if timeout is None else parse_duration(timeout)
+    except WflowError as error:
+        fail(EXIT_USAGE, f"error: --timeout: {error.message}")
+    if wait is not None and wait <= timedelta(0):
+        fail(EXIT_USAGE, f"error: --timeout: must be more than zero, got {timeout!r}")
 
     async def ask(connection: Connection, pid: str) -> Any:
-        return await connection.query(pid, name)
+        return await connection.query(pid, name, timeout=wait)
 
     _print(operate_on(project, address, pid, ask))
 

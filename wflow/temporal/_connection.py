@@ -7,7 +7,7 @@ import builtins
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future as ConcurrentFuture
-from datetime import timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -340,11 +340,24 @@ class Connection:
             refused = "updates can only go to running workflows"
             raise await _closed_or_missing(handle, pid, exc, refused) from None
 
-    async def query(self, pid: str, name: str = "state") -> Any:
-        """Ask workflow `pid` (a PID or bare workflow ID) a query (`state`, `pid`)."""
+    async def query(
+        self, pid: str, name: str = "state", *, timeout: timedelta | None = None
+    ) -> Any:
+        """Ask workflow `pid` (a PID or bare workflow ID) a query (`state`, `pid`).
+
+        Args:
+            pid: A PID or bare workflow ID.
+            name: The query.
+            timeout: How long to wait for a worker to answer; None for the server's own
+                limit (about 30 s).
+
+        Raises:
+            WflowError: `UNAVAILABLE` when no worker answered in time; `NOT_FOUND` for an
+                unknown workflow or query.
+        """
         pid = await self.resolve(pid)
         try:
-            return await self._handle(pid).query(name)
+            return await self._handle(pid).query(name, rpc_timeout=timeout)
         except WorkflowQueryFailedError as exc:
             raise WflowError(f"query {name!r} on {pid}: {exc}", ErrorKind.NOT_FOUND) from None
         except RPCError as exc:
