@@ -266,3 +266,23 @@ async def test_client_start_namespace_reaches_temporal(
             )
     assert info.value.kind.value == "NOT_FOUND"
     assert "no-such-ns" in info.value.message
+
+
+async def test_a_workflow_past_its_execution_timeout_says_so(
+    dev_server: EmbeddedDevServer, registry: Registry
+) -> None:
+    # long_workflow waits for a CANCEL event that never comes.
+    async with Session(registry, address=dev_server.address) as session:
+        client, _ = session.client_for_workflow("app:long_workflow")
+        connection = Connection(registry, {None: client})
+        pid = await connection.spawn(
+            "app:long_workflow",
+            None,
+            options=SpawnOptions().merged({"temporal.workflow.execution_timeout": "2s"}),
+        )
+        with pytest.raises(WflowError) as info:
+            await connection.result(pid)
+    assert info.value.kind == "TIMEOUT"
+    assert info.value.message == (
+        "the workflow timed out (its execution_timeout or run_timeout ran out)"
+    )

@@ -18,6 +18,9 @@ from wflow.model import ErrorKind, WflowError
 
 __all__ = ["to_application_error", "to_wflow_error"]
 
+# The message of the TimeoutError temporalio's client raises for a timed-out workflow.
+_WORKFLOW_TIMED_OUT = "Workflow timed out"
+
 
 def to_application_error(
     error: WflowError, *, non_retryable: bool | None = None
@@ -56,6 +59,13 @@ def to_wflow_error(error: BaseException) -> WflowError:
         details = cause.details[0] if cause.details else None
         return WflowError(message, kind, retryable=not cause.non_retryable, details=details)
     if isinstance(cause, TimeoutError):
+        if cause.message == _WORKFLOW_TIMED_OUT:
+            # temporalio's client says START_TO_CLOSE for a workflow's own execution or run
+            # timeout, which reads like an activity's; name the workflow's timeouts instead.
+            return WflowError(
+                "the workflow timed out (its execution_timeout or run_timeout ran out)",
+                ErrorKind.TIMEOUT,
+            )
         return WflowError(f"timed out ({cause.type.name if cause.type else 'unknown'})", "TIMEOUT")
     if isinstance(cause, (CancelledError, TerminatedError)):
         return WflowError(str(cause) or "canceled", ErrorKind.CANCELED)
