@@ -20,7 +20,7 @@ from wflow.registry._decorated import (
     register_decorated,
     unwrap_target,
 )
-from wflow.registry._env import interpolate_env
+from wflow.registry._env_substitution import interpolate_env
 from wflow.registry._jsonschema import DefinitionFile, definition_file_schema
 from wflow.registry._problems import ConfigError, Problem
 from wflow.registry._project import ExtraCheck, load_project, validate_project

@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from wflow.registry._env import EnvError, interpolate_env
+from wflow.registry._env_substitution import EnvError, interpolate_env
 from wflow.registry._yaml_messages import explain_yaml_error
 
 __all__ = ["YamlSyntaxError", "line_of", "node_line", "parse_yaml", "to_plain"]

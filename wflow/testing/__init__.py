@@ -38,7 +38,6 @@ from wflow.testing._assertions import (
     assert_same_history,
     calls,
 )
-from wflow.testing._env import TQ_PREFIX_ENV, Project, RunRecord, WflowEnv, run
 from wflow.testing._fakes import (
     FAKE_PID,
     FAKE_START,
@@ -60,7 +59,7 @@ from wflow.testing._replay import (
     workflow_classes,
 )
 from wflow.testing._run import WorkflowUnderTest, run_workflow, workflow_program
-from wflow.testing._servers import (
+from wflow.testing._test_servers import (
     EmbeddedDevServer,
     dev_server,
     find_binary,
@@ -69,6 +68,7 @@ from wflow.testing._servers import (
     start_time_skipping,
     time_skipping_server,
 )
+from wflow.testing._wflow_env import TQ_PREFIX_ENV, Project, RunRecord, WflowEnv, run
 
 __all__ = [
     "FAKE_PID",

