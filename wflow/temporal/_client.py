@@ -16,7 +16,14 @@ from wflow.temporal._payloads import DATA_CONVERTER
 from wflow.temporal._servers import DEFAULT_ADDRESS, split_address
 from wflow.temporal._telemetry import client_interceptors, metrics_runtime
 
-__all__ = ["connect_client", "connect_error", "connect_failure_cause", "with_entry_settings"]
+__all__ = [
+    "client_api_key",
+    "client_tls",
+    "connect_client",
+    "connect_error",
+    "connect_failure_cause",
+    "with_entry_settings",
+]
 
 
 def _describe(entry: TemporalClientEntry | None) -> str:
@@ -35,7 +42,8 @@ def _read(entry: TemporalClientEntry, path_text: str, what: str) -> bytes:
         ) from None
 
 
-def _api_key(entry: TemporalClientEntry | None) -> str | None:
+def client_api_key(entry: TemporalClientEntry | None) -> str | None:
+    """The API key a `temporal.client` entry authenticates with (from its file or variable)."""
     auth = entry.auth if entry is not None else None
     if entry is None or auth is None or auth.type != "api_key":
         return None
@@ -89,14 +97,15 @@ def _keep_alive(entry: TemporalClientEntry | None) -> KeepAliveConfig:
     )
 
 
-def _tls(entry: TemporalClientEntry | None) -> TLSConfig | bool:
+def client_tls(entry: TemporalClientEntry | None) -> TLSConfig | bool:
+    """The TLS settings of a `temporal.client` entry: a `TLSConfig`, or whether to use TLS."""
     if entry is None:
         return False
     tls, auth = entry.tls, entry.auth
     mtls = auth.type == "mtls"
     if not mtls and not tls.enabled:
         # An API key is only ever sent over TLS.
-        return _api_key(entry) is not None
+        return client_api_key(entry) is not None
     return TLSConfig(
         server_root_ca_cert=_read(entry, tls.ca_file, "tls.ca_file") if tls.ca_file else None,
         domain=tls.server_name,
@@ -288,7 +297,7 @@ async def connect_client(
     split_address(target)  # `--address nonsense` is a usage error, not an unreachable host
     namespace = entry.temporal_namespace if entry is not None else "default"
     timeout = parse_duration((entry.connection_timeout if entry is not None else None) or "10s")
-    tls = _tls(entry)
+    tls = client_tls(entry)
     # The entry's codec chain (compression, encryption, ...) on wflow's strict JSON converter,
     # its tracing interceptor and metrics runtime (wflow.temporal._telemetry; off by default).
     data_converter = data_converter_for(entry, DATA_CONVERTER)
@@ -300,7 +309,7 @@ async def connect_client(
                 target,
                 namespace=namespace,
                 tls=tls,
-                api_key=_api_key(entry),
+                api_key=client_api_key(entry),
                 data_converter=data_converter,
                 interceptors=interceptors,
                 runtime=runtime,

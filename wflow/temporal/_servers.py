@@ -460,9 +460,9 @@ async def ensure_local_server(
     """
     if client is not None:
         # The same TLS and API key the connection will use (wflow.temporal._client).
-        from wflow.temporal._client import _api_key, _tls
+        from wflow.temporal._client import client_api_key, client_tls
 
-        tls, api_key = _tls(client), _api_key(client)
+        tls, api_key = client_tls(client), client_api_key(client)
         client_name = client_name or f"temporal.client {client.id}"
     if await server_answers(address, tls=tls, api_key=api_key):
         return None
