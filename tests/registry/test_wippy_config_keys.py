@@ -152,10 +152,10 @@ def test_insecure_skip_verify_true_is_refused(tmp_path: Path) -> None:
 
 
 def test_key_pem_env_unset_is_a_clear_error(tmp_path: Path) -> None:
-    from wflow.temporal._client import _tls
+    from wflow.temporal._client import client_tls
 
     extra = "    auth:\n      type: mtls\n      cert_pem: x\n      key_pem_env: WFLOW_NO_SUCH_VAR\n"
     entry = load_project(project(tmp_path, client=extra)).get("app:temporal_client")
     assert isinstance(entry, TemporalClientEntry)
     with pytest.raises(WflowError, match="WFLOW_NO_SUCH_VAR is not set"):
-        _tls(entry)
+        client_tls(entry)

@@ -19,8 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.helpers.paths import FIXTURES
 from wflow.model import SpawnOptions, WflowError
 from wflow.registry import Registry, load_project
-from wflow.temporal import Session
-from wflow.temporal._connection import Connection
+from wflow.temporal import Connection, Session
 from wflow.testing import EmbeddedDevServer
 
 pytestmark = pytest.mark.timeout(300)
