@@ -162,7 +162,7 @@ async def test_python_bad_numbers_of_seconds(value: Any, message: str) -> None:
 
 @pytest.mark.parametrize("value", ["24x", "-1h", "", "0s"])
 def test_cli_query_timeout_is_a_usage_error_naming_the_option(tmp_path: Path, value: str) -> None:
-    from tests.cli.test_cli_process import failed, make_project, wflow
+    from tests.helpers.cli_process import failed, make_project, wflow
 
     # Checked before any connection: the address answers nothing, and nothing is started.
     project = make_project(tmp_path / "p", "127.0.0.1:1")

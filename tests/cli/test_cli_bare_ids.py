@@ -19,7 +19,7 @@ from google.protobuf.duration_pb2 import Duration
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 
-from tests.cli.test_cli_process import failed, make_project, ok, wflow
+from tests.helpers.cli_process import failed, make_project, ok, wflow
 from tests.helpers.processes import Background
 from wflow.testing import EmbeddedDevServer
 

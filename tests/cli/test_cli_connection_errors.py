@@ -11,73 +11,23 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli_process import failed, make_project, wflow
+from tests.helpers.cli_process import failed, make_project, wflow
+from tests.helpers.listeners import client_project, closed_port, listener
 from wflow.testing import EmbeddedDevServer
 
 # What the transport's own error looks like; none of it may reach the user.
 TRANSPORT_WORDS = ("tonic", "transport::Error", "ConnectError", "Traceback", "Status {")
 
 
-def client_project(root: Path, address: str, *extra: str) -> Path:
-    """A project whose `temporal.client` has `address` and the `extra` YAML lines."""
-    project = make_project(root, address)
-    index = project / "_index.yaml"
-    lines = index.read_text(encoding="utf-8").splitlines()
-    at = lines.index(f'    address: "{address}"') + 1
-    index.write_text("\n".join([*lines[:at], *(f"    {x}" for x in extra), *lines[at:]]) + "\n")
-    return project
-
-
 def clean(stderr: str) -> str:
     for word in TRANSPORT_WORDS:
         assert word not in stderr, stderr
     return stderr
-
-
-def closed_port(host: str) -> int:
-    """A port on `host` that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@contextlib.contextmanager
-def listener(host: str, handle: Callable[[socket.socket], None] | None = None) -> Iterator[int]:
-    """Listen on `host`; each connection goes to `handle` (default: accepted, never answered)."""
-    server = socket.socket()
-    server.bind((host, 0))
-    server.listen()
-    server.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            held.append(conn)
-            if handle is not None:
-                threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli_connection_errors import client_project, closed_port, listener
+from tests.helpers.listeners import client_project, closed_port, listener
 from tests.helpers.processes import run_wflow
 from wflow.testing import EmbeddedDevServer
 

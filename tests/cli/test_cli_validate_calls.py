@@ -148,7 +148,8 @@ def test_unknown_name_without_a_close_one_lists_the_module(tmp_path: Path) -> No
     root = lua_project(tmp_path, 'local uuid = require("uuid")\nreturn uuid.v9()\n')
     assert problems(root) == [
         f"{root / 'order.lua'}:2: app:order: uuid.v9: module 'uuid' has no 'v9' (it has: "
-        "NAMESPACE_DNS, NAMESPACE_OID, NAMESPACE_URL, NAMESPACE_X500, format, parse, v1, v3, v4, v5, v7, validate, variant, version)"
+        "NAMESPACE_DNS, NAMESPACE_OID, NAMESPACE_URL, NAMESPACE_X500, format, parse, v1, v3, v4, "
+        "v5, v7, validate, variant, version)"
     ]
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli_connection_errors import listener
-from tests.cli.test_cli_run import make_project, wflow
+from tests.helpers.cli_greetings import make_project, wflow
+from tests.helpers.listeners import listener
 from wflow.testing import EmbeddedDevServer
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli_process import make_project
+from tests.helpers.cli_process import make_project
 from wflow.model import ErrorKind, WflowError, format_pid
 from wflow.registry import load_project
 from wflow.temporal import Connection, Session, connect

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import wflow
-from tests.cli.test_cli_process import make_project
+from tests.helpers.cli_process import make_project
 from wflow.model import ErrorKind, WflowError, format_pid
 from wflow.registry import load_project
 from wflow.temporal._client import connect_error, connect_failure_cause
