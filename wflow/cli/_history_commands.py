@@ -193,15 +193,7 @@ def replay(
 
         histories = list(loaded)
         if connection is not None:
-            targets = list(pids)
-            if query is not None:
-                found = [summary.pid for summary in await connection.list(query, limit=limit)]
-                if not found:
-                    typer.echo(f"no workflow of the project matches {query!r}", err=True)
-                targets += [pid for pid in found if pid not in targets]
-            for target in targets:
-                pid = await connection.resolve(target)
-                histories.append((pid, await connection.history(pid)))
+            histories += await _fetch_histories(connection, pids, query, limit)
         return [(label, await replay_history(registry, recorded)) for label, recorded in histories]
 
     def bad_query(error: WflowError) -> NoReturn:
@@ -227,6 +219,28 @@ def replay(
         configure_logging()
         settings.hard_exit = True  # the replayer's worker threads, as for a client
         outcomes = asyncio.run(replay_all(registry, None))
+    raise typer.Exit(_print_outcomes(outcomes, as_json))
+
+
+async def _fetch_histories(
+    connection: Connection, pids: list[str], query: str | None, limit: int
+) -> list[tuple[str, WorkflowHistory]]:
+    """The histories of `pids` and of what `query` finds (each once), labelled by PID."""
+    targets = list(pids)
+    if query is not None:
+        found = [summary.pid for summary in await connection.list(query, limit=limit)]
+        if not found:
+            typer.echo(f"no workflow of the project matches {query!r}", err=True)
+        targets += [pid for pid in found if pid not in targets]
+    histories: list[tuple[str, WorkflowHistory]] = []
+    for target in targets:
+        pid = await connection.resolve(target)
+        histories.append((pid, await connection.history(pid)))
+    return histories
+
+
+def _print_outcomes(outcomes: list[tuple[str, ReplayOutcome]], as_json: bool) -> int:
+    """Print a line per replayed history (and the count on stderr); return the exit code."""
     failed = [outcome for _, outcome in outcomes if not outcome.ok]
     for label, outcome in outcomes:
         if as_json:
@@ -238,7 +252,7 @@ def replay(
     if not as_json:
         summary = f"{len(outcomes)} replayed, {len(failed)} diverged or failed"
         typer.echo(summary, err=True)
-    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def register(app: typer.Typer) -> None:

@@ -36,7 +36,7 @@ from wflow.model import SpawnOptions, WflowError, parse_duration
 
 if TYPE_CHECKING:
     from wflow.registry import Registry
-    from wflow.temporal import Connection
+    from wflow.temporal import Connection, WorkflowSummary
 
 __all__ = [
     "cancel",
@@ -258,10 +258,19 @@ def list_workflows(
 
     text: list[str | None] = [None]
 
-    async def fetch(connection: Connection) -> tuple[list[Any], list[dict[str, Any]]]:
+    async def fetch(
+        connection: Connection,
+    ) -> tuple[list[WorkflowSummary], list[dict[str, Any]]]:
         return await connection.list(text[0], limit=limit), await connection.list_processes()
 
     summaries, processes = operate(project, address, fetch, check=filters)
+    _print_listing(summaries, processes, as_json)
+
+
+def _print_listing(
+    summaries: list[WorkflowSummary], processes: list[dict[str, Any]], as_json: bool
+) -> None:
+    """Print `wflow ls`: running processes first, then the workflows; a table or JSON lines."""
     if as_json:
         for process in processes:
             started = datetime.fromtimestamp(process["started"], timezone.utc)
