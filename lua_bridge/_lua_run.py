@@ -211,8 +211,18 @@ class LuaRun:
         """Return the clock's time in Unix nanoseconds."""
         return unix_ns(self.clock.now())
 
-    def _op_now_ns(self) -> int:
-        return self.now_ns()
+    def _op_now_ns(self) -> tuple[int] | tuple[None, str]:
+        now = self.now_ns()
+        if now > LUA_INT_MAX:
+            # A Lua time value is Unix nanoseconds in a Lua integer: it ends in April 2262.
+            # Only the time-skipping test server gets past it (each skipped 10-year workflow
+            # timeout moves its clock on); Lua raises this at the caller's line (B.clock_ns).
+            return None, (
+                f"the workflow's clock reads {self.clock.now():%Y-%m-%d}, past the last time "
+                "a Lua time value holds (2262-04-11); on the time-skipping test server, start "
+                "a fresh server (its clock jumped past that after many skipped timeouts)"
+            )
+        return (now,)
 
     def _op_uuid4(self) -> str:
         return str(self.clock.uuid4())

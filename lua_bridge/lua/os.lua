@@ -35,7 +35,7 @@ local os_lib = {
 }
 
 function os_lib.time(t)
-  if t == nil then return ops.now_ns() // 1000000000 end
+  if t == nil then return B.clock_ns("os.time", 2) // 1000000000 end
   if type(t) ~= "table" then error("bad argument #1 to 'time' (table expected, got " .. type(t) .. ")", 2) end
   local year, month = field(t, "year"), field(t, "month")
   local day = field(t, "day")
@@ -52,7 +52,7 @@ function os_lib.date(fmt, t)
   if string.sub(fmt, 1, 1) == "!" then fmt = string.sub(fmt, 2) end
   local secs
   if t == nil then
-    secs = ops.now_ns() // 1000000000
+    secs = B.clock_ns("os.date", 2) // 1000000000
   else
     secs = math.tointeger(t)
     if secs == nil then error("bad argument #2 to 'date' (number has no integer representation)", 2) end
@@ -65,7 +65,7 @@ function os_lib.date(fmt, t)
 end
 
 function os_lib.clock()
-  return (ops.now_ns() - start_ns) / 1e9
+  return (B.clock_ns("os.clock", 2) - start_ns) / 1e9
 end
 
 function os_lib.difftime(a, b)

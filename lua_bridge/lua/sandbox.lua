@@ -798,7 +798,14 @@ B.blocked_library = blocked_library
 ---------------------------------------------------------------------------------------------
 -- The run's seed and start come in cfg when the host has them (two calls fewer per run).
 real_randomseed(cfg.random_seed or ops.random_seed())
-B.start_ns = cfg.start_ns or ops.now_ns() -- os.clock counts from here (lua/os.lua)
+-- The clock in Unix nanoseconds for time.now and os.time/date/clock; past 2262 (beyond a Lua
+-- integer) the host answers nil and why, raised at the caller's line (`level` as for error).
+function B.clock_ns(who, level)
+  local ns, err = ops.now_ns()
+  if ns == nil then error(who .. ": " .. err, level + 1) end
+  return ns
+end
+B.start_ns = cfg.start_ns or B.clock_ns("os.clock", 1) -- os.clock counts from here (lua/os.lua)
 local user_math = {}
 for k, v in rawnext, math do user_math[k] = v end
 user_math.randomseed = function(...)
