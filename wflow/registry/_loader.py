@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 from wflow.registry._problems import Problem
 from wflow.registry._pydantic_messages import describe_error
 from wflow.registry._schema import ENTRY_TYPES, KINDS, NAME_PATTERN, Entry
+from wflow.registry._suggestions import suggest_name
 from wflow.registry._yaml import YamlSyntaxError, line_of, node_line, parse_yaml, to_plain
 
 __all__ = ["INDEX_NAMES", "SUPPORTED_VERSIONS", "discover_files", "load_file", "load_files"]
@@ -103,11 +103,6 @@ def load_file(path: Path) -> tuple[list[Entry], list[Problem]]:
     return result.entries, result.problems
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _scalar(path: Path, document: Any, key: str, result: _FileResult) -> tuple[Any, int | None]:
     line = line_of(document, (key,), 1)
 
@@ -125,7 +120,7 @@ def _load_document(path: Path, document: Any, result: _FileResult) -> None:
                 Problem(
                     path,
                     line_of(document, (key,), 1),
-                    f"unknown top-level field '{key}'{_did_you_mean(str(key), _TOP_LEVEL)} "
+                    f"unknown top-level field '{key}'{suggest_name(str(key), _TOP_LEVEL)} "
                     "(expected version, namespace, entries; 'x-' fields are free for YAML "
                     "anchors)",
                 )

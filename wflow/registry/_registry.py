@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -11,8 +10,8 @@ from typing import Any, Literal, TypeVar, Union
 from wflow.model import ErrorKind, WflowError
 from wflow.registry._decorated import unwrap_target
 from wflow.registry._problems import ConfigError, Problem, sort_problems
-from wflow.registry._pydantic_messages import format_loc
 from wflow.registry._python import ImportProblem, find_target, import_target
+from wflow.registry._reference_checks import registry_problems
 from wflow.registry._schema import (
     FUNCTION_KINDS,
     PROCESS_KINDS,
@@ -28,6 +27,7 @@ from wflow.registry._schema import (
     WorkflowPyEntry,
     split_id,
 )
+from wflow.registry._suggestions import suggest_entry, suggest_name
 
 __all__ = ["FunctionEntry", "Registry", "Role", "WorkflowEntry"]
 
@@ -38,10 +38,6 @@ FunctionEntry = Union[FunctionLuaEntry, FunctionPyEntry]  # noqa: UP007
 """A function entry of either language."""
 
 _E = TypeVar("_E", bound=Entry)
-
-
-def _did_you_mean(close: Sequence[str]) -> str:
-    return f" (did you mean {', '.join(repr(c) for c in close[:3])}?)" if close else ""
 
 
 def _where(entry: Entry) -> str:
@@ -122,56 +118,7 @@ class Registry:
 
     def check(self) -> list[Problem]:
         """Check every reference between entries; return the problems found."""
-        problems: list[Problem] = []
-        for entry in self._entries.values():
-            for loc, ref, kinds in entry.references():
-                message = self._reference_problem(ref, entry.namespace, kinds)
-                if message is not None:
-                    problems.append(
-                        Problem(
-                            entry.file,
-                            entry.field_line(loc),
-                            f"field '{format_loc(loc)}': {message}",
-                            entry.id,
-                        )
-                    )
-        problems += self._schedule_problems()
-        return problems
-
-    def _schedule_problems(self) -> list[Problem]:
-        """Schedules' search attributes against those the clients declare (name -> type)."""
-        declared = self.search_attribute_types()
-        problems = []
-        for schedule in self.schedules():
-            for message in schedule.search_attribute_problems(declared):
-                line = schedule.field_line(("search_attributes",))
-                problems.append(Problem(schedule.file, line, message, schedule.id))
-        return problems
-
-    def _reference_problem(self, ref: str, namespace: str, kinds: Sequence[str]) -> str | None:
-        full = ref if ":" in ref else f"{namespace}:{ref}"
-        try:
-            split_id(full)
-        except WflowError:
-            return f"invalid reference {ref!r}: expected an entry ID 'namespace:name' or a name"
-        target = self._entries.get(full)
-        if target is None:
-            return f"no entry '{full}'{self._suggest(full, kinds)}"
-        if target.kind not in kinds:
-            return f"'{full}' is a {target.kind} entry, expected {' or '.join(kinds)}"
-        return None
-
-    def _suggest(self, entry_id: str, kinds: Sequence[str] | None = None) -> str:
-        candidates = [
-            key for key, entry in self._entries.items() if kinds is None or entry.kind in kinds
-        ]
-        names = [key.partition(":")[2] for key in candidates]
-        close = difflib.get_close_matches(entry_id, candidates, n=3, cutoff=0.6)
-        for name in difflib.get_close_matches(entry_id.partition(":")[2], names, n=3):
-            for key in candidates:
-                if key.partition(":")[2] == name and key not in close:
-                    close.append(key)
-        return _did_you_mean(close)
+        return registry_problems(self)
 
     def suggest(self, entry_id: str, kinds: Sequence[str] | None = None) -> str:
         """Return ` (did you mean 'a', 'b'?)` naming entries close to `entry_id`, or `""`.
@@ -183,7 +130,7 @@ class Registry:
             entry_id: A full entry ID that does not exist.
             kinds: If given, suggest only entries of these kinds.
         """
-        return self._suggest(entry_id, kinds)
+        return suggest_entry(self._entries, entry_id, kinds)
 
     @staticmethod
     def suggest_name(name: str, known: Iterable[str]) -> str:
@@ -192,7 +139,7 @@ class Registry:
         The same wording as `suggest`, for names that are not entry IDs (a module's
         functions, say).
         """
-        return _did_you_mean(difflib.get_close_matches(name, list(known), n=3, cutoff=0.6))
+        return suggest_name(name, known)
 
     # --- lookup ---
 
@@ -218,7 +165,7 @@ class Registry:
         """
         entry = self._entries.get(entry_id)
         if entry is None:
-            raise WflowError(f"no entry '{entry_id}'{self._suggest(entry_id)}", ErrorKind.NOT_FOUND)
+            raise WflowError(f"no entry '{entry_id}'{self.suggest(entry_id)}", ErrorKind.NOT_FOUND)
         return entry
 
     def resolve(self, ref: str, namespace: str, kinds: Sequence[str] | None = None) -> str:
@@ -237,7 +184,7 @@ class Registry:
         split_id(full)
         entry = self._entries.get(full)
         if entry is None:
-            raise WflowError(f"no entry '{full}'{self._suggest(full, kinds)}", ErrorKind.NOT_FOUND)
+            raise WflowError(f"no entry '{full}'{self.suggest(full, kinds)}", ErrorKind.NOT_FOUND)
         if kinds is not None and entry.kind not in kinds:
             raise WflowError(
                 f"'{full}' is a {entry.kind} entry, expected {' or '.join(kinds)}",
