@@ -1,4 +1,4 @@
-""" "Did you mean ...?" for names that do not exist: entry IDs, a module's functions, fields.
+"""Suggestions ("did you mean ...?") for missing entry IDs, module functions and fields.
 
 Every message of the registry and its checks that names something missing ends with the same
 suggestion, made here.
