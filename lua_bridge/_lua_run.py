@@ -382,8 +382,9 @@ class LuaRun:
     def _op_log(self, message: str) -> None:
         _log.info("%s", message)
 
-    def _op_module_bytecode(self, name: str) -> bytes:
-        return module_bytecode(name)
+    def _op_load_module(self, name: str) -> Any:
+        # Loaded here, a function: its bytecode never becomes a Lua string (garbage) in the state.
+        return self.lua.compile(module_bytecode(name), name=f"=wflow/{name}.lua", mode="b")
 
     # -- running ------------------------------------------------------------------------
 

@@ -463,10 +463,10 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # -- the bridge itself ------------------------------------------------------------------
     Operation(
-        "module_bytecode",
+        "load_module",
         _BOTH_HOST,
         "name: str",
-        "The compiled bridge module `lua/<name>.lua`, loaded on its first `require`/use.",
+        "The bridge module `lua/<name>.lua` loaded as a function, on its first `require`/use.",
     ),
 )
 

@@ -45,7 +45,7 @@ local function encode_payload(who, level, n, ...)
 end
 
 -- Functions reach processes through their call's ProcessClient, which a call may lack.
-local process_api_available = rawget(ops, "process_api_available")
+local process_api_available = B.has_op("process_api_available") and ops.process_api_available
 local function client_check(who, level)
   if process_api_available and not process_api_available() then
     error(who .. ": process API unavailable here (this function call has no Temporal client)",

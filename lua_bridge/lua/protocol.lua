@@ -10,8 +10,8 @@
 local B, cfg = ...
 
 local co_yield = coroutine.yield
-local type, error, pcall, next, setmetatable, tostring = type, error, pcall, next, setmetatable,
-  tostring
+local type, error, pcall, setmetatable, tostring, rawset = type, error, pcall, setmetatable,
+  tostring, rawset
 
 ---------------------------------------------------------------------------------------------
 -- Host functions
@@ -45,21 +45,31 @@ local function request_function(name)
 end
 
 ---------------------------------------------------------------------------------------------
--- B.ops: one function per operation of this side
+-- B.ops: one function per operation of this side, made on its first use
 ---------------------------------------------------------------------------------------------
-local ops = {}
+-- A run uses a few of the side's ~40-70 operations; a wrapper for each (a closure and its
+-- upvalues) was ~15 KiB of every state, kept for as long as the workflow is cached.
+local kinds = cfg.ops or {}
 local raw_host = cfg.host
-for name, kind in next, cfg.ops or {} do
-  if kind == "request" then
-    ops[name] = request_function(name)
-  elseif raw_host ~= nil then -- cfg.ops lists only the host operations Python serves
-    ops[name] = host_function(raw_host, name)
-  end
+cfg.host = nil -- the raw Python callable stays reachable only through the wrappers below
+
+-- Whether operation `name` exists on this side (cfg.ops lists only the host operations
+-- Python serves).
+local function has_op(name)
+  local kind = kinds[name]
+  return kind == "request" or (kind ~= nil and raw_host ~= nil)
 end
-cfg.host = nil -- the raw Python callable stays reachable only through the wrappers above
-setmetatable(ops, { __index = function(_, name)
-  error("internal error in the wflow Lua bridge: no operation '" .. tostring(name) .. "' in " ..
-    cfg.where, 2)
+B.has_op = has_op
+
+local ops = setmetatable({}, { __index = function(t, name)
+  if not has_op(name) then
+    error("internal error in the wflow Lua bridge: no operation '" .. tostring(name) ..
+      "' in " .. cfg.where, 2)
+  end
+  local f
+  if kinds[name] == "request" then f = request_function(name) else f = host_function(raw_host, name) end
+  rawset(t, name, f)
+  return f
 end })
 B.ops = ops
 

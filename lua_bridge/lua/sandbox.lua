@@ -11,7 +11,7 @@ local B, cfg = ...
 -- Captured primitives (user code cannot reach or replace these upvalues)
 ---------------------------------------------------------------------------------------------
 local sethook, traceback, getinfo = debug.sethook, debug.traceback, debug.getinfo
-local getlocal = debug.getlocal
+local getlocal, setupvalue = debug.getlocal, debug.setupvalue
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local co_status, co_running, co_isyieldable = coroutine.status, coroutine.running, coroutine.isyieldable
 local co_close = coroutine.close
@@ -928,6 +928,16 @@ for _, lib in ipairs({ "string", "table", "utf8" }) do
 end
 local loaded_modules, loading_modules = {}, {}
 
+-- The bridge file `lua/<name>.lua` as a function that runs in MODULE_ENV. The host loads it
+-- into this state from the bytecode compiled once per process: its bytecode never becomes a
+-- Lua string here, which would stay behind as garbage (~8 KiB for a sleeping run) in a
+-- state that, waiting, allocates nothing more and so never collects it.
+local function load_bridge_file(name)
+  local fn = ops.load_module(name)
+  setupvalue(fn, 1, MODULE_ENV) -- a main chunk's one upvalue is its _ENV
+  return fn
+end
+
 -- Return the module `name`, running `lua/<name>.lua` (compiled once per process, fetched
 -- from the host) the first time. Its chunk receives `B, cfg` and returns the module table.
 function B.module(name)
@@ -936,8 +946,7 @@ function B.module(name)
   if loading_modules[name] then
     error("internal error in the wflow Lua bridge: module " .. name .. " requires itself", 0)
   end
-  local fn, err = real_load(ops.module_bytecode(name), "=wflow/" .. name .. ".lua", "b", MODULE_ENV)
-  if not fn then error("internal error in the wflow Lua bridge: " .. tostring(err), 0) end
+  local fn = load_bridge_file(name)
   loading_modules[name] = true
   m = fn(B, cfg)
   loading_modules[name] = nil
@@ -969,9 +978,7 @@ setmetatable(B, { __index = function(b, field)
   for f, owner in rawnext, LAZY_FIELDS do
     if owner == file then LAZY_FIELDS[f] = nil end -- loaded once, even if it fails
   end
-  local fn, err = real_load(ops.module_bytecode(file), "=wflow/" .. file .. ".lua", "b", MODULE_ENV)
-  if not fn then error("internal error in the wflow Lua bridge: " .. tostring(err), 0) end
-  fn(B, cfg)
+  load_bridge_file(file)(B, cfg)
   return rawget(b, field)
 end })
 
