@@ -56,6 +56,7 @@ LAZY_CORE_FILES = (
     "duration_object",  # durations and duration arguments (B.duration_ms)
     "location_object",  # locations (B.UTC)
     "message_object",  # messages and events (B.new_message, B.new_event)
+    "pattern_budget",  # user code's pattern calls within the budget (B.check_pattern)
 )
 """The bridge files (`lua/<name>.lua`) that only add fields to `B`, run when one is first read.
 

@@ -12,7 +12,7 @@ local type, error, rawget, rawnext, pcall, select = type, error, rawget, B.rawne
 local setmetatable, getmetatable, tostring, tonumber, ipairs = setmetatable, getmetatable,
   tostring, tonumber, ipairs
 local mtype, huge = math.type, math.huge
-local sfmt, sbyte, sgsub, smatch = B.raw_format, string.byte, string.gsub, string.match
+local sfmt, sbyte, sgsub, smatch = B.raw_format, string.byte, B.raw_gsub, B.raw_match
 local tconcat = table.concat
 local ulen = utf8.len
 

@@ -7,7 +7,7 @@ local B, cfg = ...
 local type, error, pcall, setmetatable, getmetatable, tostring = type, error, pcall,
   setmetatable, getmetatable, tostring
 local huge = math.huge
-local sfmt, sgsub = B.raw_format, string.gsub
+local sfmt, sgsub, sfind = B.raw_format, string.gsub, string.find
 local ulen = utf8.len
 local ops = B.ops
 
@@ -167,7 +167,7 @@ end
 -- A Go layout ("2006-01-02"), or a strftime format when it has a `%` (wflow's earlier form).
 function TimeMethods.format(t, fmt)
   if type(fmt) ~= "string" then error("time:format: expected a layout string", 2) end
-  if fmt:find("%", 1, true) then
+  if sfind(fmt, "%", 1, true) then
     local ok, s = pcall(strftime, fmt, fields(t))
     if not ok then error("time:format: " .. s, 2) end
     return s

@@ -154,3 +154,24 @@ async def test_a_host_made_error_loads_error_objects(tmp_path: Path) -> None:
     end
     """
     assert await run_workflow(tmp_path, source) == {"kind": "NOT_FOUND", "is_error": True}
+
+
+async def test_pattern_checks_load_on_the_first_pattern_call_of_user_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bridge's own patterns (encoding the result's strings) do not load them.
+    loaded = _loads(monkeypatch)
+    source = """
+    return function(text)
+      local a = string.find(text, "b+")
+      local b = text:match("(c)")
+      return {a = a, b = b, text = text}
+    end
+    """
+    assert await run_workflow(tmp_path, source, ["abbc"]) == {"a": 2, "b": "c", "text": "abbc"}
+    assert loaded == ["pattern_budget"]
+    loaded.clear()
+    assert await run_workflow(tmp_path, "return function(t) return {t = t} end", ["a\\n"]) == {
+        "t": "a\\n"
+    }
+    assert loaded == []
