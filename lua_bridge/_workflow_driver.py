@@ -66,6 +66,7 @@ class WorkflowDriver:
         self._failure: BaseException | None = None
         self._root: asyncio.Task[Any] | None = None
         self._next_id = 0
+        self._collected = False
         self._channels = WorkflowChannels(runtime, self._start_task, self._new_id)
         handlers = (self, self._channels)
         self._requests: dict[str, RequestHandler] = bind_requests("workflow", handlers)
@@ -108,6 +109,9 @@ class WorkflowDriver:
             out = run_state.step(tid, *send)
             tag = out[0]
             if tag == "yield":
+                if not self._collected:
+                    self._collected = True
+                    run_state.collect_garbage()
                 handler = self._requests.get(out[1])
                 if handler is None:
                     raise LuaScriptError(
