@@ -46,9 +46,9 @@ __all__ = [
     "Kind",
     "Operation",
     "RequestHandler",
+    "RequestHandlers",
     "Side",
     "bind_host",
-    "bind_requests",
     "operation",
     "operation_kinds",
 ]
@@ -581,18 +581,37 @@ def bind_host(
     return dict(HostFunctions(side, handlers, fallback))
 
 
-def bind_requests(side: Side, handlers: Sequence[object]) -> dict[str, RequestHandler]:
-    """Return the request handlers of `side`: the `_op_<name>` coroutine methods, by name.
+class RequestHandlers(Mapping[str, RequestHandler]):
+    """The request handlers of one run, by operation name, bound when a request comes.
+
+    A dict of ~20 bound methods was ~1.6 KiB of every cached workflow; a waiting run makes
+    one request at a time.
 
     Args:
         side: Which side's requests.
-        handlers: The objects whose methods serve them, searched in order.
+        handlers: The objects whose `_op_<name>` coroutine methods serve them, searched in
+            order.
 
     Raises:
         LookupError: A request of `side` has no handler method.
     """
-    plan, missing, _ = _plan(side, "request", tuple(type(obj) for obj in handlers))
-    if missing:
-        op = next(iter(missing.values()))
-        raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
-    return {name: getattr(handlers[index], attr) for name, (index, attr) in plan.items()}
+
+    def __init__(self, side: Side, handlers: Sequence[object]) -> None:
+        self._handlers = tuple(handlers)
+        self._plan, missing, _ = _plan(side, "request", tuple(type(obj) for obj in handlers))
+        if missing:
+            op = next(iter(missing.values()))
+            raise LookupError(f"lua_bridge: no handler {op.handler} for request {op.name}")
+
+    def __getitem__(self, name: str) -> RequestHandler:
+        index, attr = self._plan[name]
+        return getattr(self._handlers[index], attr)  # type: ignore[no-any-return]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._plan
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._plan)
+
+    def __len__(self) -> int:
+        return len(self._plan)

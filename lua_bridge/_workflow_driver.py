@@ -32,7 +32,7 @@ from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_errors import LuaScriptError
 from lua_bridge._lua_run import LuaRun
 from lua_bridge._lua_values import error_from_fail
-from lua_bridge._protocol import RequestHandler, bind_requests
+from lua_bridge._protocol import RequestHandlers
 from lua_bridge._workflow_channels import WorkflowChannels
 from wflow.model import (
     CallHandle,
@@ -69,7 +69,7 @@ class WorkflowDriver:
         self._collected = False
         self._channels = WorkflowChannels(runtime, self._start_task, self._new_id)
         handlers = (self, self._channels)
-        self._requests: dict[str, RequestHandler] = bind_requests("workflow", handlers)
+        self._requests = RequestHandlers("workflow", handlers)
         self.run_state = LuaRun(
             side="workflow", clock=runtime, chunks=chunks, limits=limits, handlers=handlers
         )

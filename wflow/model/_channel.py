@@ -58,8 +58,10 @@ class Channel:
             )
         self._capacity = capacity
         self._buffer: deque[Any] = deque()
-        self._receivers: deque[_Waiter] = deque()
-        self._senders: deque[tuple[asyncio.Future[None], Any]] = deque()
+        # Waiting parties are few: lists (an empty deque is ~0.6 KiB, and every cached
+        # workflow holds a few channels, most of them never waited on).
+        self._receivers: list[_Waiter] = []
+        self._senders: list[tuple[asyncio.Future[None], Any]] = []
         self._closed = False
 
     @property
@@ -82,7 +84,7 @@ class Channel:
             self._admit_waiting_sender()
             return value, True
         while self._senders:
-            future, value = self._senders.popleft()
+            future, value = self._senders.pop(0)
             if not future.done():
                 future.set_result(None)
                 return value, True
@@ -137,17 +139,17 @@ class Channel:
             return
         self._closed = True
         while self._receivers:
-            waiter = self._receivers.popleft()
+            waiter = self._receivers.pop(0)
             if not waiter.future.done():
                 waiter.future.set_result((waiter.tag, None, False))
         while self._senders:
-            future, _ = self._senders.popleft()
+            future, _ = self._senders.pop(0)
             if not future.done():
                 future.set_exception(WflowError("send on a closed channel", ErrorKind.INVALID))
 
     def _hand_to_receiver(self, value: Any) -> bool:
         while self._receivers:
-            waiter = self._receivers.popleft()
+            waiter = self._receivers.pop(0)
             if not waiter.future.done():
                 waiter.future.set_result((waiter.tag, value, True))
                 return True
@@ -155,7 +157,7 @@ class Channel:
 
     def _admit_waiting_sender(self) -> None:
         while self._senders and len(self._buffer) < self._capacity:
-            future, value = self._senders.popleft()
+            future, value = self._senders.pop(0)
             if not future.done():
                 self._buffer.append(value)
                 future.set_result(None)
