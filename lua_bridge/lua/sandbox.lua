@@ -76,11 +76,15 @@ B.WHERE = WHERE
 
 local ops, HOSTFAIL = B.ops, B.HOSTFAIL -- lua/protocol.lua ran first
 
--- The libraries removed below stay loaded in the registry (`package.loaded`) unless dropped
--- there too: then they are garbage (~3 KiB of every state: io's handles, package's paths and
--- searchers).
+-- The libraries removed below stay loaded in the registry (`package.loaded`, io's standard
+-- files) unless dropped there too: then they are garbage (~4 KiB of every state: io's
+-- handles, package's paths and searchers, lupa's `python` module).
 local loaded_libraries = package.loaded
-for _, name in ipairs({ "debug", "io", "os", "package" }) do loaded_libraries[name] = nil end
+for _, name in ipairs({ "debug", "io", "os", "package", "python" }) do
+  loaded_libraries[name] = nil
+end
+local registry = debug.getregistry()
+registry._IO_input, registry._IO_output = nil, nil
 
 -- Remove everything dangerous from the real globals too (defence in depth).
 for _, name in ipairs({ "debug", "io", "os", "package", "python", "dofile", "loadfile", "require",
