@@ -15,14 +15,14 @@ import gc
 import os
 import sys
 import tracemalloc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lua_bridge import _lua_state
 from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_run import LocalClock, LuaRun
-from lua_bridge._protocol import Operation, bind_host
+from lua_bridge._protocol import Operation
 
 __all__ = ["main"]
 
@@ -36,39 +36,33 @@ def _refuse(op: Operation) -> Callable[..., Any]:
     return lambda *args: None
 
 
-def _run_host() -> dict[str, Callable[..., Any]]:
-    return bind_host("workflow", (_run(),), _refuse)
-
-
 def _run() -> LuaRun:
     return LuaRun(
         side="workflow", clock=LocalClock(), chunks={}, limits=LuaLimits(), fallback=_refuse
     )
 
 
-def _per_file(host: Mapping[str, Callable[..., Any]]) -> list[tuple[str, int]]:
-    """Lua bytes each step of `create_bridge` adds: `cfg`, then each core file in order."""
-    core: tuple[str, ...] = _lua_state.CORE_FILES
+def _per_file() -> list[tuple[str, int]]:
+    """Lua bytes each core file adds to one state (then each file loaded on first use)."""
     steps: list[tuple[str, int]] = []
-    previous = 0
+    run_core_file = _lua_state._run_core_file
+
+    def measured(lua: Any, name: str, b: Any, cfg: Any) -> None:
+        # Within one state: lupa's count starts below zero (it wraps), so only differences
+        # inside a state mean anything.
+        lua.gccollect()
+        before = lua.get_memory_used()
+        run_core_file(lua, name, b, cfg)
+        lua.gccollect()  # what the state keeps, not the garbage of loading it
+        steps.append((name, lua.get_memory_used() - before))
+
+    _lua_state._run_core_file = measured  # type: ignore[assignment]
     try:
-        for k in range(len(core) + 1):
-            # Each core file needs only the ones before it: load the first k, as a run does.
-            _lua_state.CORE_FILES = core[:k]  # type: ignore[assignment]
-            bridge = _lua_state.create_bridge(
-                where="workflows", host=host, chunks={}, limits=LuaLimits()
-            )
-            bridge.lua.gccollect()  # what the state keeps, not the garbage of building it
-            used = bridge.lua.get_memory_used()
-            steps.append(
-                (core[k - 1] if k else "cfg (ops, host functions, kinds)", used - previous)
-            )
-            previous = used
+        _run().close()
     finally:
-        _lua_state.CORE_FILES = core  # type: ignore[assignment]
+        _lua_state._run_core_file = run_core_file  # type: ignore[assignment]
     # The files loaded on first use (LAZY_CORE_FILES), each in a state of its own, by one of
-    # the B fields lua/sandbox.lua lists for it.
-    # (A run's own state: the host loads those files into the state that asks.)
+    # the B fields lua/sandbox.lua lists for it (the host loads them into the state that asks).
     for file, field in _LAZY_PROBES.items():
         run = _run()
         run.lua.gccollect()
@@ -111,7 +105,7 @@ def main(argv: list[str]) -> None:
         gc.collect()
         python = (tracemalloc.get_traced_memory()[0] - python_before) / n
         tracemalloc.stop()
-    for step, used in _per_file(_run_host()):
+    for step, used in _per_file():
         print(f"  Lua, {step}: {used / 1024:.1f} KiB")
     print(f"Lua (get_memory_used): {keep[-1].lua.get_memory_used() / 1024:.1f} KiB per state")
     print(f"Python (tracemalloc):  {python / 1024:.1f} KiB per state")

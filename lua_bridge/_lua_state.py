@@ -281,7 +281,11 @@ def create_bridge(
         }
     )
     b = lua.table()
-    code = bridge_bytecode()
     for name in CORE_FILES:
-        lua.compile(code[name], name=f"=wflow/{name}", mode="b")(b, cfg)
+        _run_core_file(lua, name, b, cfg)
     return LuaBridge(lua, b)
+
+
+def _run_core_file(lua: Any, name: str, b: Any, cfg: Any) -> None:
+    """Run core file `name` in a new state (`python -m bench.state_memory` measures each)."""
+    lua.compile(bridge_bytecode()[name], name=f"=wflow/{name}", mode="b")(b, cfg)

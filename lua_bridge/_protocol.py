@@ -48,7 +48,6 @@ __all__ = [
     "RequestHandler",
     "RequestHandlers",
     "Side",
-    "bind_host",
     "operation",
     "operation_kinds",
 ]
@@ -562,23 +561,6 @@ class HostFunctions(Mapping[str, Callable[..., Any]]):
 
     def __len__(self) -> int:
         return len(self._served) + len(self._missing)
-
-
-def bind_host(
-    side: Side, handlers: Sequence[object], fallback: Fallback | None = None
-) -> dict[str, Callable[..., Any]]:
-    """Return the host functions of `side`: each host operation's handler, by name.
-
-    Args:
-        side: Which side's host operations.
-        handlers: The objects whose `_op_<name>` methods serve them, searched in order.
-        fallback: Makes the function of an operation no object serves; without it, such an
-            operation is an error.
-
-    Raises:
-        LookupError: A host operation of `side` has no handler and there is no fallback.
-    """
-    return dict(HostFunctions(side, handlers, fallback))
 
 
 class RequestHandlers(Mapping[str, RequestHandler]):
