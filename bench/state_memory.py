@@ -81,6 +81,7 @@ _LAZY_PROBES = {
     "location_object": "UTC",
     "message_object": "new_message",
     "pattern_budget": "check_pattern",
+    "codec": "encode",
 }
 
 

@@ -45,7 +45,6 @@ LUA_VERSION = "Lua 5.4"
 CORE_FILES = (
     "protocol.lua",  # B.ops from the declared protocol; the stash
     "sandbox.lua",  # budget, deterministic builtins, coroutines, environments, B.module
-    "codec.lua",  # Lua -> JSON encoder, array/object markers
     "entry.lua",  # require, module globals, the entry runner
 )
 """The bridge files every run loads, in order."""
@@ -57,6 +56,7 @@ LAZY_CORE_FILES = (
     "location_object",  # locations (B.UTC)
     "message_object",  # messages and events (B.new_message, B.new_event)
     "pattern_budget",  # user code's pattern calls within the budget (B.check_pattern)
+    "codec",  # the Lua -> JSON encoder (B.encode, B.encode_list)
 )
 """The bridge files (`lua/<name>.lua`) that only add fields to `B`, run when one is first read.
 

@@ -19,10 +19,7 @@ local ulen = utf8.len
 ---------------------------------------------------------------------------------------------
 -- Array / object markers for tables that came from JSON (or json.array / json.object)
 ---------------------------------------------------------------------------------------------
-local ARRAY = setmetatable({}, { __mode = "k" })
-function B.mark_array(t) ARRAY[t] = true; return t end
-function B.mark_object(t) ARRAY[t] = nil; return t end
-B.ARRAY = ARRAY
+local ARRAY = B.ARRAY -- lua/sandbox.lua (tables are marked before the encoder loads)
 
 ---------------------------------------------------------------------------------------------
 -- Encoder

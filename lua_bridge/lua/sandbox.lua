@@ -811,6 +811,7 @@ end
 local LAZY_FIELDS = {}
 for file, fields in rawnext, {
   pattern_budget = { "check_pattern" },
+  codec = { "encode", "encode_list" },
   error_object = { "ErrMT", "error_fields", "error_frames", "is_error", "new_error", "parse_kind",
     "render_value", "uncaught_error_text" },
   time_object = { "TimeMT", "date_table", "days_from_civil", "is_time", "new_time", "offset_of",
@@ -892,6 +893,13 @@ function B.load_chunk(desc, env)
 end
 
 B.co_yield = co_yield
+
+-- Array / object markers for tables that came from JSON (or json.array / json.object); the
+-- encoder (lua/codec.lua) reads them.
+local ARRAY = setmetatable({}, { __mode = "k" })
+function B.mark_array(t) ARRAY[t] = true; return t end
+function B.mark_object(t) ARRAY[t] = nil; return t end
+B.ARRAY = ARRAY
 B.raw_format = sfmt
 B.raw_match, B.raw_gsub = real_match, real_gsub -- the bridge's own, fixed patterns (no budget checks)
 B.rawnext = rawnext

@@ -8,7 +8,9 @@ object never loads the file: that is what keeps a cached workflow's Lua state sm
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -84,7 +86,8 @@ async def test_a_run_without_errors_times_or_messages_loads_none_of_their_files(
     runtime = FakeRuntime({"app.api:step": {"ok": True}})
     result = await run_workflow(tmp_path, source, [1], runtime=runtime)
     assert result == {"a": {"ok": True}, "list": [1, 2], "text": "3"}
-    assert loaded == ["funcs"]
+    # The encoder loads with the first value that leaves Lua (the call's arguments).
+    assert loaded == ["funcs", "codec"]
 
 
 async def test_a_sleeping_run_loads_durations_and_locations_not_time_objects(
@@ -101,7 +104,7 @@ async def test_a_sleeping_run_loads_durations_and_locations_not_time_objects(
     runtime = FakeRuntime()
     assert await run_workflow(tmp_path, source, runtime=runtime) == "UTC"
     assert len(runtime.sleeps) == 1
-    assert sorted(loaded) == ["duration_object", "location_object", "time"]
+    assert sorted(loaded) == ["codec", "duration_object", "location_object", "time"]
 
 
 async def test_objects_made_after_lazy_loading_behave_as_before(tmp_path: Path) -> None:
@@ -169,9 +172,37 @@ async def test_pattern_checks_load_on_the_first_pattern_call_of_user_code(
     end
     """
     assert await run_workflow(tmp_path, source, ["abbc"]) == {"a": 2, "b": "c", "text": "abbc"}
-    assert loaded == ["pattern_budget"]
+    assert loaded == ["pattern_budget", "codec"]
     loaded.clear()
     assert await run_workflow(tmp_path, "return function(t) return {t = t} end", ["a\\n"]) == {
         "t": "a\\n"
     }
-    assert loaded == []
+    assert loaded == ["codec"]
+
+
+async def test_a_run_waiting_before_any_value_left_lua_has_no_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cached workflow that waits (timer, message) before it calls anything holds no codec.
+    loaded = _loads(monkeypatch)
+    source = """
+    local time = require("time")
+    return function(order)
+      time.sleep("1h")
+      return order
+    end
+    """
+    runtime = FakeRuntime()
+    started = asyncio.get_running_loop().create_future()
+    stop = asyncio.get_running_loop().create_future()
+
+    async def wait_forever(duration: timedelta) -> None:
+        started.set_result(sorted(loaded))
+        await stop
+
+    monkeypatch.setattr(runtime, "sleep", wait_forever)
+    run = asyncio.ensure_future(run_workflow(tmp_path, source, [{"id": 1}], runtime=runtime))
+    assert await started == ["duration_object", "location_object", "time"]
+    stop.set_result(None)
+    assert await run == {"id": 1}
+    assert "codec" in loaded
