@@ -12,6 +12,63 @@ local type, rawget, setmetatable, getmetatable, tostring, error = type, rawget, 
 local mtype, sfmt, smatch, tsort, tconcat = math.type, string.format, string.match, table.sort,
   table.concat
 local supper = string.upper
+local sfind, ssub, tpack, tunpack = string.find, string.sub, table.pack, table.unpack
+local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
+local install_hook, roots, failed_calls = B.install_hook, B.roots, B.failed_calls
+local NOTE_ERROR_MAX = 400
+
+---------------------------------------------------------------------------------------------
+-- Error text: only an error needs it (an uncaught error, a failed call's note, errors.wrap)
+---------------------------------------------------------------------------------------------
+-- Run `f(...)` inside a budgeted coroutine (user code reached from trusted code, e.g. a
+-- __tostring metamethod); yields are refused.
+local function guarded(f, ...)
+  local co = install_hook(co_create(f))
+  roots[co] = true
+  local r = tpack(co_resume(co, ...))
+  if r[1] and co_status(co) ~= "dead" then return false, "cannot yield here" end
+  return tunpack(r, 1, r.n)
+end
+B.guarded = guarded
+
+local function error_text(e)
+  if type(e) == "string" then return e end
+  if type(e) == "table" or type(e) == "userdata" then
+    local mt = getmetatable(e)
+    if type(mt) == "table" and rawget(mt, "__tostring") then
+      local ok, s = guarded(tostring, e)
+      if ok and type(s) == "string" then return s end
+      return "(error object whose __tostring failed)"
+    end
+  end
+  return B.tostring(e)
+end
+B.error_text = error_text
+
+-- The note for an error `text` that ends coroutine `co`, or "" when there is nothing to say:
+-- only errors about a nil value (or a failed assert) are how an ignored `err` shows up (the
+-- record is lua/sandbox.lua's, `B.noted`).
+function B.failed_call_note(co, e, text)
+  local rec = failed_calls[co]
+  if rec == nil or type(e) ~= "string" then return "" end
+  if not (sfind(text, "nil", 1, true) or sfind(text, "assertion failed", 1, true)) then
+    return ""
+  end
+  local err_text = error_text(rec.err)
+  if sfind(text, err_text, 1, true) then return "" end -- the message names it already
+  if #err_text > NOTE_ERROR_MAX then err_text = ssub(err_text, 1, NOTE_ERROR_MAX) .. "..." end
+  local at = rec.at and (" at " .. rec.at) or ""
+  if rec.later == 0 then
+    return "; the last call, " .. rec.call .. at .. ", failed: " .. err_text
+  end
+  local since = rec.later == 1 and "1 call" or (rec.later .. " calls")
+  return "; the last call that failed, " .. rec.call .. at .. " (" .. since ..
+    " succeeded since), failed: " .. err_text
+end
+
+---------------------------------------------------------------------------------------------
+-- Error objects
+---------------------------------------------------------------------------------------------
 
 local KINDS = {}
 for _, k in ipairs(cfg.kinds) do KINDS[k] = true end
@@ -156,14 +213,14 @@ function B.uncaught_error_text(co, e, user_position)
       local where = user_position(co, 0)
       e = where and (where .. ": " .. rest) or rest
     end
-    return B.error_text(e)
+    return error_text(e)
   end
-  if is_error(e) then return B.error_text(e) end
+  if is_error(e) then return error_text(e) end
   local where = user_position(co, 0) -- where `co` raised it
   local shown
   local mt = getmetatable(e)
   if type(e) == "table" and type(mt) == "table" and rawget(mt, "__tostring") then
-    shown = B.error_text(e) -- the value's own text (run budgeted by error_text)
+    shown = error_text(e) -- the value's own text (run budgeted by error_text)
   elseif type(e) == "table" then
     shown = render(e, 0)
     if #shown > RENDER_MAX then shown = shown:sub(1, RENDER_MAX) .. "..." end

@@ -404,7 +404,7 @@ end
 -- it, its error, and how many of those calls succeeded since. When an error ends the
 -- coroutine and its message speaks of a nil value, the message names that failure too.
 local failed_calls = setmetatable({}, { __mode = "k" })
-local NOTE_ERROR_MAX = 400
+B.failed_calls = failed_calls
 
 -- How a call reads in a note: `funcs.call("app.api:charge")`; `args` are the leading string
 -- arguments that say what was called (target, host, pid, topic); nil ones are left out.
@@ -533,53 +533,12 @@ user_coroutine.spawn = function(fn, ...)
   return true
 end
 
--- Run `f(...)` inside a budgeted coroutine (user code reached from trusted code, e.g. a
--- __tostring metamethod); yields are refused.
-local function guarded(f, ...)
-  local co = install_hook(co_create(f))
-  roots[co] = true
-  local r = tpack(co_resume(co, ...))
-  if r[1] and co_status(co) ~= "dead" then return false, "cannot yield here" end
-  return tunpack(r, 1, r.n)
-end
-B.guarded = guarded
-
-local function error_text(e)
-  if type(e) == "string" then return e end
-  if type(e) == "table" or type(e) == "userdata" then
-    local mt = getmetatable(e)
-    if type(mt) == "table" and rawget(mt, "__tostring") then
-      local ok, s = guarded(tostring, e)
-      if ok and type(s) == "string" then return s end
-      return "(error object whose __tostring failed)"
-    end
-  end
-  return d_tostring(e)
-end
-B.error_text = error_text
+-- guarded, error_text and the failed-call note are in lua/error_object.lua: only an error
+-- needs them, and it makes an error object (or its text) anyway.
+B.roots = roots
 
 local finishers = {}
 B.finishers = finishers
-
--- The note for an error `text` that ends coroutine `co`, or "" when there is nothing to say:
--- only errors about a nil value (or a failed assert) are how an ignored `err` shows up.
-local function failed_call_note(co, e, text)
-  local rec = failed_calls[co]
-  if rec == nil or type(e) ~= "string" then return "" end
-  if not (sfind(text, "nil", 1, true) or sfind(text, "assertion failed", 1, true)) then
-    return ""
-  end
-  local err_text = error_text(rec.err)
-  if sfind(text, err_text, 1, true) then return "" end -- the message names it already
-  if #err_text > NOTE_ERROR_MAX then err_text = ssub(err_text, 1, NOTE_ERROR_MAX) .. "..." end
-  local at = rec.at and (" at " .. rec.at) or ""
-  if rec.later == 0 then
-    return "; the last call, " .. rec.call .. at .. ", failed: " .. err_text
-  end
-  local since = rec.later == 1 and "1 call" or (rec.later .. " calls")
-  return "; the last call that failed, " .. rec.call .. at .. " (" .. since ..
-    " succeeded since), failed: " .. err_text
-end
 
 local function on_resume(tid, co, ok, ...)
   if ok then
@@ -601,7 +560,7 @@ local function on_resume(tid, co, ok, ...)
   end
   local text = safe_text(B.uncaught_error_text(co, e, user_position)) -- lua/error_object.lua
   local tb = safe_text(traceback(co, text))
-  text = text .. safe_text(failed_call_note(co, e, text))
+  text = text .. safe_text(B.failed_call_note(co, e, text))
   threads[tid] = nil
   return "error", text, tb
 end
@@ -812,8 +771,8 @@ local LAZY_FIELDS = {}
 for file, fields in rawnext, {
   pattern_budget = { "check_pattern" },
   codec = { "encode", "encode_list" },
-  error_object = { "ErrMT", "error_fields", "error_frames", "is_error", "new_error", "parse_kind",
-    "render_value", "uncaught_error_text" },
+  error_object = { "ErrMT", "error_fields", "error_frames", "error_text", "failed_call_note",
+    "guarded", "is_error", "new_error", "parse_kind", "render_value", "uncaught_error_text" },
   time_object = { "TimeMT", "date_table", "days_from_civil", "is_time", "new_time", "offset_of",
     "rfc3339", "strftime", "time_from_local", "time_in" },
   duration_object = { "DurationMT", "duration_ms", "is_duration", "new_duration" },
