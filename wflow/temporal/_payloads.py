@@ -13,6 +13,7 @@ Every Temporal client, worker and replayer wflow creates uses `DATA_CONVERTER`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from temporalio.converter import (
     BinaryProtoPayloadConverter,
     CompositePayloadConverter,
     DataConverter,
+    EncodingPayloadConverter,
     JSONPlainPayloadConverter,
     JSONProtoPayloadConverter,
 )
@@ -242,6 +244,19 @@ class StrictJSONPayloadConverter(JSONPlainPayloadConverter):
         return super().from_payload(payload, type_hint)
 
 
+@functools.cache
+def _converters() -> tuple[EncodingPayloadConverter, ...]:
+    # temporalio makes a payload converter per workflow (its class is called); the encoding
+    # converters hold no state, so every one of them shares these.
+    return (
+        BinaryNullPayloadConverter(),
+        StrictJSONPayloadConverter(),
+        BinaryPlainPayloadConverter(),
+        JSONProtoPayloadConverter(),
+        BinaryProtoPayloadConverter(),
+    )
+
+
 class WflowPayloadConverter(CompositePayloadConverter):
     """temporalio's default converters, with `json/plain` strict and tried before the binary ones.
 
@@ -252,13 +267,7 @@ class WflowPayloadConverter(CompositePayloadConverter):
 
     def __init__(self) -> None:
         """Build the converter."""
-        super().__init__(
-            BinaryNullPayloadConverter(),
-            StrictJSONPayloadConverter(),
-            BinaryPlainPayloadConverter(),
-            JSONProtoPayloadConverter(),
-            BinaryProtoPayloadConverter(),
-        )
+        super().__init__(*_converters())
 
 
 DATA_CONVERTER: DataConverter = dataclasses.replace(
