@@ -384,7 +384,10 @@ class LuaRun:
 
     def _op_load_module(self, name: str) -> Any:
         # Loaded here, a function: its bytecode never becomes a Lua string (garbage) in the state.
-        return self.lua.compile(module_bytecode(name), name=f"=wflow/{name}.lua", mode="b")
+        try:
+            return self.lua.compile(module_bytecode(name), name=f"=wflow/{name}.lua", mode="b")
+        except lupa54.LuaMemoryError:
+            return None  # the state's memory limit: Lua raises its own "not enough memory"
 
     # -- running ------------------------------------------------------------------------
 

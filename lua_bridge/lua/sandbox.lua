@@ -742,6 +742,7 @@ local loaded_modules, loading_modules = {}, {}
 -- state that, waiting, allocates nothing more and so never collects it.
 local function load_bridge_file(name)
   local fn = ops.load_module(name)
+  if fn == nil then error(MEMERR, 0) end -- the state's memory limit, reached while loading it
   setupvalue(fn, 1, MODULE_ENV) -- a main chunk's one upvalue is its _ENV
   return fn
 end

@@ -13,9 +13,13 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from lua_bridge import LuaEngine
+import lupa.lua54 as lupa54
+import pytest
+
+import lua_bridge._lua_run as lua_run_module
+from lua_bridge import LuaEngine, LuaResourceError
 from lua_bridge._workflow_driver import WorkflowDriver
-from tests.helpers.fakes import lua_entry, run_workflow
+from tests.helpers.fakes import FakeLimits, lua_entry, run_workflow
 from wflow.testing import FakeRuntime
 
 
@@ -71,3 +75,22 @@ async def test_what_user_code_sees_of_memory_is_the_same_in_every_run(tmp_path: 
     ]
     assert len(results[0]) == 4
     assert results[0] == results[1] == results[2]
+
+
+async def test_the_memory_limit_reached_while_a_bridge_file_loads_is_the_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The host loads bridge files into the state (`load_module`); running out of the state's
+    # memory there (lupa raises in the host, here made to at once) ends the run as any
+    # allocation over the limit does.
+    def out_of_memory(name: str) -> bytes:
+        raise lupa54.LuaMemoryError("not enough memory")
+
+    monkeypatch.setattr(lua_run_module, "module_bytecode", out_of_memory)
+    source = """
+    local time = require("time")
+    return function() return time.now() end
+    """
+    with pytest.raises(LuaResourceError) as info:
+        await run_workflow(tmp_path, source, limits=FakeLimits(max_memory=2 * 1024 * 1024))
+    assert info.value.resource == "memory"
