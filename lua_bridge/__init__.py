@@ -28,9 +28,11 @@ Layout (private modules, each named after what it holds):
     _chunks.py             an entry and its imported libraries as Lua chunks
     _limits.py, _lua_errors.py
     lua/protocol.lua, sandbox.lua,
-    codec.lua, entry.lua   the core every run loads
-    lua/error_object.lua, time_object.lua, duration_object.lua, location_object.lua,
-    message_object.lua     objects' code, loaded when one of its `B` fields is first read
+    entry.lua              the core every run loads
+    lua/codec.lua, pattern_budget.lua, error_object.lua, time_object.lua,
+    duration_object.lua, location_object.lua,
+    message_object.lua     the encoder, user patterns' budget checks, objects' code: loaded
+                           when one of its `B` fields is first read
     lua/funcs.lua, time.lua, uuid.lua, channel.lua, process.lua, workflow.lua, errors.lua,
     json.lua, os.lua       one file per Lua module, loaded on its first `require` or use
 

@@ -5,7 +5,8 @@ filter that refuses every attribute access. Python callables are handed only to 
 bridge code (`lua/protocol.lua`), which keeps them in upvalues behind Lua wrappers.
 
 The bridge's Lua files are compiled once per process (`bridge_bytecode`). Every run loads the
-core (`CORE_FILES`; the error, time, message, ... objects, `LAZY_CORE_FILES`, when first used);
+core (`CORE_FILES`; the encoder, the pattern budget and the error, time, message, ... objects,
+`LAZY_CORE_FILES`, when first used);
 the modules user code reaches (`MODULE_FILES`: `funcs`, `time`,
 `process`, ...) are loaded on their first `require` or use, through the `load_module`
 operation, so a run pays memory only for the modules it uses.
