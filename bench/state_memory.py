@@ -77,7 +77,7 @@ def _per_file() -> list[tuple[str, int]]:
 _LAZY_PROBES = {
     "error_object": "new_error",
     "time_object": "new_time",
-    "duration_object": "duration_ms",
+    "duration_object": "new_duration",
     "location_object": "UTC",
     "message_object": "new_message",
     "pattern_budget": "check_pattern",

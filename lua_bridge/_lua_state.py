@@ -53,7 +53,7 @@ CORE_FILES = (
 LAZY_CORE_FILES = (
     "error_object",  # error objects (also built from Python: B.new_error)
     "time_object",  # time objects, calendar (B.new_time)
-    "duration_object",  # durations and duration arguments (B.duration_ms)
+    "duration_object",  # duration objects (B.new_duration)
     "location_object",  # locations (B.UTC)
     "message_object",  # messages and events (B.new_message, B.new_event)
     "pattern_budget",  # user code's pattern calls within the budget (B.check_pattern)

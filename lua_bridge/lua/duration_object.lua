@@ -1,12 +1,11 @@
--- wflow lua_bridge: duration objects and duration arguments (trusted code, loaded the first
--- time a run reads one of their B fields: `time.sleep`, `time.parse_duration`, time objects).
+-- wflow lua_bridge: duration objects (trusted code, loaded the first
+-- time a run reads one of their B fields: `time.parse_duration`, duration arithmetic, time
+-- objects; durations given as numbers or strings need none of it: B.duration_ms, sandbox.lua).
 
 local B, cfg = ...
 
 local type, error, setmetatable, getmetatable, tostring = type, error, setmetatable,
   getmetatable, tostring
-local ulen = utf8.len
-local ops = B.ops
 
 -- Duration objects (Wippy's `time.parse_duration`, `t:sub(u)`): integer nanoseconds. They
 -- cross to JSON as milliseconds, the number form durations have everywhere else in wflow.
@@ -49,17 +48,3 @@ DurationMT.__tostring = function(d)
   if ns % 1000000 == 0 then return tostring(ns // 1000000) .. "ms" end
   return tostring(ns) .. "ns"
 end
-
--- Durations in Lua are milliseconds (numbers), strings like "1h30m" (validated by the host)
--- or Duration objects.
-local function duration_ms(d, who, level)
-  if is_duration(d) then return d._ns / 1000000 end
-  if type(d) ~= "number" and type(d) ~= "string" then
-    error(who .. ": expected a duration (milliseconds or a string like \"5s\"), got " .. type(d), level + 1)
-  end
-  if type(d) == "string" and not ulen(d) then error(who .. ": duration is not valid UTF-8", level + 1) end
-  local ms, err = ops.parse_duration(d)
-  if ms == nil then error(who .. ": " .. err, level + 1) end
-  return ms
-end
-B.duration_ms = duration_ms

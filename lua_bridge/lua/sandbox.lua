@@ -265,6 +265,23 @@ function B.check_nonempty(v, who, what, hint, level)
   if not ulen(v) then error(who .. ": " .. what .. " is not valid UTF-8", level + 1) end
 end
 
+-- Durations in Lua are milliseconds (numbers), strings like "1h30m" (validated by the host)
+-- or Duration objects. Here, not in lua/duration_object.lua: a timer or sleep with a number or
+-- a string needs no duration objects, and none exist before that file is loaded.
+function B.duration_ms(d, who, level)
+  local duration_mt = rawget(B, "DurationMT")
+  if duration_mt ~= nil and type(d) == "table" and getmetatable(d) == duration_mt then
+    return d._ns / 1000000
+  end
+  if type(d) ~= "number" and type(d) ~= "string" then
+    error(who .. ": expected a duration (milliseconds or a string like \"5s\"), got " .. type(d), level + 1)
+  end
+  if type(d) == "string" and not ulen(d) then error(who .. ": duration is not valid UTF-8", level + 1) end
+  local ms, err = ops.parse_duration(d)
+  if ms == nil then error(who .. ": " .. err, level + 1) end
+  return ms
+end
+
 ---------------------------------------------------------------------------------------------
 -- Deterministic iteration: numbers ascending, then strings bytewise, then false, true.
 ---------------------------------------------------------------------------------------------
@@ -776,7 +793,7 @@ for file, fields in rawnext, {
     "guarded", "is_error", "new_error", "parse_kind", "render_value", "uncaught_error_text" },
   time_object = { "TimeMT", "date_table", "days_from_civil", "is_time", "new_time", "offset_of",
     "rfc3339", "strftime", "time_from_local", "time_in" },
-  duration_object = { "DurationMT", "duration_ms", "is_duration", "new_duration" },
+  duration_object = { "DurationMT", "is_duration", "new_duration" },
   location_object = { "LocationMT", "UTC", "new_location" },
   message_object = { "message_fields", "new_event", "new_message" },
 } do

@@ -90,7 +90,7 @@ async def test_a_run_without_errors_times_or_messages_loads_none_of_their_files(
     assert loaded == ["funcs", "codec"]
 
 
-async def test_a_sleeping_run_loads_durations_and_locations_not_time_objects(
+async def test_a_sleeping_run_loads_locations_not_durations_or_time_objects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loaded = _loads(monkeypatch)
@@ -104,7 +104,7 @@ async def test_a_sleeping_run_loads_durations_and_locations_not_time_objects(
     runtime = FakeRuntime()
     assert await run_workflow(tmp_path, source, runtime=runtime) == "UTC"
     assert len(runtime.sleeps) == 1
-    assert sorted(loaded) == ["codec", "duration_object", "location_object", "time"]
+    assert sorted(loaded) == ["codec", "location_object", "time"]
 
 
 async def test_objects_made_after_lazy_loading_behave_as_before(tmp_path: Path) -> None:
@@ -202,7 +202,7 @@ async def test_a_run_waiting_before_any_value_left_lua_has_no_encoder(
 
     monkeypatch.setattr(runtime, "sleep", wait_forever)
     run = asyncio.ensure_future(run_workflow(tmp_path, source, [{"id": 1}], runtime=runtime))
-    assert await started == ["duration_object", "location_object", "time"]
+    assert await started == ["location_object", "time"]
     stop.set_result(None)
     assert await run == {"id": 1}
     assert "codec" in loaded
