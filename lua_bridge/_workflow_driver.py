@@ -276,7 +276,7 @@ class WorkflowDriver:
                     target, json.loads(args_json), self.run_state.options[options]
                 )
         except WflowError as exc:
-            return None, self.run_state.lua_error(exc)
+            return self.run_state.failed(exc)
         hid = self._new_id()
         self._handles[hid] = handle
         return (hid,)
@@ -308,7 +308,7 @@ class WorkflowDriver:
         try:
             return (self._runtime.version(change_id, int(min_version), int(max_version)),)
         except WflowError as exc:
-            return None, self.run_state.lua_error(exc)
+            return self.run_state.failed(exc)
 
     def _op_process_options(self) -> Any:
         return self.run_state.to_lua(self._runtime.process_options(), "options")
@@ -331,5 +331,5 @@ class WorkflowDriver:
         try:
             action()
         except WflowError as exc:
-            return None, self.run_state.lua_error(exc)
+            return self.run_state.failed(exc)
         return (True,)

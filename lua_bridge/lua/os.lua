@@ -5,7 +5,6 @@
 local B, cfg = ...
 
 local type, error, rawget, pcall, tostring = type, error, rawget, pcall, tostring
-local ops = B.ops
 -- Taken when the run started (lua/sandbox.lua), not when `os` was first used.
 local start_ns = B.start_ns
 
