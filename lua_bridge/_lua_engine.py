@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from lua_bridge._chunks import Chunk, collect_chunks
 from lua_bridge._function_runner import run_function
-from lua_bridge._limits import LuaLimits
+from lua_bridge._limits import LuaLimits, park_after_from_env
 from lua_bridge._lua_state import bridge_bytecode, compile_bytecode
 from lua_bridge._static_check import check_entry
 from lua_bridge._workflow_driver import WorkflowDriver
@@ -121,7 +121,8 @@ class LuaEngine:
 
     Args:
         default_limits: Limits for entries without a `limits` block (64 MiB, 50 million
-            instructions per slice by default).
+            instructions per slice, parking after 10 s by default; `WFLOW_LUA_PARK_AFTER`
+            sets the parking when this is not given).
     """
 
     kinds: frozenset[str] = frozenset(
@@ -133,10 +134,18 @@ class LuaEngine:
     """Modules Temporal's workflow sandbox passes through (Lua workflows need no sandbox)."""
 
     def __init__(self, default_limits: LuaLimits | None = None) -> None:
-        self.default_limits = default_limits or LuaLimits()
+        self._default_limits = default_limits
+        park_after_from_env()  # a bad WFLOW_LUA_PARK_AFTER fails here, before any run
         self._loaded: dict[tuple[int, int], _Loaded] = {}
         # Read and compile the bridge's own Lua code now, outside any workflow sandbox.
         bridge_bytecode()
+
+    @property
+    def default_limits(self) -> LuaLimits:
+        """Limits of entries without a `limits` block (`WFLOW_LUA_PARK_AFTER` read now)."""
+        if self._default_limits is not None:
+            return self._default_limits
+        return LuaLimits(park_after=park_after_from_env())
 
     def _load(self, entry: LuaEntry, registry: Registry | None) -> dict[str, Chunk]:
         # Every workflow run loads its program: reuse the chunks of the same entry (and

@@ -15,6 +15,8 @@ import json
 import logging
 import random
 import secrets
+import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -27,7 +29,19 @@ from lua_bridge._limits import LuaLimits
 from lua_bridge._lua_errors import LuaResourceError, LuaScriptError, LuaValueError
 from lua_bridge._lua_state import create_bridge, module_bytecode
 from lua_bridge._lua_values import LUA_INT_MAX, LuaValues
+from lua_bridge._parking import watch
 from lua_bridge._protocol import Fallback, HostFunctions, Side
+from lua_bridge._run_journal import (
+    GC,
+    HOST,
+    OUT,
+    START,
+    STEP,
+    JournalReplay,
+    LuaBuild,
+    RunJournal,
+    build_values,
+)
 from wflow.model import (
     LAYOUTS,
     ActivityOptions,
@@ -51,6 +65,7 @@ from wflow.model import (
 __all__ = ["ClockLike", "LocalClock", "LuaRun", "unix_ns"]
 
 _log = logging.getLogger("lua_bridge.print")
+_parking_log = logging.getLogger("lua_bridge.parking")
 _MS = timedelta(milliseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -130,6 +145,7 @@ class LuaRun:
         limits: LuaLimits,
         handlers: Sequence[object] = (),
         fallback: Fallback | None = None,
+        park_after: float | None = None,
     ) -> None:
         self.side: Side = side
         self.clock = clock
@@ -139,31 +155,65 @@ class LuaRun:
         self.options: list[ActivityOptions] = [ActivityOptions()]
         self.spawn_options: list[SpawnOptions] = [SpawnOptions()]
         self.host_failure: BaseException | None = None
-        host = HostFunctions(side, (*handlers, self), fallback)
-        where = "functions" if side == "function" else "workflows"
+        self._host = HostFunctions(side, (*handlers, self), fallback)
+        self._chunks = chunks
+        # In the order the state would ask for them (both are recorded in workflows); kept
+        # to build the same state again after parking.
+        self._random_seed = self._op_random_seed()
+        # A Lua integer holds Unix nanoseconds up to the year 2262; the time-skipping test
+        # server's clock passes that after enough skipped 10-year timeouts, and the state
+        # must still start (os.clock only counts from this point).
+        self._start_ns = min(self.now_ns(), LUA_INT_MAX)
+        self.park_after = park_after if side == "workflow" else None
+        """Seconds a waiting run keeps its Lua state before parking (None: never)."""
+        self.journal = RunJournal() if self.park_after is not None else None
+        """The calls that rebuild a parked state (None: this run never parks)."""
+        self._lock = threading.Lock()  # the parking thread against the run's own thread
+        self._replay: JournalReplay | None = None
+        self._inside = 0  # depth of calls into Lua (a step, a host call, a LuaBuild)
+        self._last_step = time.monotonic()
+        self._collected = False
+        self.parked = False
+        """Whether the Lua state is dropped (the next step rebuilds it)."""
+        self._closed = False
+        self._build_state()
+        if self.park_after is not None:
+            watch(self)
+
+    def _build_state(self) -> None:
+        where = "functions" if self.side == "function" else "workflows"
         try:
             bridge = create_bridge(
                 where=where,
-                host=host,
-                chunks=chunks,
-                limits=limits,
+                host=self._host,
+                chunks=self._chunks,
+                limits=self.limits,
                 on_host_error=self._host_failed,
-                # In the order the state would ask for them (both are recorded in workflows).
-                random_seed=self._op_random_seed(),
-                # A Lua integer holds Unix nanoseconds up to the year 2262; the time-skipping
-                # test server's clock passes that after enough skipped 10-year timeouts, and
-                # the state must still start (os.clock only counts from this point).
-                start_ns=min(self.now_ns(), LUA_INT_MAX),
+                answer=self._answer_host,
+                random_seed=self._random_seed,
+                start_ns=self._start_ns,
             )
         except lupa54.LuaMemoryError:
             raise LuaResourceError(
-                "memory", limits.max_memory, "starting the Lua runtime"
+                "memory", self.limits.max_memory, "starting the Lua runtime"
             ) from None
         self.lua: Any = bridge.lua
         self.b: Any = bridge.b
         self.values = LuaValues(self.lua, self.b)
         self._step = self.b.step
-        self._closed = False
+
+    def _answer_host(self, name: str, args: tuple[Any, ...]) -> Any:
+        """Answer host call `name`: from its handler, or from the journal while rebuilding."""
+        replay = self._replay
+        if replay is not None:
+            return replay.host_answer(name)
+        answer = self._host[name](*args)
+        journal = self.journal
+        if journal is not None:
+            journal.add_values(HOST, name, answer)
+        if type(answer) is tuple:
+            return build_values(answer)
+        return answer.build() if type(answer) is LuaBuild else answer
 
     def _host_failed(self, exc: BaseException) -> None:
         # Lua sees only HOSTFAIL; the exception itself is re-raised after the slice.
@@ -185,6 +235,8 @@ class LuaRun:
             LuaValueError: The value is not JSON data.
             LuaResourceError: The memory limit was reached while building it.
         """
+        if not self._inside:
+            self._outside()
         try:
             return self.values.to_lua(value, path)
         except lupa54.LuaMemoryError:
@@ -196,14 +248,28 @@ class LuaRun:
         Raises:
             LuaResourceError: The memory limit was reached while building it.
         """
+        if not self._inside:
+            self._outside()
         try:
             return self.values.error(error)
         except lupa54.LuaMemoryError:
             raise LuaResourceError("memory", self.limits.max_memory) from None
 
     def failed(self, error: WflowError) -> tuple[Any, ...]:
-        """Return Lua's `nil, err` for `error` (an operation's operational failure)."""
-        return None, self.lua_error(error)
+        """Return Lua's `nil, err` for `error` (an operation's operational failure).
+
+        The error object is a `LuaBuild`: it is built when it crosses into Lua.
+        """
+        return None, LuaBuild(lambda: self.lua_error(error))
+
+    def data(self, value: Any, path: str = "value") -> Any:
+        """Return `value` to cross into Lua as a Lua value (`to_lua` at the crossing).
+
+        Raises (at the crossing) what `to_lua` raises.
+        """
+        if value is None or type(value) is str or type(value) is bool:
+            return value
+        return LuaBuild(lambda: self.to_lua(value, path))
 
     # -- host calls of every run (see _protocol.OPERATIONS) ------------------------------------
 
@@ -254,7 +320,7 @@ class LuaRun:
             return (False,) if what == "validate" else (None, f"{exc}")
         if what == "validate":
             return (True,)
-        return (self.values.to_lua(facts) if what == "parse" else facts[what],)
+        return (self.data(facts, "uuid") if what == "parse" else facts[what],)
 
     def _random(self) -> random.Random | None:
         # Workflows draw from their deterministic randomness; functions use the OS's.
@@ -283,7 +349,7 @@ class LuaRun:
         return int(wall.replace(tzinfo=load_zone(name)).timestamp())
 
     def _op_time_layouts(self) -> Any:
-        return self.values.to_lua(dict(LAYOUTS), "layouts")
+        return self.data(dict(LAYOUTS), "layouts")
 
     def _op_time_format(self, unix_ns: int, offset: int, abbrev: str, layout: str) -> str:
         zone = timezone(timedelta(seconds=int(offset)), abbrev)
@@ -370,19 +436,24 @@ class LuaRun:
 
     def _op_json_decode(self, text: str) -> tuple[Any, ...]:
         try:
-            return True, self.values.to_lua(json.loads(text))
+            # Built here to answer `nil, err` for what Lua cannot hold.
+            data = json.loads(text)
+            return True, LuaBuild(lambda: self.to_lua(data), self.values.to_lua(data))
         # LuaValueError too (NaN, an integer beyond 64 bits): `nil, err`, as the docs say, not
         # an error that ends the run.
         except (ValueError, RecursionError, LuaValueError) as exc:
             return False, exc.message if isinstance(exc, LuaValueError) else f"invalid JSON: {exc}"
 
     def _op_workflow_info(self) -> Any:
-        return self.values.to_lua(self.clock.info().to_dict(), "info")
+        return self.data(self.clock.info().to_dict(), "info")
 
     def _op_log(self, message: str) -> None:
         _log.info("%s", message)
 
     def _op_load_module(self, name: str) -> Any:
+        return LuaBuild(lambda: self._load_module(name))
+
+    def _load_module(self, name: str) -> Any:
         # Loaded here, a function: its bytecode never becomes a Lua string (garbage) in the state.
         try:
             return self.lua.compile(module_bytecode(name), name=f"=wflow/{name}.lua", mode="b")
@@ -397,7 +468,15 @@ class LuaRun:
         Raises:
             LuaScriptError: The chunk has a syntax error.
         """
-        result = self.call_lua(self.b.start_entry, key, method)
+        with self._lock:
+            self._live()
+            if self.journal is not None:
+                self.journal.add((START, key, method))
+            self._inside += 1
+            try:
+                result = self.call_lua(self.b.start_entry, key, method)
+            finally:
+                self._inside -= 1
         if isinstance(result, tuple):
             raise LuaScriptError(str(result[1]))
         return int(result)
@@ -405,20 +484,127 @@ class LuaRun:
     def step(self, tid: int, *args: Any) -> tuple[Any, ...]:
         """Resume root coroutine `tid`; return Lua's report (`"yield"`, op, ... / `"done"`, ...).
 
+        `args` may hold `LuaBuild`s: they are built now, in the run's state.
+
         Raises:
             LuaResourceError: A limit was exceeded.
             BaseException: A host function raised it during the slice.
         """
-        out = self.call_lua(self._step, tid, *args)
+        with self._lock:
+            self._live()
+            journal = self.journal
+            if journal is not None:
+                journal.add_values(STEP, tid, args)
+            self._inside += 1
+            try:
+                out = self.call_lua(self._step, tid, *build_values(args))
+            finally:
+                self._inside -= 1
+            if journal is not None:
+                journal.add((OUT, out[0], out[1] if out[0] == "yield" else None))
+            if out[0] == "yield" and not self._collected:
+                self._collect_garbage()
+            self._last_step = time.monotonic()
         if out[0] == "limit":
             limit = self.limits.max_memory if out[1] == "memory" else self.limits.max_instructions
             raise LuaResourceError(str(out[1]), limit)
+        if self.park_after == 0 and out[0] == "yield":
+            self.park()
         return tuple(out)
+
+    def _collect_garbage(self) -> None:
+        """Collect the state's garbage (a full cycle of Lua's collector), once per run.
+
+        Done when the run first waits on its runtime. Building the state, loading the entry
+        and the modules it requires leave ~10-13 KiB of garbage (the core files' main chunks,
+        temporaries); Lua's collector frees it only as the state allocates more, and a cached
+        workflow that waits allocates nothing. Done at the same point of the run every time,
+        it keeps the run deterministic (weak tables, `collectgarbage("count")` see the same
+        state in a replay, and in a state rebuilt after parking).
+        """
+        self._collected = True
+        if self.journal is not None:
+            self.journal.add((GC,))
+        self.lua.gccollect()
+
+    # -- parking (see _run_journal.py) -----------------------------------------------------
+
+    def idle_for(self, now: float) -> float:
+        """Seconds since the last step ended, by `time.monotonic()` (0 while it runs)."""
+        return 0.0 if self._lock.locked() else now - self._last_step
+
+    def park(self) -> bool:
+        """Drop the Lua state, if the run is idle and its journal can rebuild it.
+
+        The next step (of any of its coroutines) rebuilds the state first. Returns whether
+        the state was dropped; a busy run (its own thread is inside it) is left alone.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            journal = self.journal
+            if self._closed or self.parked or journal is None or not journal.enabled:
+                return False
+            self._drop_state()
+            self.parked = True
+            _parking_log.debug("parked a Lua state (journal: %d entries)", len(journal.entries))
+            return True
+        finally:
+            self._lock.release()
+
+    def _live(self) -> None:
+        """Rebuild a parked state: a fresh state run through the journal (lock held)."""
+        if self._closed:
+            raise RuntimeError("the Lua run is closed")
+        if not self.parked:
+            return
+        assert self.journal is not None  # only a journaled run parks
+        started = time.perf_counter()
+        self._build_state()
+        replay = self._replay = JournalReplay(self.journal.entries)
+        self._inside += 1
+        try:
+            while (entry := replay.next_call()) is not None:
+                if entry[0] == START:
+                    self.call_lua(self.b.start_entry, entry[1], entry[2])
+                elif entry[0] == STEP:
+                    replay.check_out(self.call_lua(self._step, entry[1], *build_values(entry[2])))
+                elif entry[0] == GC:
+                    self.lua.gccollect()
+                else:
+                    raise RuntimeError(f"internal error in the Lua bridge: journal entry {entry!r}")
+        finally:
+            self._inside -= 1
+            self._replay = None
+        self.parked = False
+        _parking_log.debug(
+            "rebuilt a parked Lua state from %d journal entries in %.2f ms",
+            len(self.journal.entries),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _outside(self) -> None:
+        """Python builds a Lua value outside a step: the run can no longer park.
+
+        Every Lua value crosses as a `LuaBuild` at a step or a host call; one built
+        elsewhere would belong to a state parking could drop. Parking at every wait
+        (`park_after` 0, the test setting) makes such a bug fail at once.
+        """
+        journal = self.journal
+        if journal is None or self._inside:
+            return
+        if self.park_after == 0:
+            raise RuntimeError("internal error in the Lua bridge: a Lua value built outside a step")
+        with self._lock:
+            journal.stop("a Lua value was built outside a step")
+            self._live()
 
     def call_lua(self, fn: Any, *args: Any) -> Any:
         """Call a bridge function, translating lupa's errors and re-raising host failures."""
         if self._closed:
             raise RuntimeError("the Lua run is closed")
+        if not self._inside:
+            self._outside()
         try:
             result = fn(*args)
         except lupa54.LuaMemoryError:
@@ -435,24 +621,17 @@ class LuaRun:
             raise failure
         return result
 
-    def collect_garbage(self) -> None:
-        """Collect the state's garbage now (a full cycle of Lua's collector).
-
-        The workflow driver calls it when a run first waits on its runtime. Building the
-        state, loading the entry and the modules it requires leave ~10-13 KiB of garbage
-        (the core files' main chunks, temporaries); Lua's collector frees it only as the
-        state allocates more, and a cached workflow that waits allocates nothing. Done at the
-        same point of the run every time, it keeps the run deterministic (weak tables,
-        `collectgarbage("count")` see the same state in a replay).
-        """
-        if not self._closed:
-            self.lua.gccollect()
-
     def close(self) -> None:
         """Release the Lua state now (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._drop_state()
+            self.journal = None
+
+    def _drop_state(self) -> None:
+        # Every reference to the state: lupa closes it when the last one goes.
         self._step = None
         self.values = None  # type: ignore[assignment]
         self.b = None

@@ -33,6 +33,7 @@ __all__ = [
     "LAZY_CORE_FILES",
     "LUA_VERSION",
     "MODULE_FILES",
+    "HostAnswer",
     "LuaBridge",
     "bridge_bytecode",
     "compile_bytecode",
@@ -79,6 +80,10 @@ MODULE_FILES = (
     "workflow",
 )
 """The Lua modules (`lua/<name>.lua`) a run loads on first use."""
+
+
+HostAnswer = Callable[[str, tuple[Any, ...]], Any]
+"""Answers a host call: `answer(name, args)`."""
 
 
 def _refuse_attribute(obj: Any, name: Any, is_setting: bool) -> Any:
@@ -204,24 +209,32 @@ def _names(host: Mapping[str, Callable[..., Any]]) -> frozenset[str]:
 
 
 def _dispatcher(
-    host: Mapping[str, Callable[..., Any]], on_error: Callable[[BaseException], None] | None
+    host: Mapping[str, Callable[..., Any]],
+    on_error: Callable[[BaseException], None] | None,
+    answer: HostAnswer | None,
 ) -> Callable[..., Any]:
     """The one Python callable a state gets: `host(name, ...)` calls operation `name`.
 
     One callable instead of one per operation: each handed to Lua costs a lupa wrapper, a
     Lua userdata and a Lua closure in every state, and most runs call only a few of them.
     """
-    get = host.__getitem__
+    if answer is None:
+        get = host.__getitem__
+
+        def call(name: str, args: tuple[Any, ...]) -> Any:
+            return get(name)(*args)
+
+        answer = call
     if on_error is None:
 
         def dispatch(name: str, *args: Any) -> Any:
-            return get(name)(*args)
+            return answer(name, args)
 
         return dispatch
 
     def guarded(name: str, *args: Any) -> Any:
         try:
-            return get(name)(*args)
+            return answer(name, args)
         except BaseException as exc:
             on_error(exc)
             raise
@@ -236,6 +249,7 @@ def create_bridge(
     chunks: Mapping[str, Chunk],
     limits: LuaLimits,
     on_host_error: Callable[[BaseException], None] | None = None,
+    answer: HostAnswer | None = None,
     random_seed: int | None = None,
     start_ns: int | None = None,
 ) -> LuaBridge:
@@ -249,6 +263,8 @@ def create_bridge(
         limits: Memory and instruction limits.
         on_host_error: Told of every exception a host function raises (which then unwinds
             the Lua code as the bridge's HOSTFAIL error).
+        answer: Answers host call `name` with `args` in place of `host[name](*args)`
+            (`LuaRun`'s, which builds `LuaBuild`s and keeps the journal).
         random_seed: The seed of `math.random` (None: the state asks `random_seed`).
         start_ns: Where `os.clock` counts from, in Unix nanoseconds (None: it asks `now_ns`).
 
@@ -269,7 +285,7 @@ def create_bridge(
         {
             "where": where,
             "ops": lua.table_from(_served_kinds(side, _names(host))),
-            "host": _dispatcher(host, on_host_error),
+            "host": _dispatcher(host, on_host_error, answer),
             "modules": lua.table_from(
                 sorted(FUNCTION_MODULES if side == "function" else WORKFLOW_MODULES)
             ),

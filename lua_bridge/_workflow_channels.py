@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lua_bridge._lua_run import LuaRun, unix_ns
+from lua_bridge._run_journal import LuaBuild
 from wflow.model import (
     Channel,
     Event,
@@ -86,12 +87,12 @@ class WorkflowChannels:
         return cid
 
     def _received(self, cid: int, value: Any, ok: bool) -> Any:
-        """Return the stash id of a received item as Lua sees it."""
+        """Return a received item as Lua sees it: a stash id, built when it crosses."""
         convert = self._converters.get(cid)
         if convert is None or not ok:
             return value
         run_state = self._lua()
-        return run_state.call_lua(run_state.b.stash, convert(value))
+        return LuaBuild(lambda: run_state.call_lua(run_state.b.stash, convert(value)))
 
     # -- converters -------------------------------------------------------------------------
 
@@ -153,9 +154,13 @@ class WorkflowChannels:
         try:
             await self._channels[int(channel_id)].send(stash_id)
         except WflowError as exc:
-            run_state = self._lua()
-            run_state.call_lua(run_state.b.unstash, stash_id)
-            return run_state.failed(exc)
+            run_state, error = self._lua(), exc
+
+            def unstashed_error() -> Any:
+                run_state.call_lua(run_state.b.unstash, stash_id)
+                return run_state.lua_error(error)
+
+            return None, LuaBuild(unstashed_error)
         return (True,)
 
     async def _op_select(self, default: bool, *channel_ids: int) -> Sequence[Any]:
@@ -219,7 +224,7 @@ class WorkflowChannels:
         try:
             channel = self._runtime.mailbox().listen(topic, message=bool(message))
         except WflowError as exc:
-            return None, self._lua().lua_error(exc)
+            return self._lua().failed(exc)
         convert = self._message_to_lua if message else self._payload_to_lua
         return (self._adopt(channel, convert),)
 

@@ -66,12 +66,16 @@ class WorkflowDriver:
         self._failure: BaseException | None = None
         self._root: asyncio.Task[Any] | None = None
         self._next_id = 0
-        self._collected = False
         self._channels = WorkflowChannels(runtime, self._start_task, self._new_id)
         handlers = (self, self._channels)
         self._requests = RequestHandlers("workflow", handlers)
         self.run_state = LuaRun(
-            side="workflow", clock=runtime, chunks=chunks, limits=limits, handlers=handlers
+            side="workflow",
+            clock=runtime,
+            chunks=chunks,
+            limits=limits,
+            handlers=handlers,
+            park_after=limits.park_after,
         )
         self._channels.run_state = self.run_state
 
@@ -87,7 +91,7 @@ class WorkflowDriver:
         """
         try:
             tid = self.run_state.start(key, method)
-            lua_args = [self.run_state.to_lua(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
+            lua_args = [self.run_state.data(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
             self._root = asyncio.get_running_loop().create_task(self._drive(tid, lua_args))
             try:
                 return await self._root
@@ -109,9 +113,6 @@ class WorkflowDriver:
             out = run_state.step(tid, *send)
             tag = out[0]
             if tag == "yield":
-                if not self._collected:
-                    self._collected = True
-                    run_state.collect_garbage()
                 handler = self._requests.get(out[1])
                 if handler is None:
                     raise LuaScriptError(
@@ -170,12 +171,12 @@ class WorkflowDriver:
                 )
         except WflowError as exc:
             return self.run_state.failed(exc)
-        return (self.run_state.to_lua(value, "result"),)
+        return (self.run_state.data(value, "result"),)
 
     async def _op_call_result(self, call_id: int) -> Sequence[Any]:
         ok, value = await self._outcome(int(call_id))
         if ok:
-            return (self.run_state.to_lua(value, "result"),)
+            return (self.run_state.data(value, "result"),)
         return self.run_state.failed(value)
 
     async def _op_sleep(self, ms: float, where: str | None = None) -> Sequence[Any]:
@@ -221,7 +222,7 @@ class WorkflowDriver:
             value = await runtime.wait(pid)
         except WflowError as exc:
             return self.run_state.failed(exc)
-        return (self.run_state.to_lua(value, "result"),)
+        return (self.run_state.data(value, "result"),)
 
     async def _op_cancel_process(self, pid: str, reason: str | None = None) -> Sequence[Any]:
         return await self._true_or_failed(self._runtime.cancel(pid, reason))
@@ -311,7 +312,7 @@ class WorkflowDriver:
             return self.run_state.failed(exc)
 
     def _op_process_options(self) -> Any:
-        return self.run_state.to_lua(self._runtime.process_options(), "options")
+        return self.run_state.data(self._runtime.process_options(), "options")
 
     def _op_set_process_options(self, options_json: str) -> tuple[Any, ...]:
         return self._true_or_error(

@@ -33,6 +33,7 @@ FIXTURES = REPO_FIXTURES / "lua"
 class FakeLimits:
     max_memory: int | str | None = None
     max_instructions: int | None = None
+    park_after: Any = None
 
 
 @dataclasses.dataclass

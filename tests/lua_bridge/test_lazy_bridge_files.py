@@ -35,6 +35,8 @@ def _declared_fields() -> dict[str, set[str]]:
 
 
 def _loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    # What one state loads: a parked run's rebuilt state loads its files again.
+    monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "never")
     loaded: list[str] = []
     original = lua_run_module.module_bytecode
 

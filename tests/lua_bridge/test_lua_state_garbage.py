@@ -31,7 +31,10 @@ class _Waiting(FakeRuntime):
         await asyncio.get_running_loop().create_future()
 
 
-async def test_a_waiting_run_holds_no_garbage_from_its_start(tmp_path: Path) -> None:
+async def test_a_waiting_run_holds_no_garbage_from_its_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "never")  # one state's garbage
     source = """
     local time = require("time")
     return function(order)

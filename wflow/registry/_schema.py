@@ -30,7 +30,7 @@ from wflow.registry._production_schema import (
     ScheduleFields,
     search_attribute_problem,
 )
-from wflow.registry._value_types import ByteSize, Duration
+from wflow.registry._value_types import ByteSize, Duration, DurationOrNever
 from wflow.registry._yaml import line_of
 
 __all__ = [
@@ -361,6 +361,14 @@ class LuaLimits(_Strict):
         gt=0,
         description="Lua instructions allowed per uninterrupted slice of execution "
         "(between two intercepted calls).",
+    )
+    park_after: DurationOrNever | None = Field(
+        default=None,
+        description="How long a waiting workflow keeps its Lua state in memory before the "
+        "state is parked (dropped, and rebuilt from the values the run was resumed with when "
+        "the workflow goes on): a duration like '10s' (the default), '0s' to park at every "
+        "wait, or 'never'.",
+        json_schema_extra={"default": "10s"},
     )
 
 

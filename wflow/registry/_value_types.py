@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, PlainValidator, WithJsonSchema
 
 from wflow.model import WflowError, format_duration, parse_byte_size, parse_duration
 
-__all__ = ["ByteSize", "Duration"]
+__all__ = ["ByteSize", "Duration", "DurationOrNever"]
 
 
 def _to_duration(value: Any) -> Any:
@@ -40,6 +40,37 @@ Duration = Annotated[
     ),
 ]
 """A duration: a string like `"10s"` / `"1h30m"` or a number of seconds."""
+
+
+def _to_duration_or_never(value: Any) -> timedelta | str:
+    if value == "never":
+        return "never"
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, timedelta)):
+        raise ValueError(f"expected a duration like '10s' or 'never', got {value!r}")
+    result: timedelta = _to_duration(value)
+    return result
+
+
+def _format_duration_or_never(value: timedelta | str) -> str:
+    return value if isinstance(value, str) else format_duration(value)
+
+
+DurationOrNever = Annotated[
+    timedelta | str,
+    PlainValidator(_to_duration_or_never),
+    PlainSerializer(_format_duration_or_never, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)(.*)$|^0$"},
+                {"type": "number", "minimum": 0},
+                {"const": "never"},
+            ],
+            "examples": ["10s", "0s", "never"],
+        }
+    ),
+]
+"""A duration (as `Duration`), or `"never"`."""
 
 
 def _to_byte_size(value: Any) -> Any:
