@@ -29,7 +29,7 @@ from bench import _replays, _startup, _table
 from bench._processes import worker_process
 from bench._variants import LIVE, Variant
 from bench._worker import PROJECT
-from bench._workloads import latency, memory_per_workflow, record, throughput
+from bench._workloads import SETTLED, latency, memory_per_workflow, record, throughput
 
 __all__ = ["Settings", "main"]
 
@@ -112,11 +112,15 @@ async def _live(
             for variant in _rotated(LIVE, round_):
                 queue = f"bench-{uuid.uuid4().hex[:8]}-"
                 async with worker_process(variant.family, address, queue) as worker:
-                    per = await memory_per_workflow(
+                    early, settled = await memory_per_workflow(
                         _client(clients, variant), variant, worker, settings.sleeping
                     )
-                figures.add("memory", variant.key, per)
-                _log(f"round {round_ + 1}: {variant.key}: {per / 1024:.1f} KiB per workflow")
+                figures.add("memory", variant.key, early)
+                figures.add("memory_settled", variant.key, settled)
+                _log(
+                    f"round {round_ + 1}: {variant.key}: {early / 1024:.1f} KiB per workflow "
+                    f"1 s after, {settled / 1024:.1f} KiB {SETTLED} s after"
+                )
     return histories
 
 

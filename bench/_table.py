@@ -13,6 +13,8 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from bench._workloads import SETTLED
+
 __all__ = ["SCALING_VARIANTS", "Figures", "render"]
 
 SCALING_VARIANTS: dict[str, tuple[str, bool]] = {
@@ -45,7 +47,7 @@ class Figures:
         found = self.values.get((figure, column))
         if not found:
             return None
-        if figure == "memory":
+        if figure.startswith("memory"):
             return statistics.median(found)
         return max(found) if higher else min(found)
 
@@ -127,10 +129,19 @@ def render(figures: Figures, scaling: Sequence[int]) -> str:
         "plain_raw",
         "time",
     )
-    memory = get("memory")
+    memory, settled = get("memory"), get("memory_settled")
     row(
-        "memory per cached sleeping workflow, KiB (worker RSS)",
+        "memory per cached sleeping workflow, KiB (worker RSS), 1 s after they slept",
         {c: memory(c) for c in COLUMNS},
+        1 / 1024,
+        1,
+        "plain",
+        "cost",
+    )
+    row(
+        f"memory per cached sleeping workflow, KiB (worker RSS), {SETTLED} s after "
+        "(Lua states parked)",
+        {c: settled(c) for c in COLUMNS},
         1 / 1024,
         1,
         "plain",

@@ -5,13 +5,22 @@ parks those idle long enough (`LuaRun.park`, which gives up if the run is busy).
 invisible to the workflow: the next step rebuilds the state from the run's journal
 (`_run_journal.py`), so when exactly a state is parked never matters; the thread uses real
 time because it decides only about memory.
+
+A Lua state is a few thousand small `malloc` blocks. Freed, glibc keeps them for reuse
+rather than returning them to the system, so a worker whose 1,000 sleeping workflows were
+just parked would stay as large as before; after a sweep that parked something, the thread
+asks glibc to return free memory (`malloc_trim`; a no-op elsewhere).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["Parkable", "watch"]
@@ -63,11 +72,27 @@ def sweep(now: float | None = None) -> float:
     with _lock:
         runs = list(_runs)
     shortest = 1.0
+    parked = 0
     for run in runs:
         after = run.park_after
         if after is None:
             continue
         shortest = min(shortest, after / 2)
-        if run.idle_for(moment) >= after:
-            run.park()
+        if run.idle_for(moment) >= after and run.park():
+            parked += 1
+    if parked:
+        trim = _malloc_trim()
+        if trim is not None:
+            trim(0)
     return max(shortest, 0.05)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """Return glibc's `malloc_trim`, or None where the C library has none (musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
