@@ -23,6 +23,8 @@ Layout (private modules, each named after what it holds):
     _static_check.py       LuaEngine.check (`wflow validate`)
     _call_scan.py          a file's literal call targets and unknown module names (for it)
     _lua_run.py            LuaRun: one run's Lua state and the host calls every run has
+    _run_journal.py       LuaBuild, and the journal a parked run's state is rebuilt from
+    _parking.py            the thread that parks idle runs' states (`limits.park_after`)
     _lua_state.py          the sandboxed LuaRuntime factory; the bridge's bytecode
     _lua_values.py         Python -> Lua values; `nil, err` -> WflowError
     _chunks.py             an entry and its imported libraries as Lua chunks

@@ -82,15 +82,16 @@ OUT: Final = 2  # (OUT, tag, op): what the previous step reported ("yield", "sle
 GC: Final = 3  # (GC,): a full garbage collection
 HOST: Final = 4  # (HOST, name, answer): a host call's answer (a value or a tuple of them)
 
-_MAX_ENTRIES: Final = 20_000
+_MAX_ENTRIES: Final = 10_000
 
 
 class RunJournal:
     """The ordered calls into one run's Lua state and the host calls' answers.
 
-    Beyond 20,000 entries, or when a value that only the current state can hold would have
-    to be kept, the journal stops (`enabled` turns False) and the run keeps its state for
-    good: a state that cannot be rebuilt is never dropped.
+    Beyond 10,000 entries (a rebuild would replay that much Lua), or when a value that only
+    the current state can hold would have to be kept, the journal stops (`enabled` turns
+    False) and the run keeps its state for good: a state that cannot be rebuilt is never
+    dropped.
     """
 
     def __init__(self) -> None:

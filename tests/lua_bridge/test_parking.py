@@ -266,9 +266,9 @@ def test_a_journal_never_keeps_a_lua_value_nor_grows_without_end() -> None:
     finally:
         run.close()
     long = RunJournal()
-    for _ in range(20_001):
+    for _ in range(10_001):
         long.add((3,))
-    assert not long.enabled and "more than 20000" in long.stopped_because
+    assert not long.enabled and "more than 10000" in long.stopped_because
 
 
 async def test_a_run_whose_journal_stopped_keeps_its_state(
