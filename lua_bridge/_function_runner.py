@@ -53,7 +53,7 @@ class FunctionHost:
 
     def _failed(self, exc: WflowError) -> tuple[Any, ...]:
         _, run_state = self._client()
-        return None, run_state.values.error(exc)
+        return run_state.failed(exc)
 
     # -- host calls (see _protocol.OPERATIONS) ------------------------------------------------
 
@@ -101,7 +101,7 @@ class FunctionHost:
             value = client.result(pid)
         except WflowError as exc:
             return self._failed(exc)
-        return (run_state.values.to_lua(value, "result"),)
+        return (run_state.data(value, "result"),)
 
     def _op_send_message(
         self, pid: str, topic: str, payload_json: str, as_error: bool = False
@@ -158,7 +158,7 @@ def run_function(
     function_host.run_state = run_state
     try:
         tid = run_state.start(key, method)
-        lua_args = [run_state.values.to_lua(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
+        lua_args = [run_state.data(arg, f"args[{i}]") for i, arg in enumerate(args, 1)]
         return _outcome(run_state.step(tid, *lua_args))
     except LuaScriptError as exc:
         # Wippy's docs: a runtime crash is `INTERNAL` and not retryable (the same code would

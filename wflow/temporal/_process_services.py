@@ -72,9 +72,7 @@ class Backoff:
             backoff_factor=policy.backoff_factor or defaults.backoff_factor,
             jitter=policy.jitter if policy.jitter is not None else defaults.jitter,
             max_attempts=(
-                policy.max_attempts
-                if policy.max_attempts is not None
-                else defaults.max_attempts
+                policy.max_attempts if policy.max_attempts is not None else defaults.max_attempts
             ),
         )
 
