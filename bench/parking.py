@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -137,9 +138,20 @@ async def _rebuild_ms(calls: int, folder: Path) -> float:
     return statistics.median(times) * 1000
 
 
+def _memory_in_fresh_process(park_after: str) -> float:
+    # A process of its own each: freed states' memory would otherwise be reused by the next.
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.parking", "--memory", park_after],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.strip())
+
+
 async def _main(rounds: int) -> None:
-    live = await _memory(None, 500)
-    parked = await _memory(1.0, 500)
+    live = _memory_in_fresh_process("never")
+    parked = _memory_in_fresh_process("1")
     off: list[float] = []
     on: list[float] = []
     for _ in range(rounds):
@@ -165,6 +177,10 @@ async def _main(rounds: int) -> None:
 
 def main() -> None:
     """Run the measurements and print the table."""
+    if sys.argv[1:2] == ["--memory"]:
+        park_after = None if sys.argv[2] == "never" else float(sys.argv[2])
+        print(asyncio.run(_memory(park_after, 500)))
+        return
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     asyncio.run(_main(rounds))
 
