@@ -7,7 +7,7 @@ import os
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from wflow.model import WflowError, parse_byte_size, parse_duration
+from wflow.model import ErrorKind, WflowError, parse_byte_size, parse_duration
 
 if TYPE_CHECKING:
     from wflow.registry import LuaLimits as LimitsBlock
@@ -51,7 +51,8 @@ def park_after_from_env(default: float | None = DEFAULT_PARK_AFTER) -> float | N
     """Return `park_after` as `WFLOW_LUA_PARK_AFTER` sets it (a duration or `never`).
 
     Raises:
-        ValueError: The variable holds neither a duration nor `never` (the message names it).
+        WflowError: `INVALID`: the variable holds neither a duration nor `never` (the
+            message names it).
     """
     text = os.environ.get(PARK_AFTER_ENV, "").strip()
     if not text:
@@ -59,9 +60,10 @@ def park_after_from_env(default: float | None = DEFAULT_PARK_AFTER) -> float | N
     try:
         return _park_seconds(text, default)
     except (ValueError, WflowError) as exc:
-        raise ValueError(
+        raise WflowError(
             f"{PARK_AFTER_ENV}={text!r}: expected a duration like '10s', '0s' or 'never' "
-            f"({exc.message if isinstance(exc, WflowError) else exc})"
+            f"({exc.message if isinstance(exc, WflowError) else exc})",
+            ErrorKind.INVALID,
         ) from None
 
 

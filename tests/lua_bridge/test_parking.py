@@ -25,6 +25,7 @@ from lua_bridge._parking import sweep
 from lua_bridge._protocol import Operation
 from lua_bridge._run_journal import OUT, RunJournal
 from tests.helpers.fakes import FakeLimits, run_workflow
+from wflow.model import WflowError
 from wflow.registry import validate_project
 from wflow.testing import FakeRuntime
 
@@ -314,16 +315,34 @@ def test_a_bad_park_after_names_file_line_entry_and_field(tmp_path: Path, value:
     problem = problems[0]
     assert problem.file == path and problem.line is not None and problem.line >= 4
     assert "limits.park_after" in problem.message
-    assert value in problem.message
+    assert value in problem.message and "or 'never'" in problem.message
 
 
 def test_a_bad_park_after_environment_variable_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from lua_bridge import LuaEngine
 
     monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "later")
-    with pytest.raises(ValueError, match="WFLOW_LUA_PARK_AFTER='later': expected a duration"):
+    with pytest.raises(WflowError, match="WFLOW_LUA_PARK_AFTER='later': expected a duration"):
         LuaEngine()
     monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "never")
     assert LuaEngine().default_limits.park_after is None
     monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "2s")
     assert LuaEngine().default_limits.park_after == 2.0
+
+
+def test_wflow_validate_reports_a_bad_park_after_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "wf.lua").write_text("return function() end\n", encoding="utf-8")
+    (tmp_path / "_index.yaml").write_text(
+        'version: "1.0"\nnamespace: app\nentries:\n'
+        "  - {name: wf, kind: workflow.lua, source: file://wf.lua}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "later")
+    problems = validate_project(tmp_path)
+    assert [p.message for p in problems] == [
+        "WFLOW_LUA_PARK_AFTER='later': expected a duration like '10s', '0s' or 'never' "
+        '(invalid duration "later": expected a number and a unit (ns us ms s m h), '
+        'e.g. "5s", "1h30m")'
+    ]

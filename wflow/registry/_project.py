@@ -56,6 +56,12 @@ def _check_programs(registry: Registry) -> list[Problem]:
     for entry in registry:
         if entry.kind not in checked_kinds:
             checked_kinds[entry.kind] = has_engine(entry.kind)
+            if checked_kinds[entry.kind]:
+                try:
+                    engine_for(entry.kind)
+                except WflowError as exc:  # the engine's own settings (environment variables)
+                    problems.append(Problem(None, None, exc.message))
+                    checked_kinds[entry.kind] = False
         if not checked_kinds[entry.kind]:
             continue
         code_file = entry.code_file()

@@ -47,7 +47,10 @@ def _to_duration_or_never(value: Any) -> timedelta | str:
         return "never"
     if isinstance(value, bool) or not isinstance(value, (str, int, float, timedelta)):
         raise ValueError(f"expected a duration like '10s' or 'never', got {value!r}")
-    result: timedelta = _to_duration(value)
+    try:
+        result: timedelta = _to_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or 'never'") from None
     return result
 
 
