@@ -135,14 +135,18 @@ class LuaEngine:
 
     def __init__(self, default_limits: LuaLimits | None = None) -> None:
         self._default_limits = default_limits
-        park_after_from_env()  # a bad WFLOW_LUA_PARK_AFTER fails here, before any run
         self._loaded: dict[tuple[int, int], _Loaded] = {}
         # Read and compile the bridge's own Lua code now, outside any workflow sandbox.
         bridge_bytecode()
 
     @property
     def default_limits(self) -> LuaLimits:
-        """Limits of entries without a `limits` block (`WFLOW_LUA_PARK_AFTER` read now)."""
+        """Limits of entries without a `limits` block (`WFLOW_LUA_PARK_AFTER` read now).
+
+        Raises:
+            WflowError: `INVALID`: `WFLOW_LUA_PARK_AFTER` is not a duration or `never`
+                (`wflow validate` reports it once, as a problem of the project).
+        """
         if self._default_limits is not None:
             return self._default_limits
         return LuaLimits(park_after=park_after_from_env())

@@ -323,7 +323,7 @@ def test_a_bad_park_after_environment_variable_names_it(monkeypatch: pytest.Monk
 
     monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "later")
     with pytest.raises(WflowError, match="WFLOW_LUA_PARK_AFTER='later': expected a duration"):
-        LuaEngine()
+        LuaEngine().default_limits  # noqa: B018
     monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "never")
     assert LuaEngine().default_limits.park_after is None
     monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "2s")
@@ -340,7 +340,7 @@ def test_wflow_validate_reports_a_bad_park_after_environment_variable(
         encoding="utf-8",
     )
     monkeypatch.setenv("WFLOW_LUA_PARK_AFTER", "later")
-    problems = validate_project(tmp_path)
+    problems = validate_project(tmp_path, check_programs=True)
     assert [p.message for p in problems] == [
         "WFLOW_LUA_PARK_AFTER='later': expected a duration like '10s', '0s' or 'never' "
         '(invalid duration "later": expected a number and a unit (ns us ms s m h), '

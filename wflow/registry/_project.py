@@ -56,18 +56,20 @@ def _check_programs(registry: Registry) -> list[Problem]:
     for entry in registry:
         if entry.kind not in checked_kinds:
             checked_kinds[entry.kind] = has_engine(entry.kind)
-            if checked_kinds[entry.kind]:
-                try:
-                    engine_for(entry.kind)
-                except WflowError as exc:  # the engine's own settings (environment variables)
-                    problems.append(Problem(None, None, exc.message))
-                    checked_kinds[entry.kind] = False
         if not checked_kinds[entry.kind]:
             continue
         code_file = entry.code_file()
         if code_file is not None and not code_file.is_file():
             continue
-        for found in engine_for(entry.kind).check(entry, registry):
+        try:
+            found_problems = engine_for(entry.kind).check(entry, registry)
+        except WflowError as exc:  # the engine's own settings (environment variables)
+            problem = Problem(None, None, exc.message)
+            if problem not in problems:  # one engine serves several kinds: say it once
+                problems.append(problem)
+            checked_kinds[entry.kind] = False
+            continue
+        for found in found_problems:
             message = found.message.removeprefix(f"{found.entry_id}: ")
             problems.append(Problem(found.file, found.line, message, found.entry_id))
     return problems
