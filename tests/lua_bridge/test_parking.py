@@ -97,6 +97,21 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[LuaRun]:
     return built
 
 
+INBOX_N = "return function() return process.inbox():receive().n end"
+
+
+async def _waiting_run(
+    tmp_path: Path, builds: list[LuaRun], park_after: str, source: str = INBOX_N
+) -> tuple[asyncio.Task[Any], FakeRuntime, LuaRun]:
+    """Start a run of `source` that waits on its inbox; return it, its runtime, its LuaRun."""
+    runtime = FakeRuntime()
+    task = asyncio.create_task(
+        run_workflow(tmp_path, source, runtime=runtime, limits=FakeLimits(park_after=park_after))
+    )
+    await asyncio.sleep(0.05)
+    return task, runtime, builds[0]
+
+
 def _runtime() -> FakeRuntime:
     runtime = FakeRuntime(RESULTS)
     runtime.deliver_later(0.05, "decision", {"approved": True}, "app:w/other")
@@ -137,18 +152,13 @@ async def test_a_run_parked_at_every_wait_ends_as_one_never_parked(
 async def test_a_parked_waiting_run_holds_no_lua_state(
     tmp_path: Path, builds: list[LuaRun]
 ) -> None:
-    runtime = FakeRuntime()
     source = """
     return function()
       local msg = process.inbox():receive()
       return {got = msg.n, seed = math.random(1, 1000)}
     end
     """
-    task = asyncio.create_task(
-        run_workflow(tmp_path, source, runtime=runtime, limits=FakeLimits(park_after="0s"))
-    )
-    await asyncio.sleep(0.05)
-    run = builds[0]
+    task, runtime, run = await _waiting_run(tmp_path, builds, "0s", source)
     assert run.parked and run.lua is None
     assert run.journal is not None and run.journal.enabled
     runtime.deliver("m", {"n": 7})
@@ -169,24 +179,14 @@ async def test_the_dropped_state_is_freed(
         return made
 
     monkeypatch.setattr(lua_state_module, "_dispatcher", logged)
-    runtime = FakeRuntime()
-    source = "return function() return process.inbox():receive().n end"
-    task = asyncio.create_task(
-        run_workflow(tmp_path, source, runtime=runtime, limits=FakeLimits(park_after="never"))
-    )
-    await asyncio.sleep(0.05)
-    run = builds[0]
+    task, _, run = await _waiting_run(tmp_path, builds, "never")
     assert run.journal is None  # `never`: no journal is kept either
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
 
     builds.clear()
-    task = asyncio.create_task(
-        run_workflow(tmp_path, source, runtime=runtime, limits=FakeLimits(park_after="1h"))
-    )
-    await asyncio.sleep(0.05)
-    run = builds[0]
+    task, runtime, run = await _waiting_run(tmp_path, builds, "1h")
     assert not run.parked  # an hour has not passed
     assert run.park()
     gc.collect()
@@ -236,13 +236,7 @@ def test_a_function_run_never_parks() -> None:
 
 
 async def test_a_rebuild_that_diverges_fails_loudly(tmp_path: Path, builds: list[LuaRun]) -> None:
-    runtime = FakeRuntime()
-    source = "return function() return process.inbox():receive().n end"
-    task = asyncio.create_task(
-        run_workflow(tmp_path, source, runtime=runtime, limits=FakeLimits(park_after="0s"))
-    )
-    await asyncio.sleep(0.05)
-    run = builds[0]
+    task, runtime, run = await _waiting_run(tmp_path, builds, "0s")
     assert run.parked and run.journal is not None
     # The journal now says the first step asked for something else than it did.
     entries = run.journal.entries
@@ -275,13 +269,7 @@ def test_a_journal_never_keeps_a_lua_value_nor_grows_without_end() -> None:
 async def test_a_run_whose_journal_stopped_keeps_its_state(
     tmp_path: Path, builds: list[LuaRun]
 ) -> None:
-    runtime = FakeRuntime()
-    source = "return function() return process.inbox():receive().n end"
-    task = asyncio.create_task(
-        run_workflow(tmp_path, source, runtime=runtime, limits=FakeLimits(park_after="1h"))
-    )
-    await asyncio.sleep(0.05)
-    run = builds[0]
+    task, runtime, run = await _waiting_run(tmp_path, builds, "1h")
     assert run.journal is not None
     run.journal.stop("test")
     assert not run.park() and not run.parked

@@ -25,19 +25,17 @@ def _format_duration(value: timedelta) -> str:
     return format_duration(value)
 
 
+_DURATION_TEXT: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)(.*)$|^0$",
+}
+_SECONDS: dict[str, Any] = {"type": "number", "minimum": 0}
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(_to_duration),
     PlainSerializer(_format_duration, when_used="json"),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)(.*)$|^0$"},
-                {"type": "number", "minimum": 0},
-            ],
-            "examples": ["10s", "1h30m", "250ms"],
-        }
-    ),
+    WithJsonSchema({"anyOf": [_DURATION_TEXT, _SECONDS], "examples": ["10s", "1h30m", "250ms"]}),
 ]
 """A duration: a string like `"10s"` / `"1h30m"` or a number of seconds."""
 
@@ -64,11 +62,7 @@ DurationOrNever = Annotated[
     PlainSerializer(_format_duration_or_never, when_used="json"),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "string", "pattern": r"^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)(.*)$|^0$"},
-                {"type": "number", "minimum": 0},
-                {"const": "never"},
-            ],
+            "anyOf": [_DURATION_TEXT, _SECONDS, {"const": "never"}],
             "examples": ["10s", "0s", "never"],
         }
     ),
