@@ -14,6 +14,7 @@ asks glibc to return free memory (`malloc_trim`; a no-op elsewhere).
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import functools
@@ -43,6 +44,7 @@ class Parkable(Protocol):
 _runs: weakref.WeakSet[Parkable] = weakref.WeakSet()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
+_stopping = threading.Event()
 
 
 def watch(run: Parkable) -> None:
@@ -50,16 +52,25 @@ def watch(run: Parkable) -> None:
     global _thread
     with _lock:
         _runs.add(run)
-        if _thread is None or not _thread.is_alive():
+        if (_thread is None or not _thread.is_alive()) and not _stopping.is_set():
             _thread = threading.Thread(target=_sweep_forever, name="wflow-lua-parking", daemon=True)
             _thread.start()
+            atexit.register(_stop)
 
 
 def _sweep_forever() -> None:
     interval = 1.0
-    while True:
-        time.sleep(interval)
+    while not _stopping.wait(interval):
         interval = sweep()
+
+
+def _stop() -> None:
+    # Ended before the interpreter finalizes: a daemon thread that drops a Lua state while
+    # modules are torn down could crash the process on its way out.
+    _stopping.set()
+    thread = _thread
+    if thread is not None:
+        thread.join(timeout=5)
 
 
 def sweep(now: float | None = None) -> float:
@@ -70,7 +81,7 @@ def sweep(now: float | None = None) -> float:
     """
     moment = time.monotonic() if now is None else now
     with _lock:
-        runs = list(_runs)
+        runs = list(_runs)  # the WeakSet changes as runs end, in any thread
     shortest = 1.0
     parked = 0
     for run in runs:
