@@ -52,6 +52,8 @@ def python_call_site(depth: int = 2) -> str | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_WFLOW_ROOT) and not filename.startswith("<frozen"):
-            return f"{Path(filename).name}:{frame.f_lineno}"
+            # os.path, not Path: this runs on every call a workflow makes, and a Path is
+            # parsed into parts first (most of this function's cost).
+            return f"{os.path.basename(filename)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return None
