@@ -20,7 +20,7 @@ from wflow.model import (
     format_duration,
     make_uuid7,
 )
-from wflow.registry import Entry
+from wflow.registry import Entry, Registry
 from wflow.temporal._call_handles import TaskCallHandle
 from wflow.temporal._error_mapping import to_wflow_error
 from wflow.temporal._headers import outgoing_context, workflow_context
@@ -47,6 +47,23 @@ class _ActivityHandle(TaskCallHandle):
         return None
 
 
+class _CallTarget:
+    """A function entry a run calls, with what each call needs of it, looked up once."""
+
+    __slots__ = ("_task_queue", "entry_id", "local")
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry_id = entry.id  # a property that builds the string: read once
+        self.local = entry.runs_as_local_activity()
+        self._task_queue: str | None = None
+
+    def task_queue(self, registry: Registry) -> str:
+        """The task queue of the entry's activity worker (read when a call names none)."""
+        if self._task_queue is None:
+            self._task_queue = registry.task_queue_of(registry.worker_of(self.entry_id, "activity"))
+        return self._task_queue
+
+
 class TemporalRuntime(RunProcesses):
     """Executes the intercepted calls of one workflow run on Temporal.
 
@@ -58,6 +75,10 @@ class TemporalRuntime(RunProcesses):
         namespace: Its registry namespace, for resolving bare function names.
         registry: The project registry.
     """
+
+    def __init__(self, entry_id: str, namespace: str, registry: Registry) -> None:
+        super().__init__(entry_id, namespace, registry)
+        self._call_targets: dict[str, _CallTarget] = {}
 
     @property
     def processes(self) -> RunProcesses:
@@ -100,21 +121,25 @@ class TemporalRuntime(RunProcesses):
         """Wait on a durable timer (its summary names the call and where it was made)."""
         await workflow.sleep(duration, summary=_summary(f"time.sleep {format_duration(duration)}"))
 
-    def _function_entry(self, target: str) -> Entry:
-        try:
-            return function_entry(self._registry, target, self._namespace)
-        except WflowError as exc:
-            raise WflowError(f"funcs.call: {exc.message}", exc.kind) from None
+    def _call_target(self, target: str) -> _CallTarget:
+        # A run resolves the same few targets again and again (a loop of calls): the registry
+        # does not change under a run, so each is looked up once per run, not once per call.
+        found = self._call_targets.get(target)
+        if found is None:
+            try:
+                entry = function_entry(self._registry, target, self._namespace)
+            except WflowError as exc:
+                raise WflowError(f"funcs.call: {exc.message}", exc.kind) from None
+            found = self._call_targets[target] = _CallTarget(entry)
+        return found
 
     def _schedule(
         self, target: str, args: Sequence[Any], options: ActivityOptions
     ) -> asyncio.Future[Any]:
-        entry = self._function_entry(target)
-        entry_id = entry.id  # a property that builds the string: once per call, not four times
+        found = self._call_target(target)
+        entry_id = found.entry_id
         check_payload_sizes(args, entry_id)
-        task_queue = options.task_queue or self._registry.task_queue_of(
-            self._registry.worker_of(entry_id, "activity")
-        )
+        task_queue = options.task_queue or found.task_queue(self._registry)
         # The workflow's own context goes along, overridden by the call's (`with_context`).
         token = outgoing_context.set({**workflow_context(), **options.context} or None)
         cancellation = (
@@ -123,7 +148,7 @@ class TemporalRuntime(RunProcesses):
             else workflow.ActivityCancellationType.TRY_CANCEL
         )
         try:
-            if entry.runs_as_local_activity():
+            if found.local:
                 # `meta.temporal.activity.local`: run in the workflow's worker, recorded as a
                 # local activity (no task queue, no heartbeats).
                 return workflow.start_local_activity(
