@@ -23,6 +23,7 @@ import temporalio.api.common.v1
 import temporalio.converter
 from temporalio.client import Client
 from temporalio.converter import (
+    AdvancedJSONEncoder,
     BinaryNullPayloadConverter,
     BinaryPlainPayloadConverter,
     BinaryProtoPayloadConverter,
@@ -74,7 +75,44 @@ def json_problem(value: Any, path: str = "value") -> str | None:
         value: The value to check.
         path: How the value is named in the message (`result`, `args[0]`, ...).
     """
+    if _plain_json(value, 0):
+        return None
     return _problem(value, path, 0, set())
+
+
+def _plain_json(item: Any, depth: int) -> bool:
+    """True when `item` is JSON data made of exactly the built-in types; False: look closer.
+
+    Every call's arguments and result are checked, so the common case goes first: no path
+    strings, no cycle set (a cycle nests past `MAX_DEPTH` and lands here as False), no
+    `isinstance` chains. False does not mean bad (a subclass of `int`, say): `_problem`
+    decides, and names the path of what is bad.
+    """
+    kind = type(item)
+    if kind is str or item is None or kind is bool:
+        return True
+    if kind is int:
+        number: int = item
+        return _INT_MIN <= number <= _INT_MAX
+    if kind is float:
+        return math.isfinite(item)
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is dict:
+        for key, child in item.items():
+            if type(key) is not str:
+                return False
+            kind = type(child)
+            if kind is not str and not _plain_json(child, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for child in item:
+            kind = type(child)
+            if kind is not str and not _plain_json(child, depth + 1):
+                return False
+        return True
+    return False
 
 
 def _problem(item: Any, where: str, depth: int, active: set[int]) -> str | None:
@@ -158,6 +196,10 @@ start); wflow refuses it before sending, naming what it was for.
 
 _SIZER: Any = None
 
+_PAYLOAD_OVERHEAD = 64
+"""More than a `json/plain` payload adds to its data: the `encoding` metadata entry (24
+bytes) and the data field's tag and length (at most 11)."""
+
 
 def _size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB ({size} bytes)"
@@ -188,6 +230,12 @@ def check_payload_sizes(
     items = list(enumerate(values, start=1)) if what == "argument" else [(0, values)]
     for index, value in items:
         try:
+            # The writer's text alone first: a payload is its data plus a few bytes of
+            # metadata, so only data within `_PAYLOAD_OVERHEAD` of the limit needs the
+            # payload itself built and measured (almost no value comes that close).
+            data = json.dumps(value, cls=AdvancedJSONEncoder, separators=(",", ":"), sort_keys=True)
+            if len(data.encode()) + _PAYLOAD_OVERHEAD <= limit:
+                continue
             payload = _SIZER.to_payload(value)
         except (TypeError, ValueError):
             continue  # not JSON data: the converter's own check reports it, with its path
@@ -208,8 +256,19 @@ def check_payload_sizes(
             )
 
 
+class _NotAJSONNumber(ValueError):
+    """`NaN`, `Infinity` or `-Infinity` met while decoding (raised through `json.loads`)."""
+
+
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+    raise _NotAJSONNumber(f"{name} is not a JSON number")
+
+
+class _StrictDecoder(json.JSONDecoder):
+    """Python's JSON decoder, refusing the constants `NaN`, `Infinity` and `-Infinity`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(parse_constant=_no_constant, **kwargs)
 
 
 class StrictJSONPayloadConverter(JSONPlainPayloadConverter):
@@ -217,6 +276,12 @@ class StrictJSONPayloadConverter(JSONPlainPayloadConverter):
 
     Valid values are written exactly as temporalio's `JSONPlainPayloadConverter` writes them.
     """
+
+    def __init__(self) -> None:
+        """Build the converter (temporalio's, decoding with the strict decoder)."""
+        # The payload is decoded once, refusing the constants as it goes, instead of once to
+        # check and once more by temporalio.
+        super().__init__(decoder=_StrictDecoder)
 
     def to_payload(self, value: Any) -> temporalio.api.common.v1.Payload | None:
         """Return the `json/plain` payload of `value`.
@@ -235,13 +300,12 @@ class StrictJSONPayloadConverter(JSONPlainPayloadConverter):
         Raises:
             PayloadError: The payload holds `NaN`, `Infinity` or `-Infinity`.
         """
+        # Only the constants are wflow's refusal; other decoding errors pass as temporalio
+        # reports them.
         try:
-            json.loads(payload.data, parse_constant=_no_constant)
-        except ValueError as exc:
-            if "is not a JSON number" in str(exc):
-                raise PayloadError(f"payload: {exc}") from None
-            # Other decoding errors: as temporalio reports them.
-        return super().from_payload(payload, type_hint)
+            return super().from_payload(payload, type_hint)
+        except _NotAJSONNumber as exc:
+            raise PayloadError(f"payload: {exc}") from None
 
 
 @functools.cache
