@@ -196,6 +196,9 @@ start); wflow refuses it before sending, naming what it was for.
 
 _SIZER: Any = None
 
+_SIZE_ENCODER = AdvancedJSONEncoder(separators=(",", ":"), sort_keys=True)
+"""What `json.dumps` makes of temporalio's json/plain writer's arguments, made once."""
+
 _PAYLOAD_OVERHEAD = 64
 """More than a `json/plain` payload adds to its data: the `encoding` metadata entry (24
 bytes) and the data field's tag and length (at most 11)."""
@@ -233,8 +236,7 @@ def check_payload_sizes(
             # The writer's text alone first: a payload is its data plus a few bytes of
             # metadata, so only data within `_PAYLOAD_OVERHEAD` of the limit needs the
             # payload itself built and measured (almost no value comes that close).
-            data = json.dumps(value, cls=AdvancedJSONEncoder, separators=(",", ":"), sort_keys=True)
-            if len(data.encode()) + _PAYLOAD_OVERHEAD <= limit:
+            if len(_SIZE_ENCODER.encode(value).encode()) + _PAYLOAD_OVERHEAD <= limit:
                 continue
             payload = _SIZER.to_payload(value)
         except (TypeError, ValueError):
