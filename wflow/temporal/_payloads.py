@@ -196,8 +196,9 @@ start); wflow refuses it before sending, naming what it was for.
 
 _SIZER: Any = None
 
-_SIZE_ENCODER = AdvancedJSONEncoder(separators=(",", ":"), sort_keys=True)
-"""What `json.dumps` makes of temporalio's json/plain writer's arguments, made once."""
+_ENCODER = AdvancedJSONEncoder(separators=(",", ":"), sort_keys=True)
+"""The encoder of temporalio's json/plain writer (its `json.dumps` arguments), made once:
+`json.dumps` makes a new one for every value."""
 
 _PAYLOAD_OVERHEAD = 64
 """More than a `json/plain` payload adds to its data: the `encoding` metadata entry (24
@@ -236,7 +237,7 @@ def check_payload_sizes(
             # The writer's text alone first: a payload is its data plus a few bytes of
             # metadata, so only data within `_PAYLOAD_OVERHEAD` of the limit needs the
             # payload itself built and measured (almost no value comes that close).
-            if len(_SIZE_ENCODER.encode(value).encode()) + _PAYLOAD_OVERHEAD <= limit:
+            if len(_ENCODER.encode(value).encode()) + _PAYLOAD_OVERHEAD <= limit:
                 continue
             payload = _SIZER.to_payload(value)
         except (TypeError, ValueError):
@@ -284,6 +285,7 @@ class StrictJSONPayloadConverter(JSONPlainPayloadConverter):
         # The payload is decoded once, refusing the constants as it goes, instead of once to
         # check and once more by temporalio.
         super().__init__(decoder=_StrictDecoder)
+        self._encoding_name = self.encoding.encode()
 
     def to_payload(self, value: Any) -> temporalio.api.common.v1.Payload | None:
         """Return the `json/plain` payload of `value`.
@@ -291,6 +293,12 @@ class StrictJSONPayloadConverter(JSONPlainPayloadConverter):
         Raises:
             PayloadError: `value` is not JSON data; the message names the path.
         """
+        if _plain_json(value, 0):
+            # Built-in types only, so temporalio's writer would make these very bytes (its
+            # encoder's `default` is never reached), but with a new encoder for every value.
+            return temporalio.api.common.v1.Payload(
+                metadata={"encoding": self._encoding_name}, data=_ENCODER.encode(value).encode()
+            )
         check_json(value, "payload")
         return super().to_payload(value)
 
