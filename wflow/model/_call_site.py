@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -20,19 +19,29 @@ __all__ = ["call_site", "current_call_site", "python_call_site"]
 _CALL_SITE: ContextVar[str | None] = ContextVar("wflow_call_site", default=None)
 
 
-@contextlib.contextmanager
-def call_site(where: str | None) -> Iterator[None]:
-    """Make `where` (`file:line`) the call site of the intercepted calls made in the block."""
-    token = _CALL_SITE.set(where)
-    try:
-        yield
-    finally:
+class _CallSite:
+    # A class, not @contextlib.contextmanager: every intercepted call enters one, and a
+    # generator-based manager costs several times as much to make, enter and leave.
+    __slots__ = ("_token", "_where")
+
+    def __init__(self, where: str | None) -> None:
+        self._where = where
+
+    def __enter__(self) -> None:
+        self._token = _CALL_SITE.set(self._where)
+
+    def __exit__(self, *exc_info: object) -> None:
         try:
-            _CALL_SITE.reset(token)
+            _CALL_SITE.reset(self._token)
         except ValueError:
             # A workflow coroutine closed later, in another context (its task was dropped):
             # nothing of this context is left to restore.
             _CALL_SITE.set(None)
+
+
+def call_site(where: str | None) -> contextlib.AbstractContextManager[None]:
+    """Make `where` (`file:line`) the call site of the intercepted calls made in the block."""
+    return _CallSite(where)
 
 
 def current_call_site() -> str | None:
