@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -47,6 +48,12 @@ def _park_seconds(value: timedelta | str | float | None, default: float | None) 
     return seconds
 
 
+@functools.lru_cache(maxsize=16)
+def _park_text_seconds(text: str, default: float | None) -> float | None:
+    # Read for every run an engine loads (the variable may change between tests): parsed once.
+    return _park_seconds(text, default)
+
+
 def park_after_from_env(default: float | None = DEFAULT_PARK_AFTER) -> float | None:
     """Return `park_after` as `WFLOW_LUA_PARK_AFTER` sets it (a duration or `never`).
 
@@ -58,7 +65,7 @@ def park_after_from_env(default: float | None = DEFAULT_PARK_AFTER) -> float | N
     if not text:
         return default
     try:
-        return _park_seconds(text, default)
+        return _park_text_seconds(text, default)
     except (ValueError, WflowError) as exc:
         raise WflowError(
             f"{PARK_AFTER_ENV}={text!r}: expected a duration like '10s', '0s' or 'never' "

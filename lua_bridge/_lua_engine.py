@@ -7,6 +7,7 @@ is loaded as a workflow program is, and run against a process runtime: `wflow.pr
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -113,6 +114,12 @@ class LuaFunctionProgram:
         return run_function(self._chunks, self.entry_id, self.method, self.limits, args, context)
 
 
+@functools.lru_cache(maxsize=16)
+def _limits_parking_after(park_after: float | None) -> LuaLimits:
+    """The default limits with `park_after` (one object per value, not one per run)."""
+    return LuaLimits(park_after=park_after)
+
+
 class LuaEngine:
     """Loads Lua registry entries as programs, and validates them (a `wflow.model.Engine`).
 
@@ -149,7 +156,7 @@ class LuaEngine:
         """
         if self._default_limits is not None:
             return self._default_limits
-        return LuaLimits(park_after=park_after_from_env())
+        return _limits_parking_after(park_after_from_env())
 
     def _load(self, entry: LuaEntry, registry: Registry | None) -> dict[str, Chunk]:
         # Every workflow run loads its program: reuse the chunks of the same entry (and

@@ -40,6 +40,7 @@ from lua_bridge._run_journal import (
     JournalReplay,
     LuaBuild,
     RunJournal,
+    build_answer,
     build_values,
 )
 from wflow.model import (
@@ -211,9 +212,7 @@ class LuaRun:
         journal = self.journal
         if journal is not None:
             journal.add_values(HOST, name, answer)
-        if type(answer) is tuple:
-            return build_values(answer)
-        return answer.build() if type(answer) is LuaBuild else answer
+        return build_answer(answer)
 
     def _host_failed(self, exc: BaseException) -> None:
         # Lua sees only HOSTFAIL; the exception itself is re-raised after the slice.
@@ -472,11 +471,7 @@ class LuaRun:
             self._live()
             if self.journal is not None:
                 self.journal.add((START, key, method))
-            self._inside += 1
-            try:
-                result = self.call_lua(self.b.start_entry, key, method)
-            finally:
-                self._inside -= 1
+            result = self._call_inside(self.b.start_entry, key, method)
         if isinstance(result, tuple):
             raise LuaScriptError(str(result[1]))
         return int(result)
@@ -495,11 +490,7 @@ class LuaRun:
             journal = self.journal
             if journal is not None:
                 journal.add_values(STEP, tid, args)
-            self._inside += 1
-            try:
-                out = self.call_lua(self._step, tid, *build_values(args))
-            finally:
-                self._inside -= 1
+            out = self._call_inside(self._step, tid, *args)
             if journal is not None:
                 journal.add((OUT, out[0], out[1] if out[0] == "yield" else None))
             if out[0] == "yield" and not self._collected:
@@ -511,6 +502,14 @@ class LuaRun:
         if self.park_after == 0 and out[0] == "yield":
             self.park()
         return tuple(out)
+
+    def _call_inside(self, fn: Any, *args: Any) -> Any:
+        """`call_lua(fn, *args)` as a crossing: `LuaBuild`s in `args` built, inside the run."""
+        self._inside += 1
+        try:
+            return self.call_lua(fn, *build_values(args))
+        finally:
+            self._inside -= 1
 
     def _collect_garbage(self) -> None:
         """Collect the state's garbage (a full cycle of Lua's collector), once per run.
@@ -562,19 +561,17 @@ class LuaRun:
         started = time.perf_counter()
         self._build_state()
         replay = self._replay = JournalReplay(self.journal.entries)
-        self._inside += 1
         try:
             while (entry := replay.next_call()) is not None:
                 if entry[0] == START:
-                    self.call_lua(self.b.start_entry, entry[1], entry[2])
+                    self._call_inside(self.b.start_entry, entry[1], entry[2])
                 elif entry[0] == STEP:
-                    replay.check_out(self.call_lua(self._step, entry[1], *build_values(entry[2])))
+                    replay.check_out(self._call_inside(self._step, entry[1], *entry[2]))
                 elif entry[0] == GC:
                     self.lua.gccollect()
                 else:
                     raise RuntimeError(f"internal error in the Lua bridge: journal entry {entry!r}")
         finally:
-            self._inside -= 1
             self._replay = None
         self.parked = False
         _parking_log.debug(

@@ -55,7 +55,6 @@ def watch(run: Parkable) -> None:
         if (_thread is None or not _thread.is_alive()) and not _stopping.is_set():
             _thread = threading.Thread(target=_sweep_forever, name="wflow-lua-parking", daemon=True)
             _thread.start()
-            atexit.register(_stop)
 
 
 def _sweep_forever() -> None:
@@ -64,6 +63,7 @@ def _sweep_forever() -> None:
         interval = sweep()
 
 
+@atexit.register
 def _stop() -> None:
     # Ended before the interpreter finalizes: a daemon thread that drops a Lua state while
     # modules are torn down could crash the process on its way out.

@@ -27,6 +27,7 @@ __all__ = [
     "JournalReplay",
     "LuaBuild",
     "RunJournal",
+    "build_answer",
     "build_values",
 ]
 
@@ -67,6 +68,13 @@ _PLAIN: Final = frozenset({type(None), bool, int, float, str, bytes})
 def build_values(values: Sequence[Any]) -> tuple[Any, ...]:
     """Return `values` with each `LuaBuild` built."""
     return tuple(v.build() if type(v) is LuaBuild else v for v in values)
+
+
+def build_answer(answer: Any) -> Any:
+    """Return a host call's answer (one value, or a tuple of Lua's multiple values), built."""
+    if type(answer) is tuple:
+        return build_values(answer)
+    return answer.build() if type(answer) is LuaBuild else answer
 
 
 def _portable(value: Any) -> bool:
@@ -155,10 +163,7 @@ class JournalReplay:
             got = "the end" if entry is None else f"entry {entry[:2]!r}"
             raise self._diverged(f"host call {name!r}, where the journal has {got}")
         self._at += 1
-        answer = entry[2]
-        if type(answer) is tuple:
-            return build_values(answer)
-        return answer.build() if type(answer) is LuaBuild else answer
+        return build_answer(entry[2])
 
     def check_out(self, out: Sequence[Any]) -> None:
         """Check that a rebuilt step reported what the original one did."""

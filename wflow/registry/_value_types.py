@@ -53,7 +53,7 @@ def _to_duration_or_never(value: Any) -> timedelta | str:
 
 
 def _format_duration_or_never(value: timedelta | str) -> str:
-    return value if isinstance(value, str) else format_duration(value)
+    return value if isinstance(value, str) else _format_duration(value)
 
 
 DurationOrNever = Annotated[
